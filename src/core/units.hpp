@@ -1,0 +1,26 @@
+#pragma once
+// Quantities with units, as written in configs ("4.8TB/s", "141GB", "2us"),
+// parsed once into SI values (bytes, bytes/s, FLOP/s, seconds, watts, joules,
+// hertz). Decimal prefixes mean powers of 1000 as datasheets use them; binary
+// ones (KiB, MiB, GiB, TiB) are accepted where written.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jalapeno {
+
+enum class Dimension { kBytes, kBandwidth, kFlopRate, kTime, kPower, kEnergy, kFrequency, kRate };
+
+// A human-readable description of what a value of this dimension looks like,
+// for error messages: "a size such as '141GB'".
+std::string describe(Dimension dim);
+
+// Parses text as a quantity of the given dimension into its SI value.
+// Returns nothing when the text is not such a quantity (no number, unknown or
+// wrong-dimension unit, trailing garbage).
+std::optional<double> parse_quantity(std::string_view text, Dimension dim);
+
+// Formats an SI value with a fitting prefix for tables: "4.80 TB/s", "12.5 us".
+std::string format_quantity(double value, Dimension dim);
+
+}  // namespace jalapeno

@@ -1,0 +1,55 @@
+#pragma once
+// An inference engine as the cost model sees it: which kernels it launches
+// for each operator of the model, how much memory traffic its unfused chains
+// add, which attention kernels it uses, and whether steps replay from a CUDA
+// graph. Read from data/engines/<name>.yaml.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "model/op_graph.hpp"
+
+namespace jalapeno {
+
+// How an engine runs one elementwise-class operator.
+struct KernelPlan {
+  double kernels = 1;  // launches per instance (0 when fused into a neighbour)
+  double traffic = 1;  // bytes moved, as a multiple of the op's minimal traffic
+};
+
+enum class DecodeAttention {
+  kBatchedMatmul,  // two batched GEMMs around a materialised softmax
+  kFlash,          // one flash-decoding kernel over the (paged) cache
+};
+
+struct EngineProfile {
+  std::string name;
+  std::string description;
+  bool graphs_decode = true;   // decode steps replay as a CUDA graph
+  bool graphs_prefill = true;  // prefill steps too
+  double host_overhead_s = 0;  // host time per kernel when not graph-replayed
+  // Indexed by OpKind; GEMMs and attention are costed by their own models.
+  std::array<KernelPlan, 10> ops{};
+  double per_step_kernels = 0;
+
+  DecodeAttention decode_attention = DecodeAttention::kFlash;
+  double decode_attention_kernels = 1;
+  double score_bytes = 0;  // bytes moved per attention score between the matmuls
+
+  double prefill_attention_kernels = 1;
+  double prefill_attention_traffic = 1;
+  double prefill_attention_efficiency = 0;  // of the chip's achievable matrix rate
+
+  // cuBLAS's path for a batched GEMM whose leading dimension is not 16-byte
+  // aligned: vectorised loads are lost.
+  double unaligned_bandwidth_fraction = 1;
+  double unaligned_problem_Bps = 0;
+
+  const KernelPlan& plan(OpKind kind) const { return ops[static_cast<size_t>(kind)]; }
+};
+
+EngineProfile read_engine_profile(const std::string& path);
+EngineProfile load_engine(const std::string& name_or_path);
+std::vector<std::string> engine_preset_names();
+
+}  // namespace jalapeno

@@ -1,0 +1,280 @@
+#include "cost/step_cost.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+
+namespace jalapeno {
+namespace {
+
+// A kernel is limited by compute or by memory, whichever takes longer; the
+// other overlaps with it. Only the limiting part is kept, so that times of
+// several kernels add up.
+KernelTime roofline(double compute_s, double memory_s, double fixed_s) {
+  KernelTime t;
+  if (compute_s > memory_s) {
+    t.compute_s = compute_s;
+  } else {
+    t.memory_s = memory_s;
+  }
+  t.fixed_s = fixed_s;
+  return t;
+}
+
+KernelTime& operator+=(KernelTime& a, const KernelTime& b) {
+  a.compute_s += b.compute_s;
+  a.memory_s += b.memory_s;
+  a.fixed_s += b.fixed_s;
+  a.calibrated = a.calibrated || b.calibrated;
+  return a;
+}
+
+// Rescales a time's parts so that it totals a measured figure, keeping the
+// analytical split between compute, memory and fixed cost.
+KernelTime rescaled(KernelTime t, double measured_s) {
+  const double scale = measured_s / t.seconds();
+  t.compute_s *= scale;
+  t.memory_s *= scale;
+  t.fixed_s *= scale;
+  t.calibrated = true;
+  return t;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// Split-K needs enough of k per slice to be worth a reduction pass.
+constexpr int64_t kMinSplitSlice = 256;
+
+}  // namespace
+
+std::string_view to_string(Bound bound) {
+  switch (bound) {
+    case Bound::kCompute:
+      return "compute";
+    case Bound::kMemory:
+      return "memory";
+    case Bound::kFixed:
+      return "fixed";
+  }
+  return "?";
+}
+
+Bound KernelTime::bound() const {
+  if (fixed_s >= compute_s && fixed_s >= memory_s) return Bound::kFixed;
+  return compute_s > memory_s ? Bound::kCompute : Bound::kMemory;
+}
+
+KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double flops_rate,
+                     int64_t m, int64_t k, int64_t n, int64_t batch, double dtype_bytes,
+                     double fixed_s, bool unaligned) {
+  const double bytes =
+      static_cast<double>(m * k + k * n + m * n) * dtype_bytes * static_cast<double>(batch);
+  const double unit_rate = flops_rate / static_cast<double>(chip.compute_units);
+  const double read_Bps = chip.matrix_Bps_read();
+  KernelTime best;
+  double best_s = std::numeric_limits<double>::infinity();
+  for (const GemmTile& tile : chip.gemm_tiles) {
+    // Unaligned GEMMs run without split-K.
+    const int64_t max_split = unaligned ? 1 : chip.max_split_k;
+    for (int64_t split = 1; split <= max_split; split *= 2) {
+      if (split > 1 && k / split < kMinSplitSlice) break;
+      const int64_t tiles = ceil_div(m, tile.m) * ceil_div(n, tile.n) * split * batch;
+      const int64_t waves = ceil_div(tiles, chip.compute_units);
+      const double tile_flops = 2.0 * static_cast<double>(tile.m * tile.n) *
+                                static_cast<double>(k) / static_cast<double>(split);
+      const double compute_s =
+          static_cast<double>(waves) * tile_flops / (unit_rate * tile.efficiency);
+      const double busy_units = static_cast<double>(std::min(tiles, chip.compute_units));
+      double bandwidth = std::min(read_Bps, busy_units * chip.unit_Bps);
+      if (unaligned) {
+        // Each problem streams with scalar loads at a bounded rate until the
+        // whole chip's (reduced) ceiling is reached; the harmonic sum of the
+        // two limits is the smooth saturation a latency-bound stream shows.
+        const double ceiling = read_Bps * engine.unaligned_bandwidth_fraction;
+        const double streams = static_cast<double>(batch) * engine.unaligned_problem_Bps;
+        bandwidth = 1.0 / (1.0 / ceiling + 1.0 / streams);
+      }
+      // Split-K partial sums go out and back in fp32.
+      const double reduction = static_cast<double>((split - 1) * m * n * batch) * 4.0 * 2.0;
+      const double memory_s = (bytes + reduction) / bandwidth;
+      const KernelTime candidate = roofline(compute_s, memory_s, fixed_s);
+      if (candidate.seconds() < best_s) {
+        best_s = candidate.seconds();
+        best = candidate;
+      }
+    }
+  }
+  return best;
+}
+
+void check_fits(const ModelSpec& model, const ChipSpec& chip, const BatchSummary& batch) {
+  const double weights = model.weight_bytes();
+  const double positions =
+      static_cast<double>(batch.decode_kv_positions + batch.prefill_kv_positions);
+  const double kv = positions * model.kv_bytes_per_token();
+  if (weights + kv > chip.hbm_bytes) {
+    throw InfeasibleError(fmt::format(
+        "the batch does not fit in memory: {} needs {:.2f} GB ({:.2f} GB of weights + {:.2f} GB "
+        "of KV cache for {} cached positions) but {} has {:.2f} GB of HBM",
+        model.name, (weights + kv) / 1e9, weights / 1e9, kv / 1e9, static_cast<int64_t>(positions),
+        chip.name, chip.hbm_bytes / 1e9));
+  }
+}
+
+StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine)
+    : model_(std::move(model)), chip_(std::move(chip)), engine_(std::move(engine)) {
+  matrix_rate_ = chip_.matrix_flops_for(model_.dtype) * chip_.matrix_efficiency;
+}
+
+double StepCostModel::op_kernels(const Op& op) const {
+  switch (op.kind) {
+    case OpKind::kGemm:
+      return 1;
+    case OpKind::kAttentionDecode:
+      return engine_.decode_attention_kernels;
+    case OpKind::kAttentionPrefill:
+      return engine_.prefill_attention_kernels;
+    default:
+      return engine_.plan(op.kind).kernels;
+  }
+}
+
+KernelTime StepCostModel::elementwise_time(const Op& op) const {
+  const KernelPlan& plan = engine_.plan(op.kind);
+  const double bytes =
+      op.activation_bytes * plan.traffic + op.weight_bytes + op.kv_read_bytes + op.kv_write_bytes;
+  const double memory_s = bytes / (chip_.hbm_Bps * chip_.copy_efficiency);
+  const double compute_s = op.flops * plan.traffic / chip_.vector_flops;
+  return roofline(compute_s, memory_s, plan.kernels * chip_.kernel_fixed_s);
+}
+
+KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary& batch) const {
+  const int64_t sequences = batch.decode_sequences;
+  const int64_t group = model_.num_heads / model_.num_kv_heads;
+  if (engine_.decode_attention == DecodeAttention::kFlash) {
+    // One kernel splits every sequence's cache into blocks over the units.
+    const double ctas = static_cast<double>(batch.decode_kv_blocks * model_.num_kv_heads);
+    const double bandwidth =
+        std::min(chip_.matrix_Bps_read(),
+                 std::min(ctas, static_cast<double>(chip_.compute_units)) * chip_.unit_Bps);
+    const double memory_s = (op.kv_read_bytes + op.activation_bytes) / bandwidth;
+    const double compute_s = op.flops / matrix_rate_;
+    return roofline(compute_s, memory_s, engine_.decode_attention_kernels * chip_.kernel_fixed_s);
+  }
+  // Batched matmuls: q.K^T, a chain of elementwise kernels over the scores
+  // (scale, casts, softmax), then p.V, one problem per (sequence, KV head).
+  const int64_t length = ceil_div(batch.decode_kv_positions, sequences);
+  const bool unaligned = batch.decode_unaligned > 0;
+  if (chip_.calibration && !unaligned) {
+    // The measured chain (kernels.json "attn") is exactly this engine's.
+    if (auto measured = chip_.calibration->attention_seconds(
+            group, model_.num_kv_heads, model_.head_dim, static_cast<double>(sequences),
+            static_cast<double>(length))) {
+      KernelTime analytical = decode_attention_time_analytical(op, batch);
+      return rescaled(analytical, *measured);
+    }
+  }
+  return decode_attention_time_analytical(op, batch);
+}
+
+KernelTime StepCostModel::decode_attention_time_analytical(const Op& op,
+                                                           const BatchSummary& batch) const {
+  const double dtype_bytes = model_.bytes_per_param;
+  const int64_t sequences = batch.decode_sequences;
+  const int64_t group = model_.num_heads / model_.num_kv_heads;
+  const int64_t length = ceil_div(batch.decode_kv_positions, sequences);
+  const bool unaligned = batch.decode_unaligned > 0;
+  const int64_t problems = sequences * model_.num_kv_heads;
+  KernelTime t = gemm_time(chip_, engine_, matrix_rate_, group, model_.head_dim, length, problems,
+                           dtype_bytes, chip_.kernel_fixed_s, unaligned);
+  t += gemm_time(chip_, engine_, matrix_rate_, group, length, model_.head_dim, problems,
+                 dtype_bytes, chip_.kernel_fixed_s, unaligned);
+  const double chain_kernels = std::max(0.0, engine_.decode_attention_kernels - 2);
+  t += roofline(0, op.elements * engine_.score_bytes / (chip_.hbm_Bps * chip_.copy_efficiency),
+                chain_kernels * chip_.kernel_fixed_s);
+  return t;
+}
+
+KernelTime StepCostModel::prefill_attention_time(const Op& op) const {
+  const double compute_s = op.flops / (matrix_rate_ * engine_.prefill_attention_efficiency);
+  const double memory_s =
+      (op.activation_bytes * engine_.prefill_attention_traffic + op.kv_read_bytes) /
+      (chip_.hbm_Bps * chip_.copy_efficiency);
+  return roofline(compute_s, memory_s, engine_.prefill_attention_kernels * chip_.kernel_fixed_s);
+}
+
+KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const {
+  switch (op.kind) {
+    case OpKind::kGemm: {
+      if (op.m == 0) return {};
+      if (chip_.calibration) {
+        if (auto measured = chip_.calibration->gemm_seconds(op.m, op.k, op.n)) {
+          KernelTime analytical = gemm_time(chip_, engine_, matrix_rate_, op.m, op.k, op.n, 1,
+                                            model_.bytes_per_param, chip_.gemm_fixed_s, false);
+          return rescaled(analytical, *measured);
+        }
+      }
+      return gemm_time(chip_, engine_, matrix_rate_, op.m, op.k, op.n, 1, model_.bytes_per_param,
+                       chip_.gemm_fixed_s, false);
+    }
+    case OpKind::kAttentionDecode:
+      return decode_attention_time(op, batch);
+    case OpKind::kAttentionPrefill:
+      return prefill_attention_time(op);
+    default:
+      return elementwise_time(op);
+  }
+}
+
+StepCost StepCostModel::cost(const BatchSummary& batch) const {
+  StepCost step;
+  step.tokens = batch.tokens;
+  const std::vector<Op> ops = build_step_ops(model_, batch);
+  step.ops.reserve(ops.size());
+  for (const Op& op : ops) {
+    const KernelTime t = op_time(op, batch);
+    const double count = static_cast<double>(op.count);
+    OpCost row;
+    row.name = op.name;
+    row.kind = op.kind;
+    row.count = op.count;
+    row.kernels = op_kernels(op) * count;
+    row.seconds = t.seconds() * count;
+    row.flops = op.flops * count;
+    row.bytes = op.bytes() * count;
+    row.bound = t.bound();
+    row.calibrated = t.calibrated;
+    step.gpu_seconds += row.seconds;
+    step.kernels += row.kernels;
+    step.flops += row.flops;
+    step.weight_bytes += op.weight_bytes * count;
+    step.kv_read_bytes += op.kv_read_bytes * count;
+    step.kv_write_bytes += op.kv_write_bytes * count;
+    step.ops.push_back(row);
+  }
+  step.gpu_seconds += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  step.kernels += engine_.per_step_kernels;
+  const bool prefill = batch.prefill_sequences > 0;
+  const bool graphs = prefill ? engine_.graphs_prefill : engine_.graphs_decode;
+  // Without a graph the host launches every kernel; the GPU runs behind it,
+  // so the step takes whichever is longer.
+  step.host_seconds = graphs ? 0 : step.kernels * engine_.host_overhead_s;
+  step.seconds = std::max(step.gpu_seconds, step.host_seconds);
+  return step;
+}
+
+double StepCostModel::seconds(const BatchSummary& batch) {
+  auto it = memo_.find(batch);
+  if (it != memo_.end()) return it->second;
+  const double s = cost(batch).seconds;
+  memo_.emplace(batch, s);
+  return s;
+}
+
+}  // namespace jalapeno

@@ -1,0 +1,103 @@
+#pragma once
+// The cost of one inference step: each operator of the model's op graph,
+// run by an engine on a chip, becomes seconds, with the share of its time
+// that is compute, memory or fixed per-kernel cost. A step's cost is a pure
+// function of (model, chip, engine, batch summary), so it is memoised.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cost/engine_profile.hpp"
+#include "hw/chip_spec.hpp"
+#include "model/batch.hpp"
+#include "model/model_spec.hpp"
+#include "model/op_graph.hpp"
+
+namespace jalapeno {
+
+enum class Bound { kCompute, kMemory, kFixed };
+std::string_view to_string(Bound bound);
+
+// A kernel's time split into what limits it.
+struct KernelTime {
+  double compute_s = 0;  // FLOPs at the achievable rate
+  double memory_s = 0;   // bytes at the achievable bandwidth
+  double fixed_s = 0;    // per-kernel cost beyond both
+  bool calibrated = false;
+  // Parts are kept so that times of several kernels add: each kernel puts
+  // its limiting part (compute or memory) in one field and its fixed cost in
+  // the other.
+  double seconds() const { return compute_s + memory_s + fixed_s; }
+  Bound bound() const;
+};
+
+struct OpCost {
+  std::string_view name;
+  OpKind kind;
+  int64_t count = 0;
+  double kernels = 0;  // launches per step
+  double seconds = 0;  // all instances
+  double flops = 0;    // all instances
+  double bytes = 0;    // all instances, minimal traffic
+  Bound bound = Bound::kMemory;
+  bool calibrated = false;
+};
+
+struct StepCost {
+  double seconds = 0;       // the step as the user sees it
+  double gpu_seconds = 0;   // kernel time
+  double host_seconds = 0;  // launch time when not replayed from a graph
+  double kernels = 0;
+  double weight_bytes = 0;
+  double kv_read_bytes = 0;
+  double kv_write_bytes = 0;
+  double flops = 0;
+  int64_t tokens = 0;
+  std::vector<OpCost> ops;
+};
+
+// The GEMM [m, k] x [k, n] (batch of independent problems), analytically:
+// the chip's matrix library picks the output tile and split-K that finish
+// first, with whole waves of tiles over the compute units; memory time at the
+// achievable bandwidth, limited by how many units are busy.
+KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double flops_rate,
+                     int64_t m, int64_t k, int64_t n, int64_t batch, double dtype_bytes,
+                     double fixed_s, bool unaligned);
+
+// Memory needed for weights and the KV cache of a batch, against the chip's
+// HBM. Throws InfeasibleError naming both figures when it does not fit.
+void check_fits(const ModelSpec& model, const ChipSpec& chip, const BatchSummary& batch);
+
+class StepCostModel {
+ public:
+  StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine);
+
+  // Full breakdown (not memoised).
+  StepCost cost(const BatchSummary& batch) const;
+  // Step time only, memoised by batch summary: the serving loop's call.
+  double seconds(const BatchSummary& batch);
+
+  const ModelSpec& model() const { return model_; }
+  const ChipSpec& chip() const { return chip_; }
+  const EngineProfile& engine() const { return engine_; }
+  size_t memo_size() const { return memo_.size(); }
+
+  // One instance of an op of this batch's graph.
+  KernelTime op_time(const Op& op, const BatchSummary& batch) const;
+
+ private:
+  KernelTime elementwise_time(const Op& op) const;
+  KernelTime decode_attention_time(const Op& op, const BatchSummary& batch) const;
+  KernelTime decode_attention_time_analytical(const Op& op, const BatchSummary& batch) const;
+  KernelTime prefill_attention_time(const Op& op) const;
+  double op_kernels(const Op& op) const;
+
+  ModelSpec model_;
+  ChipSpec chip_;
+  EngineProfile engine_;
+  double matrix_rate_ = 0;  // achievable FLOP/s for the model's dtype
+  std::unordered_map<BatchSummary, double, BatchSummaryHash> memo_;
+};
+
+}  // namespace jalapeno

@@ -1,0 +1,97 @@
+#include "hw/chip_spec.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/presets.hpp"
+#include "core/spec_reader.hpp"
+
+namespace jalapeno {
+
+double ChipSpec::matrix_flops_for(const std::string& dtype) const {
+  const std::string key = dtype == "bfloat16"  ? "bf16"
+                          : dtype == "float16" ? "fp16"
+                          : dtype == "float32" ? "tf32"
+                                               : dtype;
+  auto it = matrix_flops.find(key);
+  if (it == matrix_flops.end()) {
+    throw ConfigError(fmt::format("chip '{}' lists no matrix rate for dtype '{}' (key 'matrix.{}')",
+                                  name, dtype, key));
+  }
+  return it->second;
+}
+
+ChipSpec read_chip_spec(const std::string& path) {
+  SpecReader reader = SpecReader::mapping(load_document(path));
+  ChipSpec chip;
+  chip.name = reader.string("name");
+  chip.source = reader.string("source");
+  {
+    SpecReader matrix = reader.child("matrix");
+    for (const auto& dtype : reader.child_keys("matrix")) {
+      chip.matrix_flops[dtype] = matrix.positive_quantity(dtype, Dimension::kFlopRate);
+    }
+    matrix.finish();
+  }
+  chip.vector_flops = reader.positive_quantity("vector", Dimension::kFlopRate);
+  chip.compute_units = reader.integer("compute_units", 1);
+  {
+    SpecReader hbm = reader.child("hbm");
+    chip.hbm_bytes = hbm.positive_quantity("capacity", Dimension::kBytes);
+    chip.hbm_Bps = hbm.positive_quantity("bandwidth", Dimension::kBandwidth);
+    hbm.finish();
+  }
+  {
+    SpecReader sram = reader.child("sram");
+    chip.sram_bytes = sram.positive_quantity("capacity", Dimension::kBytes);
+    sram.finish();
+  }
+  chip.tdp_W = reader.positive_quantity("tdp", Dimension::kPower);
+  {
+    SpecReader eff = reader.child("efficiency");
+    chip.matrix_efficiency = eff.fraction("matrix");
+    chip.read_efficiency = eff.fraction("hbm_read");
+    chip.copy_efficiency = eff.fraction("hbm_copy");
+    chip.unit_Bps = eff.positive_quantity("unit_bandwidth", Dimension::kBandwidth);
+    eff.finish();
+  }
+  chip.kernel_fixed_s = reader.positive_quantity("kernel_fixed_cost", Dimension::kTime);
+  chip.gemm_fixed_s = reader.positive_quantity("gemm_fixed_cost", Dimension::kTime);
+  {
+    YAML::Node tiles = reader.raw("gemm_tiles");
+    if (!tiles.IsSequence() || tiles.size() == 0) {
+      reader.fail("gemm_tiles", "a list of tiles such as {m: 128, n: 256, efficiency: 1.0}");
+    }
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      SpecReader tile(tiles[i], reader.file(), fmt::format("gemm_tiles[{}]", i));
+      if (!tiles[i].IsMap()) reader.fail("gemm_tiles", "each tile a mapping {m, n, efficiency}");
+      chip.gemm_tiles.push_back(
+          {tile.integer("m", 1), tile.integer("n", 1), tile.fraction("efficiency")});
+      tile.finish();
+    }
+  }
+  chip.max_split_k = reader.integer_or("max_split_k", 1, 1);
+  if (reader.has("calibration")) {
+    // Relative to the chip file, as presets ship them.
+    std::filesystem::path file = reader.string("calibration");
+    if (file.is_relative()) file = std::filesystem::path(path).parent_path() / file;
+    chip.calibration_file = file.lexically_normal().string();
+    chip.calibration = read_calibration(chip.calibration_file);
+  } else {
+    reader.ignore("calibration");
+  }
+  reader.finish();
+  return chip;
+}
+
+ChipSpec load_chip(const std::string& name_or_path) {
+  return read_chip_spec(resolve_preset("chips", name_or_path, ".yaml", "chip"));
+}
+
+std::vector<std::string> chip_preset_names() {
+  return preset_names("chips", ".yaml");
+}
+
+}  // namespace jalapeno

@@ -1,0 +1,51 @@
+#pragma once
+// The shape of one inference step: which sequences run, how many new tokens
+// each brings (1 for a decode, a chunk of the prompt for a prefill) and how
+// many tokens each already has in its KV cache. Prefill chunks and decode
+// tokens can be mixed in one step, as chunked prefill schedules them.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace jalapeno {
+
+struct SequenceInStep {
+  int64_t new_tokens = 1;
+  int64_t context = 0;  // tokens already cached before this step
+};
+
+// Every fact about a batch that the step cost depends on. Two batches with the
+// same summary cost the same, so it is the memoisation key.
+struct BatchSummary {
+  int64_t sequences = 0;
+  int64_t tokens = 0;  // new tokens over all sequences
+  // Decode sequences (one new token): how many, total cached positions they
+  // attend to (context + the new token), how many of those lengths are not a
+  // multiple of 8 elements, and total 256-position blocks (for parallelism).
+  int64_t decode_sequences = 0;
+  int64_t decode_kv_positions = 0;
+  int64_t decode_unaligned = 0;
+  int64_t decode_kv_blocks = 0;
+  // Prefill sequences (several new tokens): tokens, attended (query, key)
+  // pairs under the causal mask, and cached positions read.
+  int64_t prefill_sequences = 0;
+  int64_t prefill_tokens = 0;
+  int64_t prefill_pairs = 0;
+  int64_t prefill_kv_positions = 0;
+
+  bool operator==(const BatchSummary&) const = default;
+};
+
+inline constexpr int64_t kAttentionBlock = 256;
+
+BatchSummary summarize(const std::vector<SequenceInStep>& batch);
+// B sequences each decoding one token at context L.
+BatchSummary decode_batch(int64_t batch, int64_t context);
+// B sequences each prefilling T prompt tokens from an empty cache.
+BatchSummary prefill_batch(int64_t batch, int64_t tokens);
+
+struct BatchSummaryHash {
+  size_t operator()(const BatchSummary& s) const noexcept;
+};
+
+}  // namespace jalapeno

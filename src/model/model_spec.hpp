@@ -1,0 +1,50 @@
+#pragma once
+// A dense decoder-only transformer of the Llama family (Llama 2/3/3.1/3.2/3.3,
+// Mistral, Qwen2/2.5), read from a Hugging Face config.json.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jalapeno {
+
+struct ModelSpec {
+  std::string name;
+  std::string source_file;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t num_layers = 0;
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  bool tied_embeddings = false;
+  bool qkv_bias = false;  // Qwen2 and attention_bias=true Llamas
+  std::string dtype;      // as in torch_dtype: bfloat16, float16, float32
+  double bytes_per_param = 2;
+
+  int64_t q_dim() const { return num_heads * head_dim; }
+  int64_t kv_dim() const { return num_kv_heads * head_dim; }
+  int64_t qkv_dim() const { return q_dim() + 2 * kv_dim(); }
+  int64_t params_per_layer() const;
+  int64_t params() const;  // embeddings, layers, final norm, lm_head unless tied
+  double weight_bytes() const { return static_cast<double>(params()) * bytes_per_param; }
+  // K and V of one token across all layers.
+  double kv_bytes_per_token() const {
+    return 2.0 * static_cast<double>(num_layers * kv_dim()) * bytes_per_param;
+  }
+};
+
+// Reads a config.json. Unknown keys are errors; keys Hugging Face writes that do
+// not change the cost (token ids, dropout, RoPE settings) are accepted.
+ModelSpec read_model_config(const std::string& path, const std::string& name);
+
+// A preset name (see model_preset_names) or a path to a config.json.
+// layers_override replaces num_hidden_layers (what-ifs, truncated models).
+ModelSpec load_model(const std::string& name_or_path,
+                     std::optional<int64_t> layers_override = std::nullopt);
+
+std::vector<std::string> model_preset_names();
+
+}  // namespace jalapeno

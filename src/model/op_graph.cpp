@@ -1,0 +1,133 @@
+#include "model/op_graph.hpp"
+
+namespace jalapeno {
+
+std::string_view to_string(OpKind kind) {
+  switch (kind) {
+    case OpKind::kEmbedding:
+      return "embedding";
+    case OpKind::kNorm:
+      return "norm";
+    case OpKind::kGemm:
+      return "gemm";
+    case OpKind::kRope:
+      return "rope";
+    case OpKind::kKvWrite:
+      return "kv_write";
+    case OpKind::kAttentionDecode:
+      return "attention_decode";
+    case OpKind::kAttentionPrefill:
+      return "attention_prefill";
+    case OpKind::kResidual:
+      return "residual";
+    case OpKind::kActivation:
+      return "activation";
+    case OpKind::kSampling:
+      return "sampling";
+  }
+  return "?";
+}
+
+namespace {
+
+Op gemm(std::string_view name, int64_t count, int64_t m, int64_t k, int64_t n, double dtype_bytes,
+        bool bias) {
+  Op op{name, OpKind::kGemm, count};
+  op.m = m;
+  op.k = k;
+  op.n = n;
+  op.flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
+  op.weight_bytes = static_cast<double>(k * n + (bias ? n : 0)) * dtype_bytes;
+  op.activation_bytes = static_cast<double>(m * k + m * n) * dtype_bytes;
+  op.elements = static_cast<double>(m * n);
+  return op;
+}
+
+// An elementwise op reading `reads` and writing `writes` tensors of
+// `elements` each.
+Op elementwise(std::string_view name, OpKind kind, int64_t count, double elements, double reads,
+               double writes, double dtype_bytes) {
+  Op op{name, kind, count};
+  op.elements = elements;
+  op.activation_bytes = elements * (reads + writes) * dtype_bytes;
+  op.flops = elements * 4;
+  return op;
+}
+
+}  // namespace
+
+std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
+  const double b = model.bytes_per_param;
+  const int64_t L = model.num_layers;
+  const int64_t T = batch.tokens;
+  const double h = static_cast<double>(model.hidden_size);
+  const double tokens = static_cast<double>(T);
+  std::vector<Op> ops;
+  ops.reserve(18);
+
+  Op embed = elementwise("embedding", OpKind::kEmbedding, 1, tokens * h, 1, 1, b);
+  embed.flops = 0;
+  ops.push_back(embed);
+
+  Op norm = elementwise("attn_norm", OpKind::kNorm, L, tokens * h, 1, 1, b);
+  norm.weight_bytes = h * b;
+  ops.push_back(norm);
+  ops.push_back(gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), b, model.qkv_bias));
+  ops.push_back(elementwise("rope", OpKind::kRope, L,
+                            tokens * static_cast<double>(model.q_dim() + model.kv_dim()), 1, 1, b));
+  Op kv_write = elementwise("kv_write", OpKind::kKvWrite, L,
+                            tokens * 2.0 * static_cast<double>(model.kv_dim()), 1, 0, b);
+  kv_write.kv_write_bytes = kv_write.activation_bytes;
+  kv_write.flops = 0;
+  ops.push_back(kv_write);
+
+  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * b;  // K and V of a position
+  const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
+  if (batch.decode_sequences > 0) {
+    Op attn{"attention_decode", OpKind::kAttentionDecode, L};
+    const double positions = static_cast<double>(batch.decode_kv_positions);
+    attn.kv_read_bytes = positions * kv_row;
+    attn.activation_bytes = 2.0 * static_cast<double>(batch.decode_sequences) * qk_width * b;
+    attn.flops = 4.0 * positions * qk_width;  // q.K and p.V for every query head
+    attn.elements = positions * static_cast<double>(model.num_heads);  // attention scores
+    ops.push_back(attn);
+  }
+  if (batch.prefill_sequences > 0) {
+    Op attn{"attention_prefill", OpKind::kAttentionPrefill, L};
+    const double pairs = static_cast<double>(batch.prefill_pairs);
+    attn.flops = 4.0 * pairs * qk_width;
+    // Flash attention reads cached K and V once per tile of queries; the new
+    // ones are in the activations.
+    attn.kv_read_bytes =
+        static_cast<double>(batch.prefill_kv_positions - batch.prefill_tokens) * kv_row;
+    attn.activation_bytes = static_cast<double>(batch.prefill_tokens) *
+                            (2.0 * qk_width + 2.0 * static_cast<double>(model.kv_dim())) * b;
+    attn.elements = pairs * static_cast<double>(model.num_heads);
+    ops.push_back(attn);
+  }
+  ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, b, false));
+  ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
+  Op ffn_norm = norm;
+  ffn_norm.name = "ffn_norm";
+  ops.push_back(ffn_norm);
+  ops.push_back(
+      gemm("gate_up_proj", L, T, model.hidden_size, 2 * model.intermediate_size, b, false));
+  ops.push_back(elementwise("activation", OpKind::kActivation, L,
+                            tokens * static_cast<double>(model.intermediate_size), 2, 1, b));
+  ops.push_back(gemm("down_proj", L, T, model.intermediate_size, model.hidden_size, b, false));
+  ops.push_back(elementwise("ffn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
+
+  // Only each sequence's last position produces logits.
+  const int64_t rows = batch.sequences;
+  Op final_norm =
+      elementwise("final_norm", OpKind::kNorm, 1, static_cast<double>(rows) * h, 1, 1, b);
+  final_norm.weight_bytes = h * b;
+  ops.push_back(final_norm);
+  ops.push_back(gemm("lm_head", 1, rows, model.hidden_size, model.vocab_size, b, false));
+  Op sample = elementwise("sampling", OpKind::kSampling, 1,
+                          static_cast<double>(rows * model.vocab_size), 1, 0, b);
+  ops.push_back(sample);
+  return ops;
+}
+
+}  // namespace jalapeno

@@ -1,0 +1,51 @@
+#pragma once
+// The operators of one step of a dense transformer for a batch shape, each with
+// its FLOPs and bytes by source. This is what the model computes, whatever
+// engine runs it; the cost stage maps it onto kernels.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "model/batch.hpp"
+#include "model/model_spec.hpp"
+
+namespace jalapeno {
+
+enum class OpKind {
+  kEmbedding,  // gather token embeddings
+  kNorm,       // RMSNorm
+  kGemm,       // a projection: [m, k] x [k, n]
+  kRope,       // rotary embedding of q and k
+  kKvWrite,    // new K and V into the cache
+  kAttentionDecode,
+  kAttentionPrefill,
+  kResidual,    // residual add
+  kActivation,  // SiLU(gate) * up
+  kSampling,    // argmax / sampling over the logits
+};
+
+std::string_view to_string(OpKind kind);
+
+struct Op {
+  std::string_view name;
+  OpKind kind;
+  int64_t count = 1;  // instances per step (layers for per-layer ops)
+  // GEMM shape (kGemm only).
+  int64_t m = 0, k = 0, n = 0;
+  // Per instance.
+  double flops = 0;
+  double weight_bytes = 0;
+  double activation_bytes = 0;  // minimal: read inputs once, write outputs once
+  double kv_read_bytes = 0;
+  double kv_write_bytes = 0;
+  // Elements the op touches, per instance (tokens x width), for engines whose
+  // unfused kernels move intermediates.
+  double elements = 0;
+
+  double bytes() const { return weight_bytes + activation_bytes + kv_read_bytes + kv_write_bytes; }
+};
+
+// The ops of one step, per-layer ops with count = num_layers.
+std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch);
+
+}  // namespace jalapeno

@@ -1,0 +1,85 @@
+#include "report/step_report.hpp"
+
+#include <fmt/format.h>
+
+#include "core/units.hpp"
+
+namespace jalapeno {
+
+BatchSummary to_batch(const StepRequest& request) {
+  return request.phase == "prefill" ? prefill_batch(request.batch, request.tokens)
+                                    : decode_batch(request.batch, request.context);
+}
+
+std::string format_step_table(const StepCostModel& model, const StepRequest& request,
+                              const StepCost& step) {
+  std::string out;
+  const std::string shape =
+      request.phase == "prefill"
+          ? fmt::format("prefill of {} x {} tokens", request.batch, request.tokens)
+          : fmt::format("decode of {} sequences at context {}", request.batch, request.context);
+  out += fmt::format("{} on {} with {} ({} layers): {}\n", model.model().name, model.chip().name,
+                     model.engine().name, model.model().num_layers, shape);
+  out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
+                     "kernels", "time", "share", "GFLOP", "MB", "bound");
+  for (const OpCost& op : step.ops) {
+    out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>6.1f}% {:>10.2f} {:>11.2f}  {}{}\n", op.name,
+                       op.count, op.kernels, format_quantity(op.seconds, Dimension::kTime),
+                       100.0 * op.seconds / step.gpu_seconds, op.flops / 1e9, op.bytes / 1e6,
+                       to_string(op.bound), op.calibrated ? " (calibrated)" : "");
+  }
+  out +=
+      fmt::format("step {} · {:.0f} tokens/s · {} kernels · {:.2f} GB weights + {:.2f} GB KV read",
+                  format_quantity(step.seconds, Dimension::kTime),
+                  static_cast<double>(step.tokens) / step.seconds, step.kernels,
+                  step.weight_bytes / 1e9, step.kv_read_bytes / 1e9);
+  if (step.host_seconds > step.gpu_seconds) {
+    out += fmt::format(" · host-bound: {} of launches for {} of kernels",
+                       format_quantity(step.host_seconds, Dimension::kTime),
+                       format_quantity(step.gpu_seconds, Dimension::kTime));
+  }
+  out += "\n";
+  return out;
+}
+
+nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& request,
+                                 const StepCost& step) {
+  nlohmann::ordered_json j;
+  j["schema"] = "jalapeno.step/1";
+  j["model"] = model.model().name;
+  j["hw"] = model.chip().name;
+  j["engine"] = model.engine().name;
+  j["layers"] = model.model().num_layers;
+  j["phase"] = request.phase;
+  j["batch"] = request.batch;
+  if (request.phase == "prefill") {
+    j["tokens_per_sequence"] = request.tokens;
+  } else {
+    j["ctx"] = request.context;
+  }
+  j["seconds"] = step.seconds;
+  j["tokens_per_s"] = static_cast<double>(step.tokens) / step.seconds;
+  j["gpu_seconds"] = step.gpu_seconds;
+  j["host_seconds"] = step.host_seconds;
+  j["kernels"] = step.kernels;
+  j["flops"] = step.flops;
+  j["weight_bytes"] = step.weight_bytes;
+  j["kv_read_bytes"] = step.kv_read_bytes;
+  j["kv_write_bytes"] = step.kv_write_bytes;
+  auto& ops = j["ops"] = nlohmann::ordered_json::array();
+  for (const OpCost& op : step.ops) {
+    ops.push_back({{"name", op.name},
+                   {"kind", to_string(op.kind)},
+                   {"count", op.count},
+                   {"kernels", op.kernels},
+                   {"seconds", op.seconds},
+                   {"share", op.seconds / step.gpu_seconds},
+                   {"flops", op.flops},
+                   {"bytes", op.bytes},
+                   {"bound", to_string(op.bound)},
+                   {"calibrated", op.calibrated}});
+  }
+  return j;
+}
+
+}  // namespace jalapeno

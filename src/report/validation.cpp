@@ -1,0 +1,140 @@
+#include "report/validation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "cost/step_cost.hpp"
+
+namespace jalapeno {
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open measurement file", path));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
+  }
+}
+
+// The calibration's model is Llama-3.1-8B, truncated to the measured layers.
+constexpr const char* kMeasuredModel = "llama-3.1-8b";
+
+}  // namespace
+
+std::vector<ValidationRow> validate_steps(const std::string& steps_json,
+                                          const std::string& chip_name) {
+  const nlohmann::json doc = read_json(steps_json);
+  const ChipSpec chip = load_chip(chip_name);
+  std::vector<ValidationRow> rows;
+  struct Set {
+    const char* key;
+    const char* engine;
+    bool prefill;
+  };
+  for (const Set set : {Set{"decode_torch_eager", "torch-eager", false},
+                        Set{"decode_torch_compiled", "torch-compiled", false},
+                        Set{"prefill_torch_eager", "torch-eager", true}}) {
+    if (!doc.contains(set.key)) continue;
+    for (const auto& row : doc[set.key]) {
+      const int64_t layers = row.at("layers").get<int64_t>();
+      StepCostModel model(load_model(kMeasuredModel, layers), chip, load_engine(set.engine));
+      const int64_t batch = row.at("batch").get<int64_t>();
+      ValidationRow out;
+      out.set = set.key;
+      out.measured_s = row.at("seconds").get<double>();
+      if (set.prefill) {
+        const int64_t tokens = row.at("tokens").get<int64_t>();
+        out.label = fmt::format("B={} T={}", batch, tokens);
+        out.predicted_s = model.cost(prefill_batch(batch, tokens)).seconds;
+      } else {
+        const int64_t ctx = row.at("ctx").get<int64_t>();
+        out.label = fmt::format("B={} L={}", batch, ctx);
+        out.predicted_s = model.cost(decode_batch(batch, ctx)).seconds;
+      }
+      rows.push_back(out);
+    }
+  }
+  return rows;
+}
+
+std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
+                                            const std::string& chip_name) {
+  const nlohmann::json doc = read_json(kernels_json);
+  ChipSpec chip = load_chip(chip_name);
+  chip.calibration.reset();  // the analytical model alone is under test
+  const EngineProfile engine = load_engine("torch-eager");
+  const double rate = chip.matrix_flops_for("bfloat16") * chip.matrix_efficiency;
+  std::vector<ValidationRow> rows;
+  for (const auto& row : doc.at("gemm")) {
+    const int64_t m = row.at("m"), k = row.at("k"), n = row.at("n");
+    const KernelTime t = gemm_time(chip, engine, rate, m, k, n, 1, 2, chip.gemm_fixed_s, false);
+    rows.push_back({"gemm", fmt::format("{} m={}", row.at("op").get<std::string>(), m), t.seconds(),
+                    row.at("seconds").get<double>()});
+  }
+  ModelSpec attention_model = load_model(kMeasuredModel, 1);
+  for (const auto& row : doc.at("attn")) {
+    const int64_t group = row.at("group"), kv_heads = row.at("kv_heads");
+    const int64_t head_dim = row.at("head_dim"), batch = row.at("batch"), ctx = row.at("ctx");
+    attention_model.num_kv_heads = kv_heads;
+    attention_model.num_heads = group * kv_heads;
+    attention_model.head_dim = head_dim;
+    StepCostModel model(attention_model, chip, engine);
+    // ctx counts the cached positions attended to, the new token's included.
+    const BatchSummary summary = decode_batch(batch, ctx - 1);
+    for (const Op& op : build_step_ops(attention_model, summary)) {
+      if (op.kind != OpKind::kAttentionDecode) continue;
+      rows.push_back({"attn", fmt::format("G={} B={} L={}", group, batch, ctx),
+                      model.op_time(op, summary).seconds(), row.at("seconds").get<double>()});
+    }
+  }
+  return rows;
+}
+
+ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set) {
+  std::vector<double> errors;
+  for (const auto& row : rows) {
+    if (set.empty() || row.set == set) errors.push_back(std::abs(row.error()));
+  }
+  ErrorSummary s;
+  s.points = errors.size();
+  if (errors.empty()) return s;
+  std::sort(errors.begin(), errors.end());
+  const size_t mid = errors.size() / 2;
+  s.median_abs = errors.size() % 2 ? errors[mid] : 0.5 * (errors[mid - 1] + errors[mid]);
+  s.max_abs = errors.back();
+  return s;
+}
+
+std::string format_validation(const std::vector<ValidationRow>& rows) {
+  std::string out;
+  std::string current;
+  for (const auto& row : rows) {
+    if (row.set != current) {
+      if (!current.empty()) {
+        const ErrorSummary s = summarize_errors(rows, current);
+        out += fmt::format("  median |error| {:.1f}%, max {:.1f}% over {} points\n\n",
+                           100 * s.median_abs, 100 * s.max_abs, s.points);
+      }
+      current = row.set;
+      out += fmt::format("{}\n  {:<22} {:>12} {:>12} {:>8}\n", current, "shape", "predicted",
+                         "measured", "error");
+    }
+    out += fmt::format("  {:<22} {:>9.3f} ms {:>9.3f} ms {:>+7.1f}%\n", row.label,
+                       row.predicted_s * 1e3, row.measured_s * 1e3, 100 * row.error());
+  }
+  if (!current.empty()) {
+    const ErrorSummary s = summarize_errors(rows, current);
+    out += fmt::format("  median |error| {:.1f}%, max {:.1f}% over {} points\n", 100 * s.median_abs,
+                       100 * s.max_abs, s.points);
+  }
+  return out;
+}
+
+}  // namespace jalapeno

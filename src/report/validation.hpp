@@ -1,0 +1,33 @@
+#pragma once
+// Predicted against measured: the cost model on the measurements in
+// data/calibration (whole steps and single kernels of an NVIDIA H200).
+#include <string>
+#include <vector>
+
+namespace jalapeno {
+
+struct ValidationRow {
+  std::string set;    // decode_torch_eager, gemm, attn, ...
+  std::string label;  // the shape
+  double predicted_s = 0;
+  double measured_s = 0;
+  double error() const { return predicted_s / measured_s - 1; }
+};
+
+// Whole steps from steps.json: decode of both engines and eager prefill,
+// Llama-3.1-8B with the measured number of layers, on the given chip.
+std::vector<ValidationRow> validate_steps(const std::string& steps_json, const std::string& chip);
+// GEMMs and decode attention from kernels.json, analytical model only.
+std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
+                                            const std::string& chip);
+
+struct ErrorSummary {
+  size_t points = 0;
+  double median_abs = 0;
+  double max_abs = 0;
+};
+ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
+
+std::string format_validation(const std::vector<ValidationRow>& rows);
+
+}  // namespace jalapeno

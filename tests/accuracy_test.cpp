@@ -1,0 +1,80 @@
+// Predictions against real measurements on an NVIDIA H200 (data/calibration),
+// with the error budgets stated in README "Accuracy". No point is fitted
+// individually: the chip and engine presets hold a handful of parameters.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/presets.hpp"
+#include "report/validation.hpp"
+
+namespace jalapeno {
+namespace {
+
+std::string calibration(const char* file) { return data_dir() + "/calibration/h200/" + file; }
+
+std::vector<ValidationRow> only(const std::vector<ValidationRow>& rows, const std::string& set) {
+  std::vector<ValidationRow> out;
+  for (const auto& r : rows) {
+    if (r.set == set) out.push_back(r);
+  }
+  return out;
+}
+
+// The decode steps where cuBLAS leaves the slow path for an odd-length
+// batched matmul at B x KV heads >= 1024 problems and our model does not
+// follow it (README "Known misses"). They are reported, not hidden: the test
+// requires them to stay over-predictions, i.e. the model stays conservative.
+const std::set<std::string> kKnownMisses = {"B=128 L=4096", "B=256 L=1024"};
+
+void expect_decode_budget(const std::string& set) {
+  const auto rows = only(validate_steps(calibration("steps.json"), "h200-sxm"), set);
+  ASSERT_GE(rows.size(), 7u);
+  std::vector<ValidationRow> budgeted;
+  for (const auto& r : rows) {
+    if (kKnownMisses.count(r.label)) {
+      EXPECT_GT(r.error(), 0.0) << set << " " << r.label;
+      continue;
+    }
+    budgeted.push_back(r);
+    EXPECT_LE(std::abs(r.error()), 0.20) << set << " " << r.label << ": predicted "
+                                         << r.predicted_s << " s, measured " << r.measured_s;
+  }
+  const ErrorSummary s = summarize_errors(budgeted, set);
+  EXPECT_LE(s.median_abs, 0.07) << set;
+  // The full set, misses included, still has its median within budget.
+  EXPECT_LE(summarize_errors(rows, set).median_abs, 0.07) << set;
+}
+
+TEST(Accuracy, DecodeStepsTorchEager) { expect_decode_budget("decode_torch_eager"); }
+TEST(Accuracy, DecodeStepsTorchCompiled) { expect_decode_budget("decode_torch_compiled"); }
+
+TEST(Accuracy, LongPrefillsWithin15Percent) {
+  const auto rows = only(validate_steps(calibration("steps.json"), "h200-sxm"),
+                         "prefill_torch_eager");
+  int checked = 0;
+  for (const auto& r : rows) {
+    // Prefills of 2048 tokens and more in total (B x T).
+    int b = 0, t = 0;
+    ASSERT_EQ(std::sscanf(r.label.c_str(), "B=%d T=%d", &b, &t), 2) << r.label;
+    if (b * t < 2048) continue;
+    ++checked;
+    EXPECT_LE(std::abs(r.error()), 0.15) << r.label;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(Accuracy, GemmMedianWithin10Percent) {
+  const auto rows = only(validate_kernels(calibration("kernels.json"), "h200-sxm"), "gemm");
+  ASSERT_GE(rows.size(), 100u);
+  EXPECT_LE(summarize_errors(rows, "gemm").median_abs, 0.10);
+}
+
+TEST(Accuracy, DecodeAttentionMedianWithin10Percent) {
+  const auto rows = only(validate_kernels(calibration("kernels.json"), "h200-sxm"), "attn");
+  ASSERT_GE(rows.size(), 30u);
+  EXPECT_LE(summarize_errors(rows, "attn").median_abs, 0.10);
+}
+
+}  // namespace
+}  // namespace jalapeno

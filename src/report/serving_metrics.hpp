@@ -1,0 +1,129 @@
+#pragma once
+// What the users and the operator of a simulated service see. The simulator
+// reports each request's milestones; the collector keeps streaming aggregates
+// (quantile sketches, sums), so memory does not grow with the number of
+// requests, and can stream one CSV row per finished request.
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "report/quantile_sketch.hpp"
+
+namespace jalapeno {
+
+// One finished request.
+struct RequestRecord {
+  uint64_t id = 0;
+  uint32_t replica = 0;
+  double arrival_s = 0;
+  double first_scheduled_s = 0;  // first time it entered a running batch
+  double first_token_s = 0;
+  double finish_s = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t preemptions = 0;
+
+  double ttft_s() const { return first_token_s - arrival_s; }
+  // Mean time per output token after the first (0 for one-token outputs).
+  double tpot_s() const {
+    return output_tokens > 1 ? (finish_s - first_token_s) / static_cast<double>(output_tokens - 1)
+                             : 0;
+  }
+  double e2e_s() const { return finish_s - arrival_s; }
+  double queue_s() const { return first_scheduled_s - arrival_s; }
+};
+
+struct Slo {
+  double ttft_s = 0;  // 0: no bound
+  double tpot_s = 0;
+};
+
+// One replica step, as the simulator ran it.
+struct StepRecord {
+  uint32_t replica = 0;
+  double start_s = 0;
+  double seconds = 0;
+  int64_t sequences = 0;       // in the batch
+  int64_t prefill_tokens = 0;  // prompt tokens processed
+  int64_t decode_tokens = 0;   // output tokens generated
+  double kv_used_fraction = 0; // of the replica's KV blocks, after the step
+};
+
+class ServingMetrics {
+ public:
+  ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s = 1.0);
+
+  // Optional per-request CSV, written as requests finish (header first).
+  void stream_requests_csv(std::ostream* out);
+
+  void on_token_gap(double gap_s);  // every inter-token gap of every request
+  void on_request_done(const RequestRecord& record);
+  void on_step(const StepRecord& step);
+  void on_preemption(uint32_t replica);
+  void set_end_time(double end_s) { end_s_ = end_s; }
+
+  uint64_t completed() const { return completed_; }
+  uint64_t output_tokens() const { return output_tokens_; }
+  uint64_t input_tokens() const { return input_tokens_; }
+  double end_s() const { return end_s_; }
+  const QuantileSketch& ttft() const { return ttft_; }
+  const QuantileSketch& tpot() const { return tpot_; }
+  const QuantileSketch& e2e() const { return e2e_; }
+  const QuantileSketch& itl() const { return itl_; }
+  const QuantileSketch& queue() const { return queue_; }
+  uint64_t goodput_requests() const { return good_; }
+  // Time-weighted mean number of requests in the system (arrival to finish):
+  // sum of e2e over the span, for Little's law checks.
+  double request_seconds() const { return request_seconds_; }
+
+  // The "jalapeno.serve/1" document (see README "Serving output").
+  nlohmann::ordered_json to_json() const;
+  std::string summary_table() const;
+
+ private:
+  struct ReplicaStats {
+    uint64_t steps = 0;
+    uint64_t preemptions = 0;
+    double busy_s = 0;
+    double batch_weighted = 0;  // sum of sequences x seconds
+    double kv_weighted = 0;     // sum of kv fraction x seconds
+    double kv_peak = 0;
+    // Downsampled time series, one bucket per sample interval.
+    std::vector<double> busy_by_interval;
+    std::vector<double> batch_by_interval;
+    std::vector<double> kv_by_interval;
+  };
+
+  Slo slo_;
+  double sample_interval_s_;
+  std::ostream* csv_ = nullptr;
+  uint64_t completed_ = 0;
+  uint64_t good_ = 0;
+  uint64_t input_tokens_ = 0;
+  uint64_t output_tokens_ = 0;
+  uint64_t preemptions_ = 0;
+  double first_arrival_s_ = -1;
+  double end_s_ = 0;
+  double request_seconds_ = 0;
+  QuantileSketch ttft_, tpot_, e2e_, itl_, queue_;
+  std::vector<ReplicaStats> replicas_;
+};
+
+// Chrome trace JSON (Perfetto opens it): one track per replica, one slice per
+// step with its batch in the args. Streamed: constant memory.
+class PerfettoWriter {
+ public:
+  explicit PerfettoWriter(std::ostream& out);
+  ~PerfettoWriter();  // closes the JSON array
+  void replica_name(uint32_t replica, const std::string& name);
+  void step(const StepRecord& step);
+
+ private:
+  std::ostream& out_;
+  bool first_ = true;
+};
+
+}  // namespace jalapeno

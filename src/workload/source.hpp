@@ -1,0 +1,76 @@
+#pragma once
+// Where requests come from. A RequestSource yields requests in arrival order,
+// one at a time, so that a trace of any length runs in constant memory.
+//
+// Open-loop sources decide arrival times themselves (Poisson, gamma, constant
+// rate, offline, trace replay). A closed-loop source (N users with a think
+// time) issues a user's next request only after the previous one completes:
+// the simulator calls on_complete(), and next() may return nothing now but
+// more later.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/rng.hpp"
+#include "workload/lengths.hpp"
+#include "workload/request.hpp"
+
+namespace jalapeno {
+
+class RequestSource {
+ public:
+  virtual ~RequestSource() = default;
+  // The next request in arrival order, or nothing if none is ready (closed
+  // loop) or the source is exhausted (see exhausted()).
+  virtual std::optional<Request> next() = 0;
+  virtual bool exhausted() const = 0;
+  // Closed-loop sources schedule the user's next request; others ignore it.
+  virtual void on_complete(const Request& /*request*/, double /*time_s*/) {}
+  virtual std::string describe() const = 0;
+};
+
+enum class ArrivalKind { kPoisson, kGamma, kConstant, kOffline };
+
+struct SyntheticSpec {
+  ArrivalKind arrivals = ArrivalKind::kPoisson;
+  double rate_per_s = 1;   // requests per second (Poisson, gamma, constant)
+  double cv = 1;           // gamma: coefficient of variation of inter-arrival times
+  int64_t requests = 1000; // how many to issue
+  LengthDistribution input = LengthDistribution::fixed(512);
+  LengthDistribution output = LengthDistribution::fixed(256);
+  uint64_t seed = 1;
+};
+
+std::unique_ptr<RequestSource> make_synthetic_source(const SyntheticSpec& spec);
+
+struct ClosedLoopSpec {
+  int64_t users = 1;
+  double think_s = 0;  // fixed think time between a completion and the next request
+  int64_t requests = 1000;
+  LengthDistribution input = LengthDistribution::fixed(512);
+  LengthDistribution output = LengthDistribution::fixed(256);
+  uint64_t seed = 1;
+};
+
+std::unique_ptr<RequestSource> make_closed_loop_source(const ClosedLoopSpec& spec);
+
+// Trace replay, streamed from disk. Formats, chosen by the header line:
+//   Azure LLM inference trace CSV: TIMESTAMP,ContextTokens,GeneratedTokens
+//     (TIMESTAMP as "YYYY-MM-DD HH:MM:SS.fffffff" or seconds)
+//   BurstGPT CSV: Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
+//     (Timestamp in seconds; rows with Response tokens 0 are failures and skipped)
+//   JSONL: one object per line with "timestamp" (s), "input_tokens", "output_tokens"
+// Arrival times are relative to the first row, divided by speedup. With loops
+// > 1 the trace repeats, each pass starting one mean inter-arrival gap after
+// the last. max_requests > 0 stops early. Malformed rows throw ConfigError
+// naming the file, the line number and the field.
+struct TraceSpec {
+  std::string path;
+  double speedup = 1;
+  int64_t loops = 1;
+  int64_t max_requests = 0;
+};
+
+std::unique_ptr<RequestSource> make_trace_source(const TraceSpec& spec);
+
+}  // namespace jalapeno

@@ -11,7 +11,9 @@
 namespace jalapeno {
 namespace {
 
-std::string calibration(const char* file) { return data_dir() + "/calibration/h200/" + file; }
+std::string calibration(const char* file) {
+  return data_dir() + "/calibration/h200/" + file;
+}
 
 std::vector<ValidationRow> only(const std::vector<ValidationRow>& rows, const std::string& set) {
   std::vector<ValidationRow> out;
@@ -37,8 +39,8 @@ void expect_decode_budget(const std::string& set) {
       continue;
     }
     budgeted.push_back(r);
-    EXPECT_LE(std::abs(r.error()), 0.20) << set << " " << r.label << ": predicted "
-                                         << r.predicted_s << " s, measured " << r.measured_s;
+    EXPECT_LE(std::abs(r.error()), 0.20) << set << " " << r.label << ": predicted " << r.predicted_s
+                                         << " s, measured " << r.measured_s;
   }
   const ErrorSummary s = summarize_errors(budgeted, set);
   EXPECT_LE(s.median_abs, 0.07) << set;
@@ -46,12 +48,16 @@ void expect_decode_budget(const std::string& set) {
   EXPECT_LE(summarize_errors(rows, set).median_abs, 0.07) << set;
 }
 
-TEST(Accuracy, DecodeStepsTorchEager) { expect_decode_budget("decode_torch_eager"); }
-TEST(Accuracy, DecodeStepsTorchCompiled) { expect_decode_budget("decode_torch_compiled"); }
+TEST(Accuracy, DecodeStepsTorchEager) {
+  expect_decode_budget("decode_torch_eager");
+}
+TEST(Accuracy, DecodeStepsTorchCompiled) {
+  expect_decode_budget("decode_torch_compiled");
+}
 
 TEST(Accuracy, LongPrefillsWithin15Percent) {
-  const auto rows = only(validate_steps(calibration("steps.json"), "h200-sxm"),
-                         "prefill_torch_eager");
+  const auto rows =
+      only(validate_steps(calibration("steps.json"), "h200-sxm"), "prefill_torch_eager");
   int checked = 0;
   for (const auto& r : rows) {
     // Prefills of 2048 tokens and more in total (B x T).

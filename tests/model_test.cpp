@@ -25,8 +25,8 @@ TEST(ModelSpec, ParameterCountsMatchPublishedTotals) {
     const ModelSpec spec = load_model(name);
     const double expected = entry.at("params").get<double>();
     const double computed = static_cast<double>(spec.params());
-    EXPECT_NEAR(computed / expected, 1.0, 0.005) << name << ": computed " << computed
-                                                 << " published " << expected;
+    EXPECT_NEAR(computed / expected, 1.0, 0.005)
+        << name << ": computed " << computed << " published " << expected;
   }
 }
 

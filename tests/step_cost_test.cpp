@@ -1,8 +1,9 @@
 // The cost model against closed forms, and its invariants.
+#include "cost/step_cost.hpp"
+
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
-#include "cost/step_cost.hpp"
 
 namespace jalapeno {
 namespace {
@@ -18,7 +19,8 @@ using GemmTime = Fixture;
 // A GEMV streams its weights: bytes at the achievable read bandwidth plus the
 // fixed cost, nothing else.
 TEST_F(GemmTime, GemvIsWeightStreaming) {
-  const KernelTime t = gemm_time(chip, engine, rate, 1, 8192, 57344, 1, 2, chip.gemm_fixed_s, false);
+  const KernelTime t =
+      gemm_time(chip, engine, rate, 1, 8192, 57344, 1, 2, chip.gemm_fixed_s, false);
   const double bytes = (8192.0 + 8192.0 * 57344 + 57344) * 2;
   EXPECT_EQ(t.bound(), Bound::kMemory);
   EXPECT_NEAR(t.seconds(), bytes / (chip.hbm_Bps * chip.read_efficiency) + chip.gemm_fixed_s,
@@ -113,8 +115,8 @@ TEST_F(StepCostTest, EagerPrefillOfFewTokensIsHostBound) {
 
 TEST_F(StepCostTest, CalibrationTableRefinesMeasuredShapes) {
   ChipSpec calibrated = chip;
-  calibrated.calibration = read_calibration(std::string(JALAPENO_SOURCE_DIR) +
-                                            "/data/calibration/h200/kernels.json");
+  calibrated.calibration =
+      read_calibration(std::string(JALAPENO_SOURCE_DIR) + "/data/calibration/h200/kernels.json");
   StepCostModel model(load_model("llama-3.1-8b"), calibrated, load_engine("torch-eager"));
   const auto ops = build_step_ops(model.model(), decode_batch(128, 1023));
   for (const Op& op : ops) {

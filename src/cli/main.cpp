@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -12,6 +14,8 @@
 #include "cost/step_cost.hpp"
 #include "report/step_report.hpp"
 #include "report/validation.hpp"
+#include "serve/scenario.hpp"
+#include "serve/simulator.hpp"
 
 namespace {
 
@@ -105,6 +109,168 @@ int run_demo() {
   return 0;
 }
 
+// Command-line overrides of single scenario fields; unset ones leave the
+// scenario (or the defaults) alone.
+struct ServeOptions {
+  std::string scenario_file;
+  std::optional<std::string> model, hw, engine, router, input_len, output_len, trace, preemption;
+  std::optional<uint32_t> replicas;
+  std::optional<double> rate, speedup, think_s, slo_ttft_s, slo_tpot_s;
+  std::optional<int64_t> concurrency, requests, max_seqs, max_tokens, block_size, loops;
+  std::optional<uint64_t> seed;
+  bool offline = false;
+  bool no_chunked_prefill = false;
+  bool json = false;
+  bool timeline = false;
+  std::string out_dir;
+};
+
+Scenario build_scenario(const ServeOptions& opt) {
+  Scenario s = opt.scenario_file.empty() ? Scenario{} : read_scenario(opt.scenario_file);
+  if (opt.model) s.model = *opt.model;
+  if (opt.hw) s.hw = *opt.hw;
+  if (opt.engine) s.engine = *opt.engine;
+  if (opt.router) s.serve.router = *opt.router;
+  if (opt.replicas) s.serve.replicas = *opt.replicas;
+  if (opt.seed) s.seed = *opt.seed;
+  if (opt.max_seqs) s.serve.scheduler.max_sequences = *opt.max_seqs;
+  if (opt.max_tokens) s.serve.scheduler.max_batched_tokens = *opt.max_tokens;
+  if (opt.block_size) s.serve.scheduler.block_size = *opt.block_size;
+  if (opt.no_chunked_prefill) s.serve.scheduler.chunked_prefill = false;
+  if (opt.preemption) {
+    s.serve.scheduler.preemption =
+        *opt.preemption == "swap" ? Preemption::kSwap : Preemption::kRecompute;
+  }
+  if (opt.slo_ttft_s) s.slo.ttft_s = *opt.slo_ttft_s;
+  if (opt.slo_tpot_s) s.slo.tpot_s = *opt.slo_tpot_s;
+  const int arrival_flags = (opt.rate ? 1 : 0) + (opt.offline ? 1 : 0) + (opt.concurrency ? 1 : 0);
+  if (arrival_flags > 1) {
+    throw ConfigError("--rate, --offline and --concurrency: expected at most one of them");
+  }
+  if (opt.trace) {
+    if (arrival_flags > 0 || opt.input_len || opt.output_len) {
+      throw ConfigError(
+          "--trace: the trace gives arrivals and lengths; drop --rate, --offline, "
+          "--concurrency, --input-len and --output-len");
+    }
+    s.workload = WorkloadKind::kTrace;
+    s.trace.path = *opt.trace;
+  }
+  if (opt.speedup) s.trace.speedup = *opt.speedup;
+  if (opt.loops) s.trace.loops = *opt.loops;
+  if (opt.rate) {
+    s.workload = WorkloadKind::kSynthetic;
+    s.synthetic.arrivals = ArrivalKind::kPoisson;
+    s.synthetic.rate_per_s = *opt.rate;
+  }
+  if (opt.offline) {
+    s.workload = WorkloadKind::kSynthetic;
+    s.synthetic.arrivals = ArrivalKind::kOffline;
+  }
+  if (opt.concurrency) {
+    s.workload = WorkloadKind::kClosedLoop;
+    s.closed_loop.users = *opt.concurrency;
+  }
+  if (opt.think_s) s.closed_loop.think_s = *opt.think_s;
+  if (opt.requests) {
+    s.synthetic.requests = s.closed_loop.requests = *opt.requests;
+    s.trace.max_requests = *opt.requests;
+  }
+  if (opt.input_len) {
+    s.synthetic.input = s.closed_loop.input =
+        LengthDistribution::parse(*opt.input_len, "--input-len");
+  }
+  if (opt.output_len) {
+    s.synthetic.output = s.closed_loop.output =
+        LengthDistribution::parse(*opt.output_len, "--output-len");
+  }
+  s.synthetic.seed = s.closed_loop.seed = s.seed;
+  return s;
+}
+
+std::ofstream open_output(const std::string& dir, const std::string& name) {
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  std::ofstream out(path);
+  if (!out) throw ConfigError(fmt::format("--out: cannot write {}", path));
+  return out;
+}
+
+int run_scenario(const Scenario& scenario, const ServeOptions& opt) {
+  StepCostModel cost(load_model(scenario.model), load_chip(scenario.hw),
+                     load_engine(scenario.engine));
+  std::unique_ptr<RequestSource> source = make_source(scenario);
+  ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
+  std::ofstream csv, timeline;
+  std::unique_ptr<PerfettoWriter> trace;
+  if (!opt.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.out_dir, ec);
+    if (ec)
+      throw ConfigError(fmt::format("--out: cannot create {}: {}", opt.out_dir, ec.message()));
+    csv = open_output(opt.out_dir, "requests.csv");
+    metrics.stream_requests_csv(&csv);
+    if (opt.timeline) {
+      timeline = open_output(opt.out_dir, "timeline.json");
+      trace = std::make_unique<PerfettoWriter>(timeline);
+    }
+  } else if (opt.timeline) {
+    throw ConfigError("--timeline: needs --out DIR to write timeline.json into");
+  }
+  Simulator sim(cost, scenario.serve, *source, metrics, trace.get());
+  sim.run();
+  trace.reset();  // closes the timeline's JSON
+  nlohmann::ordered_json doc = metrics.to_json();
+  doc["scenario"] = {{"model", scenario.model},
+                     {"hw", scenario.hw},
+                     {"engine", scenario.engine},
+                     {"replicas", scenario.serve.replicas},
+                     {"router", scenario.serve.router},
+                     {"workload", source->describe()},
+                     {"seed", scenario.seed}};
+  if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << doc.dump(2) << "\n";
+  if (opt.json) {
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} on {} x{} ({} engine), {}\n\n", scenario.model, scenario.hw,
+                             scenario.serve.replicas, scenario.engine, source->describe())
+              << metrics.summary_table();
+  }
+  return 0;
+}
+
+void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
+  cmd->add_option("scenario", opt.scenario_file, "scenario YAML (flags override its fields)");
+  cmd->add_option("--model", opt.model, "model preset or config.json path");
+  cmd->add_option("--hw", opt.hw, "chip preset or chip YAML path");
+  cmd->add_option("--engine", opt.engine, "engine preset or YAML path");
+  cmd->add_option("--replicas", opt.replicas, "number of replicas");
+  cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
+  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
+  cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
+  cmd->add_option("--concurrency", opt.concurrency, "closed loop: this many users");
+  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds");
+  cmd->add_option("--requests", opt.requests, "number of requests (a trace: at most this many)");
+  cmd->add_option(
+      "--input-len", opt.input_len,
+      "input length SPEC: N, uniform:a:b, normal:m:sd, lognormal:mean:sigma[:max], file:PATH");
+  cmd->add_option("--output-len", opt.output_len, "output length SPEC, as --input-len");
+  cmd->add_option("--trace", opt.trace, "replay a trace (Azure or BurstGPT CSV, or JSONL)");
+  cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
+  cmd->add_option("--loops", opt.loops, "trace: play it this many times");
+  cmd->add_option("--seed", opt.seed, "random seed");
+  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)");
+  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)");
+  cmd->add_option("--max-seqs", opt.max_seqs, "sequences per batch");
+  cmd->add_option("--max-tokens", opt.max_tokens, "token budget per step");
+  cmd->add_option("--block-size", opt.block_size, "KV block size in tokens");
+  cmd->add_flag("--no-chunked-prefill", opt.no_chunked_prefill, "prefill whole prompts only");
+  cmd->add_option("--preemption", opt.preemption, "recompute or swap")
+      ->check(CLI::IsMember({"recompute", "swap"}));
+  cmd->add_flag("--json", opt.json, "print the jalapeno.serve/1 JSON document");
+  cmd->add_option("--out", opt.out_dir, "write summary.json and requests.csv into DIR");
+  cmd->add_flag("--timeline", opt.timeline, "also write a Perfetto timeline.json into --out DIR");
+}
+
 int run_validate(bool json) {
   const std::string dir = data_dir() + "/calibration/h200/";
   std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
@@ -151,7 +317,11 @@ int main(int argc, char** argv) {
   step_cmd->add_flag("--json", step.json, "print one JSON object (schema jalapeno.step/1)");
 
   app.add_subcommand("presets", "List the model, chip and engine presets");
-  app.add_subcommand("run", "Run the default demonstration");
+  app.add_subcommand("run", "Run the default scenario (data/scenarios/default.yaml)");
+  app.add_subcommand("decode-table", "Predicted decode steps of Llama-3.1-8B on H100 and H200");
+  ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Simulate an inference service");
+  add_serve_options(serve_cmd, serve);
   bool validate_json = false;
   CLI::App* validate_cmd =
       app.add_subcommand("validate", "Compare predictions with the H200 measurements");
@@ -166,7 +336,13 @@ int main(int argc, char** argv) {
   try {
     if (step_cmd->parsed()) return run_step(step);
     if (app.got_subcommand("presets")) return run_presets();
-    if (app.got_subcommand("run")) return run_demo();
+    if (app.got_subcommand("decode-table")) return run_demo();
+    if (app.got_subcommand("run")) {
+      ServeOptions defaults;
+      defaults.scenario_file = data_dir() + "/scenarios/default.yaml";
+      return run_scenario(build_scenario(defaults), defaults);
+    }
+    if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve);
     if (validate_cmd->parsed()) return run_validate(validate_json);
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";

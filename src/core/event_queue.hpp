@@ -4,6 +4,7 @@
 // reproducible. Events are small values in a binary heap over one vector that
 // grows to the peak number of pending events and is reused: no allocation per
 // event on the hot path.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -11,9 +12,9 @@ namespace jalapeno {
 
 struct Event {
   double time_s = 0;
-  uint64_t order = 0;  // insertion order, the tie-breaker
-  uint32_t kind = 0;   // what happens (the simulator's enum)
-  uint32_t target = 0; // which replica / source
+  uint64_t order = 0;   // insertion order, the tie-breaker
+  uint32_t kind = 0;    // what happens (the simulator's enum)
+  uint32_t target = 0;  // which replica / source
   uint64_t payload = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -42,6 +43,22 @@ YAML::Node to_yaml(const nlohmann::json& json) {
   }
 }
 
+// Levenshtein distance, for suggesting the key a misspelling meant.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -60,6 +77,7 @@ Document parse_document(const std::string& text, const std::string& name, bool i
   try {
     return {YAML::Load(text), name};
   } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) throw ConfigError(fmt::format("{}: malformed YAML: {}", name, e.msg));
     throw ConfigError(fmt::format("{}:{}: malformed YAML: {}", name, e.mark.line + 1, e.msg));
   }
 }
@@ -107,9 +125,21 @@ bool SpecReader::has(const std::string& key) const {
 YAML::Node SpecReader::get(const std::string& key) {
   read_.insert(key);
   if (!has(key)) {
-    throw ConfigError(fmt::format("{}: missing required key '{}'",
-                                  path_.empty() ? file_ : fmt::format("{}: in '{}'", file_, path_),
-                                  key));
+    // A misspelt key is the usual cause: name the keys here that are close.
+    std::string unknown;
+    if (node_.IsMap()) {
+      for (const auto& entry : node_) {
+        const std::string k = entry.first.as<std::string>();
+        if (!read_.count(k) && edit_distance(k, key) <= 2) {
+          unknown += (unknown.empty() ? "" : ", ") + ("'" + k + "'");
+        }
+      }
+    }
+    const YAML::Mark mark = node_.Mark();
+    const std::string at =
+        (!mark.is_null() && mark.line >= 0) ? fmt::format("{}:{}", file_, mark.line + 1) : file_;
+    throw ConfigError(fmt::format("{}: missing required key '{}'{}", at, key_path(key),
+                                  unknown.empty() ? "" : " (did you mean " + unknown + "?)"));
   }
   return node_[key];
 }
@@ -129,7 +159,7 @@ double SpecReader::quantity(const std::string& key, Dimension dim) {
 
 double SpecReader::positive_quantity(const std::string& key, Dimension dim) {
   const double value = quantity(key, dim);
-  if (!(value > 0)) fail(key, fmt::format("a value above zero ({})", describe(dim)));
+  if (!(value > 0)) fail(key, fmt::format("a value above zero, got '{}'", node_[key].Scalar()));
   return value;
 }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <string>
 
 namespace jalapeno {
 namespace {
@@ -113,14 +114,18 @@ std::optional<double> parse_quantity(std::string_view text, Dimension dim) {
 
 std::string format_quantity(double value, Dimension dim) {
   auto pick = [value](auto units) {
-    // The largest unit that keeps the mantissa at or above 1.
+    // The largest decimal unit that keeps the mantissa, rounded to three
+    // significant digits, at or above 1.
+    const double rounded = std::stod(fmt::format("{:.3g}", value));
     const UnitDef* best = &units[0];
     for (const auto& unit : units) {
-      if (std::abs(value) >= unit.scale && unit.symbol.find('i') == std::string_view::npos) {
+      if (std::abs(rounded) >= unit.scale && unit.symbol.find('i') == std::string_view::npos) {
         best = &unit;
       }
     }
-    return fmt::format("{:.3g} {}", value / best->scale, best->symbol);
+    const double mantissa = rounded / best->scale;
+    if (std::abs(mantissa) >= 1000) return fmt::format("{:.0f} {}", mantissa, best->symbol);
+    return fmt::format("{:.3g} {}", mantissa, best->symbol);
   };
   switch (dim) {
     case Dimension::kBytes:

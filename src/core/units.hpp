@@ -20,7 +20,7 @@ std::string describe(Dimension dim);
 // wrong-dimension unit, trailing garbage).
 std::optional<double> parse_quantity(std::string_view text, Dimension dim);
 
-// Formats an SI value with a fitting prefix for tables: "4.80 TB/s", "12.5 us".
+// Formats an SI value with a fitting prefix for tables: "4.8 TB/s", "12.5 us".
 std::string format_quantity(double value, Dimension dim);
 
 }  // namespace jalapeno

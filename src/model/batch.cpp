@@ -7,7 +7,9 @@ namespace {
 // paths load.
 constexpr int64_t kAlignElements = 8;
 
-void add(BatchSummary& s, const SequenceInStep& seq) {
+}  // namespace
+
+void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
   s.sequences += 1;
   s.tokens += seq.new_tokens;
   const int64_t kv_len = seq.context + seq.new_tokens;
@@ -25,23 +27,22 @@ void add(BatchSummary& s, const SequenceInStep& seq) {
     s.prefill_kv_positions += kv_len;
   }
 }
-}  // namespace
 
 BatchSummary summarize(const std::vector<SequenceInStep>& batch) {
   BatchSummary s;
-  for (const auto& seq : batch) add(s, seq);
+  for (const auto& seq : batch) add_to_summary(s, seq);
   return s;
 }
 
 BatchSummary decode_batch(int64_t batch, int64_t context) {
   BatchSummary s;
-  for (int64_t i = 0; i < batch; ++i) add(s, {1, context});
+  for (int64_t i = 0; i < batch; ++i) add_to_summary(s, {1, context});
   return s;
 }
 
 BatchSummary prefill_batch(int64_t batch, int64_t tokens) {
   BatchSummary s;
-  for (int64_t i = 0; i < batch; ++i) add(s, {tokens, 0});
+  for (int64_t i = 0; i < batch; ++i) add_to_summary(s, {tokens, 0});
   return s;
 }
 

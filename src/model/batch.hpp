@@ -39,6 +39,8 @@ struct BatchSummary {
 inline constexpr int64_t kAttentionBlock = 256;
 
 BatchSummary summarize(const std::vector<SequenceInStep>& batch);
+// Adds one sequence to a summary (to build one without a vector).
+void add_to_summary(BatchSummary& summary, const SequenceInStep& sequence);
 // B sequences each decoding one token at context L.
 BatchSummary decode_batch(int64_t batch, int64_t context);
 // B sequences each prefilling T prompt tokens from an empty cache.

@@ -3,6 +3,7 @@
 // logarithmic buckets): constant memory however many values it sees, so the
 // serving metrics of a 10-million-request trace fit in a few kilobytes.
 // Values must be >= 0; zero is counted apart.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -24,6 +25,9 @@ class QuantileSketch {
   double max() const { return max_; }
   // q in [0, 1]; 0 when empty. Quantile of rank ceil(q * count) (nearest rank).
   double quantile(double q) const;
+  // Buckets held (memory is about 8 bytes each): grows with log(max / min),
+  // not with count().
+  size_t bucket_count() const { return counts_.size(); }
 
  private:
   double gamma_;

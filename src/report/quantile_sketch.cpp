@@ -1,0 +1,146 @@
+// DDSketch-style quantile sketch (Masson, Rim, Lee, VLDB 2019).
+//
+// With gamma = (1 + a) / (1 - a), a positive value v falls in bucket
+// i = ceil(log(v) / log(gamma)), which covers (gamma^(i-1), gamma^i]. Every
+// value of that bucket is reported as 2 gamma^i / (gamma + 1), which is within
+// a relative distance a of each end of the bucket, hence of every value in it.
+// Zeros are counted apart. Buckets are a dense vector from the lowest to the
+// highest index seen, so memory grows with log(max / min) / log(gamma) (about
+// 2,100 buckets for nine decades at a = 0.005), never with the number of
+// values. Min, max and sum are exact: quantile() returns them for the first
+// and last ranks and clamps every other answer to [min, max].
+#include "report/quantile_sketch.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace jalapeno {
+
+namespace {
+
+// Bucket indices beyond this would mean an absurdly fine accuracy or range;
+// refusing them keeps the int32 arithmetic and the vector size sane.
+constexpr double kMaxIndex = 1 << 30;
+
+}  // namespace
+
+QuantileSketch::QuantileSketch(double relative_accuracy) {
+  if (!(relative_accuracy > 0 && relative_accuracy < 1)) {
+    throw std::invalid_argument("quantile sketch: relative accuracy must be in (0, 1), got " +
+                                std::to_string(relative_accuracy));
+  }
+  gamma_ = (1 + relative_accuracy) / (1 - relative_accuracy);
+  log_gamma_ = std::log(gamma_);
+}
+
+void QuantileSketch::add(double value) {
+  if (!(value >= 0) || !std::isfinite(value)) {
+    throw std::invalid_argument("quantile sketch: values must be finite and >= 0, got " +
+                                std::to_string(value));
+  }
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+  }
+  ++count_;
+  sum_ += value;
+  if (value == 0) {
+    ++zeros_;
+    return;
+  }
+  const double index = std::ceil(std::log(value) / log_gamma_);
+  if (std::abs(index) > kMaxIndex) {
+    throw std::out_of_range("quantile sketch: value out of the indexable range");
+  }
+  const auto i = static_cast<int32_t>(index);
+  if (counts_.empty()) {
+    offset_ = i;
+    counts_.push_back(0);
+  } else if (i < offset_) {
+    counts_.insert(counts_.begin(), static_cast<size_t>(offset_ - i), 0);
+    offset_ = i;
+  } else if (static_cast<size_t>(i - offset_) >= counts_.size()) {
+    counts_.resize(static_cast<size_t>(i - offset_) + 1, 0);
+  }
+  ++counts_[static_cast<size_t>(i - offset_)];
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+  if (gamma_ != other.gamma_) {
+    throw std::invalid_argument("quantile sketch: cannot merge sketches of different accuracy");
+  }
+  if (other.count_ == 0) {
+    return;
+  }
+  if (count_ == 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  count_ += other.count_;
+  zeros_ += other.zeros_;
+  sum_ += other.sum_;
+  if (other.counts_.empty()) {
+    return;
+  }
+  if (counts_.empty()) {
+    offset_ = other.offset_;
+    counts_ = other.counts_;
+    return;
+  }
+  const int32_t lo = std::min(offset_, other.offset_);
+  const int32_t hi = std::max(offset_ + static_cast<int32_t>(counts_.size()),
+                              other.offset_ + static_cast<int32_t>(other.counts_.size()));
+  if (lo < offset_) {
+    counts_.insert(counts_.begin(), static_cast<size_t>(offset_ - lo), 0);
+    offset_ = lo;
+  }
+  counts_.resize(static_cast<size_t>(hi - offset_), 0);
+  const auto shift = static_cast<size_t>(other.offset_ - offset_);
+  for (size_t k = 0; k < other.counts_.size(); ++k) {
+    counts_[shift + k] += other.counts_[k];
+  }
+}
+
+double QuantileSketch::quantile(double q) const {
+  if (count_ == 0) {
+    return 0;
+  }
+  q = std::clamp(std::isnan(q) ? 0.0 : q, 0.0, 1.0);
+  // Nearest rank ceil(q * count), tolerant of the rounding in q * count
+  // (0.07 * 100 is 7.000000000000001 in binary floating point, rank 7).
+  const double n = static_cast<double>(count_);
+  const double x = q * n;
+  const double r = std::ceil(x - x * 1e-14);
+  const uint64_t rank = std::clamp<uint64_t>(r < 1 ? 1 : static_cast<uint64_t>(r), 1, count_);
+  if (rank <= zeros_) {
+    return 0;
+  }
+  // The extreme ranks are known exactly.
+  if (rank == count_) {
+    return max_;
+  }
+  if (rank == 1) {
+    return min_;
+  }
+  uint64_t seen = zeros_;
+  size_t k = 0;
+  for (; k < counts_.size(); ++k) {
+    seen += counts_[k];
+    if (seen >= rank) {
+      break;
+    }
+  }
+  k = std::min(k, counts_.size() - 1);  // unreachable guard: counts sum to count - zeros
+  const int32_t index = offset_ + static_cast<int32_t>(k);
+  const double value = 2 * std::pow(gamma_, index) / (gamma_ + 1);
+  return std::clamp(value, min_, max_);  // never outside the values seen
+}
+
+}  // namespace jalapeno

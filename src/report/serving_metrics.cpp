@@ -1,0 +1,361 @@
+// Serving metrics: streaming aggregates of what a simulated service did, and
+// the "jalapeno.serve/1" JSON document, the summary table, the per-request
+// CSV and the Perfetto (Chrome trace) timeline built from them.
+//
+// "jalapeno.serve/1" (ServingMetrics::to_json), keys in this order. Times are
+// in seconds of simulated time from the start of the simulation (t = 0).
+// Quantiles come from QuantileSketch (relative error <= 0.5%, nearest rank).
+// Rates divide by duration_s and are 0 when it is 0.
+//
+//   schema               "jalapeno.serve/1"
+//   completed_requests   requests that finished
+//   duration_s           end of the simulation (set_end_time), from t = 0
+//   throughput
+//     requests_per_s       completed_requests / duration_s
+//     input_tokens_per_s   prompt tokens of completed requests / duration_s
+//     output_tokens_per_s  output tokens of completed requests / duration_s
+//   goodput
+//     requests_per_s       completed requests within both SLOs / duration_s
+//     fraction             of completed requests within both SLOs (0 when none)
+//     slo_ttft_s           TTFT bound (TTFT <= bound); 0 means unbounded
+//     slo_tpot_s           TPOT bound (TPOT <= bound); 0 means unbounded
+//                          (one-token outputs have TPOT 0 and always meet it)
+//   ttft_s               time to first token: first token - arrival
+//   tpot_s               time per output token after the first:
+//                        (finish - first token) / (output tokens - 1);
+//                        only requests with more than one output token
+//   itl_s                inter-token latency: every gap between consecutive
+//                        output tokens of every request
+//   e2e_s                end to end: finish - arrival
+//   queue_s              arrival to first entering a running batch
+//     each of the five:  {mean, p50, p90, p95, p99, max}; all 0 when empty
+//   preemptions          preemption events, all replicas
+//   replicas             one object per replica, in index order:
+//     replica              index
+//     steps                steps run
+//     utilisation          busy seconds / duration_s
+//     mean_batch           sequences per step, weighted by step duration
+//                          (mean over busy time; 0 when never busy)
+//     mean_kv_fraction     KV blocks in use after each step (fraction of the
+//                          replica's cache), weighted by step duration
+//     peak_kv_fraction     highest KV fraction after any step
+//     preemptions          preemption events on this replica
+//     series               downsampled timeline, bucket k = [k, k+1) x interval_s
+//       interval_s           bucket width
+//       busy_fraction        busy seconds in the bucket / the bucket's length
+//                            (the last bucket's length stops at duration_s)
+//       mean_batch           as above, over the busy time inside the bucket
+//       mean_kv_fraction     as above, over the busy time inside the bucket
+//     A step that spans a bucket boundary is split between the buckets in
+//     proportion to its time in each. Every replica's arrays have the same
+//     length: enough buckets to cover duration_s and every step.
+//
+// Doubles are written as nlohmann prints them (shortest round trip), so the
+// same run gives byte-identical output.
+#include "report/serving_metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/error.hpp"
+#include "core/units.hpp"
+
+namespace jalapeno {
+
+namespace {
+
+// More series buckets than this means an interval far too fine for the run.
+constexpr double kMaxSeriesBuckets = 1e7;
+
+double ratio(double num, double den) {
+  return den > 0 ? num / den : 0;
+}
+
+nlohmann::ordered_json latency_json(const QuantileSketch& sketch) {
+  nlohmann::ordered_json j;
+  j["mean"] = sketch.mean();
+  j["p50"] = sketch.quantile(0.50);
+  j["p90"] = sketch.quantile(0.90);
+  j["p95"] = sketch.quantile(0.95);
+  j["p99"] = sketch.quantile(0.99);
+  j["max"] = sketch.max();
+  return j;
+}
+
+std::string slo_text(double bound_s) {
+  return bound_s > 0 ? "<= " + format_quantity(bound_s, Dimension::kTime) : "unbounded";
+}
+
+void check_time(double value, const char* what) {
+  if (!std::isfinite(value) || value < 0) {
+    throw std::invalid_argument(
+        fmt::format("serving metrics: {} must be finite and >= 0, got {}", what, value));
+  }
+}
+
+}  // namespace
+
+ServingMetrics::ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s)
+    : slo_(slo), sample_interval_s_(sample_interval_s), replicas_(replicas) {
+  if (!(sample_interval_s > 0) || !std::isfinite(sample_interval_s)) {
+    throw ConfigError(
+        fmt::format("sample interval must be a positive time, got {} s", sample_interval_s));
+  }
+  if (!(slo.ttft_s >= 0) || !(slo.tpot_s >= 0)) {
+    throw ConfigError(
+        fmt::format("SLO bounds must be >= 0 (0: unbounded), got TTFT {} s, TPOT {} s", slo.ttft_s,
+                    slo.tpot_s));
+  }
+}
+
+void ServingMetrics::stream_requests_csv(std::ostream* out) {
+  csv_ = out;
+  if (csv_ != nullptr) {
+    *csv_ << "id,replica,arrival_s,ttft_s,tpot_s,e2e_s,queue_s,input_tokens,output_tokens,"
+             "preemptions\n";
+  }
+}
+
+void ServingMetrics::on_token_gap(double gap_s) {
+  itl_.add(gap_s);
+}
+
+void ServingMetrics::on_request_done(const RequestRecord& record) {
+  const double ttft = record.ttft_s();
+  const double tpot = record.tpot_s();
+  const double e2e = record.e2e_s();
+  const double queue = record.queue_s();
+  ++completed_;
+  ttft_.add(ttft);
+  if (record.output_tokens > 1) {
+    tpot_.add(tpot);
+  }
+  e2e_.add(e2e);
+  queue_.add(queue);
+  input_tokens_ += static_cast<uint64_t>(std::max<int64_t>(record.input_tokens, 0));
+  output_tokens_ += static_cast<uint64_t>(std::max<int64_t>(record.output_tokens, 0));
+  const bool ttft_ok = slo_.ttft_s == 0 || ttft <= slo_.ttft_s;
+  const bool tpot_ok = slo_.tpot_s == 0 || tpot <= slo_.tpot_s;
+  if (ttft_ok && tpot_ok) {
+    ++good_;
+  }
+  request_seconds_ += e2e;
+  if (first_arrival_s_ < 0 || record.arrival_s < first_arrival_s_) {
+    first_arrival_s_ = record.arrival_s;
+  }
+  if (csv_ != nullptr) {
+    *csv_ << fmt::format("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{}\n", record.id,
+                         record.replica, record.arrival_s, ttft, tpot, e2e, queue,
+                         record.input_tokens, record.output_tokens, record.preemptions);
+  }
+}
+
+void ServingMetrics::on_step(const StepRecord& step) {
+  if (step.replica >= replicas_.size()) {
+    throw std::out_of_range(
+        fmt::format("serving metrics: step on replica {} of {}", step.replica, replicas_.size()));
+  }
+  check_time(step.start_s, "step start");
+  check_time(step.seconds, "step duration");
+  ReplicaStats& r = replicas_[step.replica];
+  const auto sequences = static_cast<double>(step.sequences);
+  ++r.steps;
+  r.busy_s += step.seconds;
+  r.batch_weighted += sequences * step.seconds;
+  r.kv_weighted += step.kv_used_fraction * step.seconds;
+  r.kv_peak = std::max(r.kv_peak, step.kv_used_fraction);
+  if (step.seconds <= 0) {
+    return;
+  }
+  // Split the step over the sample buckets it overlaps, in proportion.
+  const double end_s = step.start_s + step.seconds;
+  const double last = std::floor(end_s / sample_interval_s_);
+  if (last >= kMaxSeriesBuckets) {
+    throw std::length_error(
+        fmt::format("serving metrics: step ending at {} s needs more than {:g} series buckets of "
+                    "{} s",
+                    end_s, kMaxSeriesBuckets, sample_interval_s_));
+  }
+  const auto first_bucket = static_cast<size_t>(std::floor(step.start_s / sample_interval_s_));
+  const auto last_bucket = static_cast<size_t>(last);
+  for (size_t b = first_bucket; b <= last_bucket; ++b) {
+    const double lo = std::max(step.start_s, static_cast<double>(b) * sample_interval_s_);
+    const double hi = std::min(end_s, static_cast<double>(b + 1) * sample_interval_s_);
+    const double overlap = hi - lo;
+    if (!(overlap > 0)) {
+      continue;
+    }
+    if (r.busy_by_interval.size() <= b) {
+      r.busy_by_interval.resize(b + 1, 0);
+      r.batch_by_interval.resize(b + 1, 0);
+      r.kv_by_interval.resize(b + 1, 0);
+    }
+    r.busy_by_interval[b] += overlap;
+    r.batch_by_interval[b] += sequences * overlap;
+    r.kv_by_interval[b] += step.kv_used_fraction * overlap;
+  }
+}
+
+void ServingMetrics::on_preemption(uint32_t replica) {
+  if (replica >= replicas_.size()) {
+    throw std::out_of_range(
+        fmt::format("serving metrics: preemption on replica {} of {}", replica, replicas_.size()));
+  }
+  ++preemptions_;
+  ++replicas_[replica].preemptions;
+}
+
+nlohmann::ordered_json ServingMetrics::to_json() const {
+  const double duration = end_s_;
+  nlohmann::ordered_json j;
+  j["schema"] = "jalapeno.serve/1";
+  j["completed_requests"] = completed_;
+  j["duration_s"] = duration;
+  j["throughput"] = {
+      {"requests_per_s", ratio(static_cast<double>(completed_), duration)},
+      {"input_tokens_per_s", ratio(static_cast<double>(input_tokens_), duration)},
+      {"output_tokens_per_s", ratio(static_cast<double>(output_tokens_), duration)},
+  };
+  j["goodput"] = {
+      {"requests_per_s", ratio(static_cast<double>(good_), duration)},
+      {"fraction", ratio(static_cast<double>(good_), static_cast<double>(completed_))},
+      {"slo_ttft_s", slo_.ttft_s},
+      {"slo_tpot_s", slo_.tpot_s},
+  };
+  j["ttft_s"] = latency_json(ttft_);
+  j["tpot_s"] = latency_json(tpot_);
+  j["itl_s"] = latency_json(itl_);
+  j["e2e_s"] = latency_json(e2e_);
+  j["queue_s"] = latency_json(queue_);
+  j["preemptions"] = preemptions_;
+
+  // Common series length: cover the whole run and every step.
+  size_t buckets = 0;
+  if (duration > 0) {
+    buckets =
+        static_cast<size_t>(std::min(std::ceil(duration / sample_interval_s_), kMaxSeriesBuckets));
+  }
+  for (const ReplicaStats& r : replicas_) {
+    buckets = std::max(buckets, r.busy_by_interval.size());
+  }
+
+  auto& replicas = j["replicas"] = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    const ReplicaStats& r = replicas_[i];
+    auto busy = nlohmann::ordered_json::array();
+    auto batch = nlohmann::ordered_json::array();
+    auto kv = nlohmann::ordered_json::array();
+    for (size_t b = 0; b < buckets; ++b) {
+      const double busy_s = b < r.busy_by_interval.size() ? r.busy_by_interval[b] : 0;
+      const double batch_s = b < r.batch_by_interval.size() ? r.batch_by_interval[b] : 0;
+      const double kv_s = b < r.kv_by_interval.size() ? r.kv_by_interval[b] : 0;
+      // The bucket's length inside the run; a whole interval past its end.
+      double span =
+          std::min(sample_interval_s_, duration - static_cast<double>(b) * sample_interval_s_);
+      if (!(span > 1e-9 * sample_interval_s_)) {
+        span = sample_interval_s_;
+      }
+      busy.push_back(busy_s / span);
+      batch.push_back(ratio(batch_s, busy_s));
+      kv.push_back(ratio(kv_s, busy_s));
+    }
+    nlohmann::ordered_json rj;
+    rj["replica"] = i;
+    rj["steps"] = r.steps;
+    rj["utilisation"] = ratio(r.busy_s, duration);
+    rj["mean_batch"] = ratio(r.batch_weighted, r.busy_s);
+    rj["mean_kv_fraction"] = ratio(r.kv_weighted, r.busy_s);
+    rj["peak_kv_fraction"] = r.kv_peak;
+    rj["preemptions"] = r.preemptions;
+    rj["series"] = {
+        {"interval_s", sample_interval_s_},
+        {"busy_fraction", std::move(busy)},
+        {"mean_batch", std::move(batch)},
+        {"mean_kv_fraction", std::move(kv)},
+    };
+    replicas.push_back(std::move(rj));
+  }
+  return j;
+}
+
+std::string ServingMetrics::summary_table() const {
+  const double duration = end_s_;
+  std::string out;
+  out += fmt::format("{} requests in {}", completed_, format_quantity(duration, Dimension::kTime));
+  if (completed_ > 0) {
+    out +=
+        fmt::format(" (first arrival at {})", format_quantity(first_arrival_s_, Dimension::kTime));
+  }
+  out += "\n";
+  out += fmt::format(
+      "throughput  {:.2f} requests/s · {:.1f} input tokens/s · {:.1f} output tokens/s\n",
+      ratio(static_cast<double>(completed_), duration),
+      ratio(static_cast<double>(input_tokens_), duration),
+      ratio(static_cast<double>(output_tokens_), duration));
+  out +=
+      fmt::format("goodput     {:.2f} requests/s · {:.1f}% of requests within TTFT {}, TPOT {}\n",
+                  ratio(static_cast<double>(good_), duration),
+                  100.0 * ratio(static_cast<double>(good_), static_cast<double>(completed_)),
+                  slo_text(slo_.ttft_s), slo_text(slo_.tpot_s));
+  out += fmt::format("preemptions {}\n", preemptions_);
+  out += fmt::format("{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "ms", "mean", "p50",
+                     "p90", "p99", "max", "count");
+  const auto row = [&out](const char* name, const QuantileSketch& s) {
+    out += fmt::format("{:<10} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10}\n", name,
+                       1e3 * s.mean(), 1e3 * s.quantile(0.50), 1e3 * s.quantile(0.90),
+                       1e3 * s.quantile(0.99), 1e3 * s.max(), s.count());
+  };
+  row("TTFT", ttft_);
+  row("TPOT", tpot_);
+  row("ITL", itl_);
+  row("E2E", e2e_);
+  row("queue", queue_);
+  out += fmt::format("{:<8} {:>9} {:>7} {:>10} {:>8} {:>8} {:>11}\n", "replica", "steps", "util",
+                     "mean batch", "mean KV", "peak KV", "preemptions");
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    const ReplicaStats& r = replicas_[i];
+    out += fmt::format("{:<8} {:>9} {:>6.1f}% {:>10.2f} {:>7.1f}% {:>7.1f}% {:>11}\n", i, r.steps,
+                       100.0 * ratio(r.busy_s, duration), ratio(r.batch_weighted, r.busy_s),
+                       100.0 * ratio(r.kv_weighted, r.busy_s), 100.0 * r.kv_peak, r.preemptions);
+  }
+  return out;
+}
+
+PerfettoWriter::PerfettoWriter(std::ostream& out) : out_(out) {
+  out_ << "[";
+}
+
+PerfettoWriter::~PerfettoWriter() {
+  try {
+    out_ << (first_ ? "]\n" : "\n]\n");
+    out_.flush();
+  } catch (...) {
+    // A destructor must not throw; the stream's state tells the caller.
+  }
+}
+
+void PerfettoWriter::replica_name(uint32_t replica, const std::string& name) {
+  out_ << (first_ ? "\n" : ",\n");
+  first_ = false;
+  // dump() escapes the name as a JSON string.
+  out_ << fmt::format(R"({{"name":"thread_name","ph":"M","pid":1,"tid":{},"args":{{"name":{}}}}})",
+                      replica, nlohmann::json(name).dump());
+}
+
+void PerfettoWriter::step(const StepRecord& step) {
+  if (!std::isfinite(step.start_s) || !std::isfinite(step.seconds) ||
+      !std::isfinite(step.kv_used_fraction)) {
+    throw std::invalid_argument("perfetto writer: step times and KV fraction must be finite");
+  }
+  out_ << (first_ ? "\n" : ",\n");
+  first_ = false;
+  out_ << fmt::format(
+      R"({{"name":"step","ph":"X","pid":1,"tid":{},"ts":{:.3f},"dur":{:.3f},"args":{{"sequences":{},"prefill_tokens":{},"decode_tokens":{},"kv_used":{:.9g}}}}})",
+      step.replica, step.start_s * 1e6, step.seconds * 1e6, step.sequences, step.prefill_tokens,
+      step.decode_tokens, step.kv_used_fraction);
+}
+
+}  // namespace jalapeno

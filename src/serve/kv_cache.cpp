@@ -1,0 +1,35 @@
+#include "serve/kv_cache.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace jalapeno {
+
+KvBlockManager::KvBlockManager(int64_t total_blocks, int64_t block_size)
+    : total_blocks_(total_blocks), block_size_(block_size), free_(total_blocks) {
+  if (total_blocks < 1 || block_size < 1) {
+    throw std::invalid_argument(
+        fmt::format("KV cache needs at least one block of one token, got "
+                    "{} blocks of {}",
+                    total_blocks, block_size));
+  }
+}
+
+void KvBlockManager::allocate(int64_t blocks) {
+  if (blocks < 0 || blocks > free_) {
+    throw std::logic_error(
+        fmt::format("KV cache: allocating {} blocks with {} free", blocks, free_));
+  }
+  free_ -= blocks;
+}
+
+void KvBlockManager::release(int64_t blocks) {
+  if (blocks < 0 || free_ + blocks > total_blocks_) {
+    throw std::logic_error(fmt::format("KV cache: releasing {} blocks with {} of {} free", blocks,
+                                       free_, total_blocks_));
+  }
+  free_ += blocks;
+}
+
+}  // namespace jalapeno

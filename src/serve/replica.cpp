@@ -1,0 +1,225 @@
+#include "serve/replica.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace jalapeno {
+
+int64_t kv_cache_blocks(const ModelSpec& model, const ChipSpec& chip,
+                        const SchedulerConfig& config) {
+  const double usable = chip.hbm_bytes * config.memory_utilization;
+  // Activation workspace at the largest step: the widest per-token tensors
+  // (QKV, gate-up, residual stream) for the token budget, and fp32 logits for
+  // every sequence. vLLM measures this by a profiling run; this is its size
+  // by construction.
+  const double per_token =
+      static_cast<double>(model.qkv_dim() + 2 * model.intermediate_size + 4 * model.hidden_size) *
+      model.bytes_per_param;
+  const double activations = static_cast<double>(config.max_batched_tokens) * per_token +
+                             static_cast<double>(config.max_sequences * model.vocab_size) * 4.0;
+  const double kv_bytes = usable - model.weight_bytes() - activations;
+  const double block_bytes = static_cast<double>(config.block_size) * model.kv_bytes_per_token();
+  const auto blocks = static_cast<int64_t>(kv_bytes / block_bytes);
+  if (kv_bytes <= 0 || blocks < 1) {
+    throw InfeasibleError(fmt::format(
+        "{} does not fit on {}: {:.2f} GB of weights and {:.2f} GB of activation workspace "
+        "against {:.2f} GB usable ({:.0f}% of {:.2f} GB HBM), leaving no room for a KV cache",
+        model.name, chip.name, model.weight_bytes() / 1e9, activations / 1e9, usable / 1e9,
+        100 * config.memory_utilization, chip.hbm_bytes / 1e9));
+  }
+  return blocks;
+}
+
+Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config,
+                 int64_t kv_blocks)
+    : index_(index),
+      cost_(cost),
+      config_(config),
+      kv_(kv_blocks, config.block_size),
+      block_bytes_(static_cast<double>(config.block_size) * cost.model().kv_bytes_per_token()) {
+  running_.reserve(static_cast<size_t>(config.max_sequences));
+  batch_.reserve(static_cast<size_t>(config.max_sequences));
+}
+
+void Replica::enqueue(const Request& request) {
+  const int64_t total = request.input_tokens + request.output_tokens;
+  if (kv_.blocks_for(total) > kv_.total_blocks()) {
+    throw InfeasibleError(fmt::format(
+        "request {} ({} input + {} output tokens) can never fit: the KV cache of replica {} "
+        "holds {} tokens ({} blocks of {})",
+        request.id, request.input_tokens, request.output_tokens, index_, capacity_tokens(),
+        kv_.total_blocks(), kv_.block_size()));
+  }
+  if (!config_.chunked_prefill && request.input_tokens > config_.max_batched_tokens) {
+    throw InfeasibleError(fmt::format(
+        "request {} has {} input tokens, more than max_batched_tokens ({}) without chunked "
+        "prefill: it could never be scheduled",
+        request.id, request.input_tokens, config_.max_batched_tokens));
+  }
+  Sequence seq;
+  seq.request = request;
+  seq.prefill_target = request.input_tokens;
+  waiting_.push_back(seq);
+}
+
+void Replica::preempt_last(ServingMetrics& metrics) {
+  Sequence seq = std::move(running_.back());
+  running_.pop_back();
+  seq.preemptions += 1;
+  metrics.on_preemption(index_);
+  kv_.release(seq.blocks);
+  if (config_.preemption == Preemption::kSwap) {
+    // Its cache goes to host memory and comes back before it runs again.
+    swap_bytes_ += static_cast<double>(seq.blocks) * block_bytes_;
+    swapped_.push_front(std::move(seq));
+    return;
+  }
+  // Recompute: everything it has seen, prompt and output so far, is
+  // prefilled again; the last prefill position yields its next token.
+  seq.blocks = 0;
+  seq.kv_tokens = 0;
+  seq.prefilled = 0;
+  seq.prefill_target = seq.request.input_tokens + seq.generated;
+  waiting_.push_front(std::move(seq));
+}
+
+bool Replica::admit(Sequence& seq, int64_t& tokens_left, double now_s) {
+  int64_t tokens = 1;  // a decode
+  if (seq.in_prefill()) {
+    tokens = seq.prefill_target - seq.prefilled;
+    if (tokens > tokens_left) {
+      if (!config_.chunked_prefill) return false;
+      tokens = tokens_left;
+    }
+  }
+  const int64_t need = kv_.blocks_for(seq.kv_tokens + tokens) - seq.blocks;
+  if (!kv_.can_allocate(need)) return false;
+  kv_.allocate(need);
+  seq.blocks += need;
+  if (seq.first_scheduled_s < 0) seq.first_scheduled_s = now_s;
+  running_.push_back(std::move(seq));
+  batch_.push_back({running_.size() - 1, tokens});
+  tokens_left -= tokens;
+  return true;
+}
+
+double Replica::start_step(double now_s, ServingMetrics& metrics) {
+  batch_.clear();
+  swap_bytes_ = 0;
+  int64_t tokens_left = config_.max_batched_tokens;
+  bool preempted = false;
+
+  // Running sequences first, oldest first: a decode token each, or the next
+  // chunk of an unfinished prefill. A sequence short of blocks takes them
+  // from the youngest running sequences, itself last.
+  for (size_t i = 0; i < running_.size() && tokens_left > 0;) {
+    Sequence& seq = running_[i];
+    const int64_t tokens =
+        seq.in_prefill() ? std::min(seq.prefill_target - seq.prefilled, tokens_left) : 1;
+    const int64_t need = kv_.blocks_for(seq.kv_tokens + tokens) - seq.blocks;
+    while (!kv_.can_allocate(need) && i < running_.size()) {
+      preempt_last(metrics);
+      preempted = true;
+    }
+    if (i >= running_.size()) break;  // it was the youngest and was preempted itself
+    kv_.allocate(need);
+    running_[i].blocks += need;
+    batch_.push_back({i, tokens});
+    tokens_left -= tokens;
+    ++i;
+  }
+
+  // Then, unless this step had to preempt, swapped-out sequences and new
+  // requests in FCFS order, while there are slots, budget and free blocks.
+  if (!preempted) {
+    const auto slots_left = [&] {
+      return static_cast<int64_t>(running_.size()) < config_.max_sequences && tokens_left > 0;
+    };
+    while (!swapped_.empty() && slots_left()) {
+      Sequence& seq = swapped_.front();
+      const int64_t host_blocks = seq.blocks;
+      seq.blocks = 0;  // its blocks are on the host until admitted
+      if (!admit(seq, tokens_left, now_s)) {
+        seq.blocks = host_blocks;
+        break;
+      }
+      swap_bytes_ += static_cast<double>(host_blocks) * block_bytes_;
+      swapped_.pop_front();
+    }
+    while (!waiting_.empty() && slots_left()) {
+      if (!admit(waiting_.front(), tokens_left, now_s)) break;
+      waiting_.pop_front();
+    }
+  }
+
+  if (batch_.empty()) {
+    busy_ = false;
+    return 0;
+  }
+  BatchSummary summary;
+  for (const Scheduled& s : batch_) {
+    add_to_summary(summary, {s.tokens, running_[s.running_index].kv_tokens});
+  }
+  step_seconds_ = cost_.seconds(summary) + swap_bytes_ / config_.swap_Bps;
+  step_start_s_ = now_s;
+  busy_ = true;
+  last_step_.replica = index_;
+  last_step_.start_s = now_s;
+  last_step_.seconds = step_seconds_;
+  last_step_.sequences = static_cast<int64_t>(batch_.size());
+  last_step_.prefill_tokens = summary.prefill_tokens;
+  last_step_.decode_tokens = summary.decode_sequences;
+  last_step_.kv_used_fraction = kv_.used_fraction();
+  metrics.on_step(last_step_);
+  return step_seconds_;
+}
+
+void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Request>& finished) {
+  bool any_finished = false;
+  for (const Scheduled& s : batch_) {
+    Sequence& seq = running_[s.running_index];
+    seq.kv_tokens += s.tokens;
+    bool produced = true;
+    if (seq.in_prefill()) {
+      seq.prefilled += s.tokens;
+      produced = !seq.in_prefill();  // the prompt's last position yields a token
+    }
+    if (!produced) continue;
+    seq.generated += 1;
+    if (seq.first_token_s < 0) {
+      seq.first_token_s = now_s;
+    } else {
+      metrics.on_token_gap(now_s - seq.last_token_s);
+    }
+    seq.last_token_s = now_s;
+    if (seq.generated < seq.request.output_tokens) continue;
+    kv_.release(seq.blocks);
+    seq.blocks = 0;
+    RequestRecord record;
+    record.id = seq.request.id;
+    record.replica = index_;
+    record.arrival_s = seq.request.arrival_s;
+    record.first_scheduled_s = seq.first_scheduled_s;
+    record.first_token_s = seq.first_token_s;
+    record.finish_s = now_s;
+    record.input_tokens = seq.request.input_tokens;
+    record.output_tokens = seq.request.output_tokens;
+    record.preemptions = seq.preemptions;
+    metrics.on_request_done(record);
+    finished.push_back(seq.request);
+    seq.prefill_target = -1;  // marks it for removal below
+    any_finished = true;
+  }
+  if (any_finished) {
+    running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                  [](const Sequence& s) { return s.prefill_target < 0; }),
+                   running_.end());
+  }
+  batch_.clear();
+  busy_ = false;
+}
+
+}  // namespace jalapeno

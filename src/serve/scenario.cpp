@@ -1,0 +1,170 @@
+#include "serve/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/spec_reader.hpp"
+
+namespace jalapeno {
+namespace {
+
+LengthDistribution read_length(SpecReader& reader, const std::string& key) {
+  return LengthDistribution::parse(reader.string(key), reader.where(key));
+}
+
+void read_scheduler(SpecReader& reader, SchedulerConfig& config) {
+  config.max_sequences = reader.integer_or("max_sequences", config.max_sequences, 1);
+  config.max_batched_tokens = reader.integer_or("max_batched_tokens", config.max_batched_tokens, 1);
+  config.block_size = reader.integer_or("block_size", config.block_size, 1);
+  config.chunked_prefill = reader.boolean_or("chunked_prefill", config.chunked_prefill);
+  const std::string preemption = reader.string_or("preemption", "recompute");
+  if (preemption == "recompute") {
+    config.preemption = Preemption::kRecompute;
+  } else if (preemption == "swap") {
+    config.preemption = Preemption::kSwap;
+  } else {
+    reader.fail("preemption", fmt::format("'recompute' or 'swap', got '{}'", preemption));
+  }
+  config.swap_Bps =
+      reader.positive_quantity_or("swap_bandwidth", Dimension::kBandwidth, config.swap_Bps);
+  if (reader.has("memory_utilization")) {
+    config.memory_utilization = reader.fraction("memory_utilization");
+  } else {
+    reader.ignore("memory_utilization");
+  }
+  reader.finish();
+}
+
+void read_arrivals(SpecReader& arrivals, Scenario& s) {
+  const std::vector<std::string> kinds = {"poisson", "gamma", "constant", "offline", "closed_loop"};
+  std::string chosen;
+  for (const auto& kind : kinds) {
+    if (!arrivals.has(kind)) continue;
+    if (!chosen.empty()) {
+      arrivals.fail(kind, fmt::format("one arrival process, but '{}' is given too", chosen));
+    }
+    chosen = kind;
+  }
+  if (chosen.empty()) {
+    arrivals.fail("poisson",
+                  "one of poisson: RATE, gamma: {rate, cv}, constant: RATE, "
+                  "offline: true, closed_loop: {users, think}");
+  }
+  if (chosen == "poisson") {
+    s.synthetic.arrivals = ArrivalKind::kPoisson;
+    s.synthetic.rate_per_s = arrivals.positive_quantity("poisson", Dimension::kRate);
+  } else if (chosen == "constant") {
+    s.synthetic.arrivals = ArrivalKind::kConstant;
+    s.synthetic.rate_per_s = arrivals.positive_quantity("constant", Dimension::kRate);
+  } else if (chosen == "gamma") {
+    SpecReader gamma = arrivals.child("gamma");
+    s.synthetic.arrivals = ArrivalKind::kGamma;
+    s.synthetic.rate_per_s = gamma.positive_quantity("rate", Dimension::kRate);
+    s.synthetic.cv = gamma.number("cv");
+    if (!(s.synthetic.cv > 0)) gamma.fail("cv", "a coefficient of variation above zero");
+    gamma.finish();
+  } else if (chosen == "offline") {
+    if (!arrivals.boolean("offline")) arrivals.fail("offline", "true (or another arrival process)");
+    s.synthetic.arrivals = ArrivalKind::kOffline;
+  } else {
+    SpecReader closed = arrivals.child("closed_loop");
+    s.workload = WorkloadKind::kClosedLoop;
+    s.closed_loop.users = closed.integer("users", 1);
+    s.closed_loop.think_s = closed.has("think") ? closed.quantity("think", Dimension::kTime) : 0;
+    if (!closed.has("think")) closed.ignore("think");
+    if (s.closed_loop.think_s < 0) closed.fail("think", "a think time of 0 or more");
+    closed.finish();
+  }
+  for (const auto& kind : kinds) arrivals.ignore(kind);
+  arrivals.finish();
+}
+
+void read_workload(SpecReader& workload, Scenario& s, const std::filesystem::path& base) {
+  if (workload.has("trace")) {
+    s.workload = WorkloadKind::kTrace;
+    SpecReader trace = workload.child("trace");
+    std::filesystem::path path = trace.string("path");
+    if (path.is_relative()) path = base / path;
+    s.trace.path = path.lexically_normal().string();
+    s.trace.speedup = trace.number_or("speedup", 1);
+    if (!(s.trace.speedup > 0)) trace.fail("speedup", "a factor above zero");
+    s.trace.loops = trace.integer_or("loops", 1, 1);
+    s.trace.max_requests = trace.integer_or("max_requests", 0, 0);
+    trace.finish();
+    workload.finish();
+    return;
+  }
+  workload.ignore("trace");
+  SpecReader arrivals = workload.child("arrivals");
+  read_arrivals(arrivals, s);
+  const int64_t requests = workload.integer("requests", 1);
+  const LengthDistribution input = read_length(workload, "input_tokens");
+  const LengthDistribution output = read_length(workload, "output_tokens");
+  s.synthetic.requests = s.closed_loop.requests = requests;
+  s.synthetic.input = s.closed_loop.input = input;
+  s.synthetic.output = s.closed_loop.output = output;
+  workload.finish();
+}
+
+}  // namespace
+
+Scenario read_scenario(const std::string& path) {
+  SpecReader reader = SpecReader::mapping(load_document(path));
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  Scenario s;
+  s.model = reader.string("model");
+  s.engine = reader.string_or("engine", s.engine);
+  s.seed = static_cast<uint64_t>(reader.integer_or("seed", 1, 0));
+  {
+    SpecReader system = reader.child("system");
+    s.hw = system.string("hw");
+    s.serve.replicas = static_cast<uint32_t>(system.integer_or("replicas", 1, 1));
+    s.serve.router = system.string_or("router", s.serve.router);
+    system.finish();
+  }
+  if (reader.has("scheduler")) {
+    SpecReader scheduler = reader.child("scheduler");
+    read_scheduler(scheduler, s.serve.scheduler);
+  } else {
+    reader.ignore("scheduler");
+  }
+  {
+    SpecReader workload = reader.child("workload");
+    read_workload(workload, s, base);
+  }
+  if (reader.has("slo")) {
+    SpecReader slo = reader.child("slo");
+    s.slo.ttft_s = slo.positive_quantity_or("ttft", Dimension::kTime, 0);
+    s.slo.tpot_s = slo.positive_quantity_or("tpot", Dimension::kTime, 0);
+    slo.finish();
+  } else {
+    reader.ignore("slo");
+  }
+  if (reader.has("output")) {
+    SpecReader output = reader.child("output");
+    s.sample_interval_s =
+        output.positive_quantity_or("sample_interval", Dimension::kTime, s.sample_interval_s);
+    output.finish();
+  } else {
+    reader.ignore("output");
+  }
+  reader.finish();
+  s.synthetic.seed = s.closed_loop.seed = s.seed;
+  return s;
+}
+
+std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {
+  switch (scenario.workload) {
+    case WorkloadKind::kSynthetic:
+      return make_synthetic_source(scenario.synthetic);
+    case WorkloadKind::kClosedLoop:
+      return make_closed_loop_source(scenario.closed_loop);
+    case WorkloadKind::kTrace:
+      return make_trace_source(scenario.trace);
+  }
+  return nullptr;
+}
+
+}  // namespace jalapeno

@@ -1,0 +1,36 @@
+#pragma once
+// A serving scenario: model, system, engine, scheduler, workload, SLOs and
+// seed, read from YAML into an immutable spec (unknown keys are errors), with
+// single fields overridable from the command line.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "report/serving_metrics.hpp"
+#include "serve/simulator.hpp"
+#include "workload/source.hpp"
+
+namespace jalapeno {
+
+enum class WorkloadKind { kSynthetic, kClosedLoop, kTrace };
+
+struct Scenario {
+  std::string model = "llama-3.1-8b";
+  std::string hw = "h200-sxm";
+  std::string engine = "fused";
+  ServeConfig serve;
+  WorkloadKind workload = WorkloadKind::kSynthetic;
+  SyntheticSpec synthetic;
+  ClosedLoopSpec closed_loop;
+  TraceSpec trace;
+  Slo slo;
+  uint64_t seed = 1;
+  double sample_interval_s = 1.0;
+};
+
+// Reads a scenario file. Relative trace paths are relative to the file.
+Scenario read_scenario(const std::string& path);
+
+std::unique_ptr<RequestSource> make_source(const Scenario& scenario);
+
+}  // namespace jalapeno

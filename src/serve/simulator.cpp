@@ -1,0 +1,80 @@
+#include "serve/simulator.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace jalapeno {
+
+Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSource& source,
+                     ServingMetrics& metrics, PerfettoWriter* trace)
+    : source_(source),
+      metrics_(metrics),
+      trace_(trace),
+      router_(make_router(config.router, "router")) {
+  if (config.replicas < 1) throw ConfigError("replicas: expected at least 1");
+  const int64_t blocks = kv_cache_blocks(cost.model(), cost.chip(), config.scheduler);
+  replicas_.reserve(config.replicas);
+  for (uint32_t i = 0; i < config.replicas; ++i) {
+    replicas_.emplace_back(i, cost, config.scheduler, blocks);
+    if (trace_) trace_->replica_name(i, fmt::format("replica {}", i));
+  }
+  queue_.reserve(config.replicas + 4);
+  finished_.reserve(static_cast<size_t>(config.scheduler.max_sequences));
+}
+
+// One arrival is pending at a time: the source is read as the simulation
+// reaches it, so a trace of any length runs in constant memory.
+void Simulator::pull_next_arrival() {
+  if (arrival_pending_) return;
+  std::optional<Request> next = source_.next();
+  if (!next) return;
+  if (next->arrival_s < now_s_) {
+    throw std::logic_error(fmt::format("request {} arrives at {} s, before now ({} s)", next->id,
+                                       next->arrival_s, now_s_));
+  }
+  pending_ = *next;
+  arrival_pending_ = true;
+  queue_.push(pending_.arrival_s, kArrival);
+}
+
+void Simulator::try_start(uint32_t index) {
+  Replica& replica = replicas_[index];
+  if (replica.busy() || !replica.has_work()) return;
+  const double seconds = replica.start_step(now_s_, metrics_);
+  if (seconds <= 0) return;
+  if (trace_) trace_->step(replica.last_step());
+  queue_.push(now_s_ + seconds, kStepDone, index);
+}
+
+void Simulator::run() {
+  pull_next_arrival();
+  while (!queue_.empty()) {
+    const Event event = queue_.pop();
+    now_s_ = event.time_s;
+    ++events_;
+    if (event.kind == kArrival) {
+      arrival_pending_ = false;
+      const uint32_t target = router_->route(pending_, replicas_);
+      replicas_[target].enqueue(pending_);
+      pull_next_arrival();
+      try_start(target);
+      continue;
+    }
+    Replica& replica = replicas_[event.target];
+    finished_.clear();
+    replica.finish_step(now_s_, metrics_, finished_);
+    for (const Request& done : finished_) source_.on_complete(done, now_s_);
+    if (!finished_.empty()) pull_next_arrival();
+    try_start(event.target);
+  }
+  for (const Replica& r : replicas_) {
+    if (r.has_work()) {
+      throw std::logic_error(fmt::format("replica {} stalled with work left", r.index()));
+    }
+  }
+  if (!source_.exhausted()) throw std::logic_error("the request source stalled before its end");
+  metrics_.set_end_time(now_s_);
+}
+
+}  // namespace jalapeno

@@ -1,0 +1,165 @@
+// Synthetic open-loop arrivals (Poisson, gamma, constant rate, offline) and
+// the closed-loop users source.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "workload/source.hpp"
+
+namespace jalapeno {
+namespace {
+
+// Arrivals, input and output lengths each draw from their own stream, so
+// changing one distribution leaves the others' numbers unchanged.
+struct LengthStreams {
+  explicit LengthStreams(uint64_t seed) : input(seed, "input"), output(seed, "output") {}
+  Rng input;
+  Rng output;
+};
+
+void check_lengths_and_count(int64_t requests) {
+  if (requests < 0)
+    throw ConfigError(fmt::format("requests must not be negative, got {}", requests));
+}
+
+class SyntheticSource final : public RequestSource {
+ public:
+  explicit SyntheticSource(const SyntheticSpec& spec)
+      : spec_(spec), arrivals_(spec.seed, "arrivals"), lengths_(spec.seed) {
+    check_lengths_and_count(spec.requests);
+    if (spec.arrivals != ArrivalKind::kOffline &&
+        !(spec.rate_per_s > 0 && std::isfinite(spec.rate_per_s))) {
+      throw ConfigError(fmt::format("arrival rate must be positive, got {}/s", spec.rate_per_s));
+    }
+    if (spec.arrivals == ArrivalKind::kGamma && !(spec.cv > 0 && std::isfinite(spec.cv))) {
+      throw ConfigError(fmt::format("gamma arrivals need a positive cv, got {}", spec.cv));
+    }
+    if (spec.arrivals == ArrivalKind::kGamma) {
+      // Gaps with mean 1/rate and the given cv: shape 1/cv^2, scale 1/(rate*shape).
+      gamma_shape_ = 1.0 / (spec.cv * spec.cv);
+      gamma_scale_ = 1.0 / (spec.rate_per_s * gamma_shape_);
+    }
+  }
+
+  std::optional<Request> next() override {
+    if (exhausted()) return std::nullopt;
+    // The first request arrives at t = 0 so that a run starts working at once;
+    // every later one follows a gap.
+    const uint64_t id = issued_++;
+    if (id > 0) {
+      switch (spec_.arrivals) {
+        case ArrivalKind::kPoisson:
+          time_s_ += arrivals_.exponential(spec_.rate_per_s);
+          break;
+        case ArrivalKind::kGamma:
+          time_s_ += arrivals_.gamma(gamma_shape_, gamma_scale_);
+          break;
+        case ArrivalKind::kConstant:
+          // Multiplied, not accumulated: no drift over a long run.
+          time_s_ = static_cast<double>(id) / spec_.rate_per_s;
+          break;
+        case ArrivalKind::kOffline:
+          break;
+      }
+    }
+    return Request{id, time_s_, spec_.input.sample(lengths_.input),
+                   spec_.output.sample(lengths_.output)};
+  }
+
+  bool exhausted() const override { return static_cast<int64_t>(issued_) >= spec_.requests; }
+
+  std::string describe() const override {
+    std::string arrivals;
+    switch (spec_.arrivals) {
+      case ArrivalKind::kPoisson:
+        arrivals = fmt::format("poisson {:g}/s", spec_.rate_per_s);
+        break;
+      case ArrivalKind::kGamma:
+        arrivals = fmt::format("gamma {:g}/s cv {:g}", spec_.rate_per_s, spec_.cv);
+        break;
+      case ArrivalKind::kConstant:
+        arrivals = fmt::format("constant {:g}/s", spec_.rate_per_s);
+        break;
+      case ArrivalKind::kOffline:
+        arrivals = "offline (all at t=0)";
+        break;
+    }
+    return fmt::format("{}, {} requests, input {}, output {}, seed {}", arrivals, spec_.requests,
+                       spec_.input.spec(), spec_.output.spec(), spec_.seed);
+  }
+
+ private:
+  SyntheticSpec spec_;
+  Rng arrivals_;
+  LengthStreams lengths_;
+  double gamma_shape_ = 1, gamma_scale_ = 1;
+  uint64_t issued_ = 0;
+  double time_s_ = 0;
+};
+
+class ClosedLoopSource final : public RequestSource {
+ public:
+  explicit ClosedLoopSource(const ClosedLoopSpec& spec) : spec_(spec), lengths_(spec.seed) {
+    check_lengths_and_count(spec.requests);
+    if (spec.users < 1)
+      throw ConfigError(fmt::format("users must be at least 1, got {}", spec.users));
+    if (!(spec.think_s >= 0 && std::isfinite(spec.think_s))) {
+      throw ConfigError(fmt::format("think time must not be negative, got {} s", spec.think_s));
+    }
+    for (int64_t i = 0; i < std::min(spec.users, spec.requests); ++i) ready_.push_back(0.0);
+  }
+
+  std::optional<Request> next() override {
+    if (ready_.empty()) return std::nullopt;
+    const double arrival = ready_.front();
+    ready_.pop_front();
+    const uint64_t id = issued_++;
+    in_flight_.insert(id);
+    return Request{id, arrival, spec_.input.sample(lengths_.input),
+                   spec_.output.sample(lengths_.output)};
+  }
+
+  bool exhausted() const override { return static_cast<int64_t>(issued_) >= spec_.requests; }
+
+  void on_complete(const Request& request, double time_s) override {
+    // Requests this source did not issue, or already completed, are ignored:
+    // a double report must not grow the number of users.
+    if (in_flight_.erase(request.id) == 0) return;
+    const auto scheduled = static_cast<int64_t>(issued_ + ready_.size());
+    if (scheduled >= spec_.requests) return;
+    // Completions normally come in time order, so this appends; a sorted
+    // insert keeps arrivals ordered even if they do not.
+    const double arrival = time_s + spec_.think_s;
+    ready_.insert(std::upper_bound(ready_.begin(), ready_.end(), arrival), arrival);
+  }
+
+  std::string describe() const override {
+    return fmt::format(
+        "closed loop, {} users, think {:g} s, {} requests, input {}, output {}, seed {}",
+        spec_.users, spec_.think_s, spec_.requests, spec_.input.spec(), spec_.output.spec(),
+        spec_.seed);
+  }
+
+ private:
+  ClosedLoopSpec spec_;
+  LengthStreams lengths_;
+  std::deque<double> ready_;  // arrival times of scheduled, not yet issued requests
+  std::unordered_set<uint64_t> in_flight_;
+  uint64_t issued_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RequestSource> make_synthetic_source(const SyntheticSpec& spec) {
+  return std::make_unique<SyntheticSource>(spec);
+}
+
+std::unique_ptr<RequestSource> make_closed_loop_source(const ClosedLoopSpec& spec) {
+  return std::make_unique<ClosedLoopSource>(spec);
+}
+
+}  // namespace jalapeno

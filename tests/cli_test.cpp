@@ -1,0 +1,446 @@
+// The jalapeno command end to end: bad input of every kind exits with code 2
+// and a message on stderr naming what is wrong; good input prints results.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string source_file(const std::string& relative) {
+  return read_file(fs::path(JALAPENO_SOURCE_DIR) / relative);
+}
+
+// Appends arg single-quoted for the shell; none of ours contains a quote.
+void append_quoted(std::string& command, const std::string& arg) {
+  command.push_back(' ');
+  command.push_back('\'');
+  command.append(arg);
+  command.push_back('\'');
+}
+
+// Each test gets a fresh directory for its input files and captured stderr.
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("jalapeno_cli_") + info->name() + "_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  CliResult run(const std::vector<std::string>& args) const {
+    const fs::path err_file = dir_ / "stderr.txt";
+    std::string command;
+    append_quoted(command, JALAPENO_BINARY);
+    for (const auto& arg : args) append_quoted(command, arg);
+    command.append(" 2>");
+    append_quoted(command, err_file.string());
+    CliResult result;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+      ADD_FAILURE() << "popen failed for: " << command;
+      return result;
+    }
+    char buffer[4096];
+    size_t n = 0;
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
+    const int status = pclose(pipe);
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.err = read_file(err_file);
+    return result;
+  }
+
+  // A file in this test's directory with the given content; returns its path.
+  std::string file(const std::string& name, const std::string& text) const {
+    const fs::path path = dir_ / name;
+    write_file(path, text);
+    return path.string();
+  }
+
+  // data/chips/h200-sxm.yaml with one line replaced (the line must exist).
+  std::string chip_variant(const std::string& name, const std::string& from,
+                           const std::string& to) const {
+    std::string text = source_file("data/chips/h200-sxm.yaml");
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << "'" << from << "' is not in h200-sxm.yaml";
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return file(name, text);
+  }
+
+  fs::path dir_;
+};
+
+// The step arguments that succeed, with extra ones appended.
+std::vector<std::string> step_args(std::vector<std::string> extra) {
+  std::vector<std::string> args{"step", "--model", "llama-3.1-8b", "--hw", "h200-sxm"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// --- unknown presets ---------------------------------------------------------------
+
+TEST_F(Cli, UnknownModelPresetListsThePresets) {
+  const CliResult r = run({"step", "--model", "llama-9", "--hw", "h200-sxm"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown model 'llama-9'"));
+  EXPECT_THAT(r.err, HasSubstr("llama-3.1-8b"));
+  EXPECT_THAT(r.err, HasSubstr("llama-3.1-70b"));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Cli, UnknownChipPresetListsThePresets) {
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", "b300"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown chip 'b300'"));
+  EXPECT_THAT(r.err, HasSubstr("h100-sxm"));
+  EXPECT_THAT(r.err, HasSubstr("h200-sxm"));
+}
+
+TEST_F(Cli, UnknownEnginePresetListsThePresets) {
+  const CliResult r = run(step_args({"--engine", "tensorrt"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown engine 'tensorrt'"));
+  EXPECT_THAT(r.err, HasSubstr("fused"));
+}
+
+// --- model config files --------------------------------------------------------------
+
+TEST_F(Cli, MalformedModelJsonNamesTheFile) {
+  const std::string path =
+      file("broken.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\"");
+  const CliResult r = run({"step", "--model", path, "--hw", "h200-sxm"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path));
+  EXPECT_THAT(r.err, HasSubstr("malformed JSON"));
+}
+
+TEST_F(Cli, ModelConfigWithUnknownKeyNamesTheKey) {
+  // An extra, misspelt key beside the correct one.
+  std::string text = source_file("data/models/llama-3.1-8b.json");
+  const std::string from = "\"hidden_size\": 4096,";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), from + "\n  \"hidden_sizee\": 4096,");
+  const std::string path = file("extra-key.json", text);
+  const CliResult r = run({"step", "--model", path, "--hw", "h200-sxm"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path));
+  EXPECT_THAT(r.err, HasSubstr("unknown key 'hidden_sizee'"));
+}
+
+TEST_F(Cli, ModelConfigWithMisspeltRequiredKeyNamesTheMissingKey) {
+  // The misspelling replaces the key, so the real key is missing.
+  std::string text = source_file("data/models/llama-3.1-8b.json");
+  const std::string from = "\"hidden_size\"";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "\"hidden_sizee\"");
+  const std::string path = file("misspelt-key.json", text);
+  const CliResult r = run({"step", "--model", path, "--hw", "h200-sxm"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path));
+  EXPECT_THAT(r.err, HasSubstr("'hidden_size'"));
+}
+
+// --- chip files ----------------------------------------------------------------------
+
+TEST_F(Cli, ChipYamlCopyIsAccepted) {
+  // The unmodified copy works, so the failures below are the modified line's.
+  const std::string path = chip_variant("copy.yaml", "name: h200-sxm", "name: h200-sxm");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(Cli, ChipYamlMisspeltTopLevelKey) {
+  const std::string path = chip_variant("misspelt.yaml", "tdp: 700W", "tdp: 700W\ntdpp: 700W");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path + ":"));
+  EXPECT_THAT(r.err, HasSubstr("unknown key 'tdpp'"));
+}
+
+TEST_F(Cli, ChipYamlMisspeltNestedKeyNamesKeyPath) {
+  const std::string path =
+      chip_variant("misspelt-nested.yaml", "hbm: {capacity: 141GB, bandwidth: 4.8TB/s}",
+                   "hbm: {capacity: 141GB, bandwidth: 4.8TB/s, bandwith: 4.8TB/s}");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path + ":14"));
+  EXPECT_THAT(r.err, HasSubstr("unknown key 'hbm.bandwith'"));
+}
+
+TEST_F(Cli, ChipYamlMisspeltRequiredKeyNamesTheMissingKey) {
+  const std::string path =
+      chip_variant("misspelt-required.yaml", "bandwidth: 4.8TB/s", "bandwith: 4.8TB/s");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path));
+  EXPECT_THAT(r.err, HasSubstr("'hbm.bandwidth'"));
+  EXPECT_THAT(r.err, HasSubstr("did you mean 'bandwith'?"));
+}
+
+TEST_F(Cli, ChipYamlBandwidthWithSizeUnit) {
+  const std::string path =
+      chip_variant("wrong-unit.yaml", "bandwidth: 4.8TB/s", "bandwidth: 4.8TB");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path + ":14"));
+  EXPECT_THAT(r.err, HasSubstr("'hbm.bandwidth'"));
+  EXPECT_THAT(r.err, HasSubstr("4.8TB/s"));
+  EXPECT_THAT(r.err, HasSubstr("got '4.8TB'"));
+}
+
+TEST_F(Cli, ChipYamlZeroCapacity) {
+  const std::string path = chip_variant("zero.yaml", "capacity: 141GB", "capacity: 0GB");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path + ":14"));
+  EXPECT_THAT(r.err, HasSubstr("'hbm.capacity'"));
+  EXPECT_THAT(r.err, HasSubstr("expected a value above zero"));
+}
+
+TEST_F(Cli, ChipYamlNegativeBandwidth) {
+  const std::string path =
+      chip_variant("negative.yaml", "bandwidth: 4.8TB/s", "bandwidth: -4.8TB/s");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'hbm.bandwidth'"));
+  EXPECT_THAT(r.err, HasSubstr("expected a value above zero"));
+}
+
+TEST_F(Cli, ChipYamlMalformed) {
+  const std::string path =
+      chip_variant("malformed.yaml", "bandwidth: 4.8TB/s}", "bandwidth: 4.8TB/s");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path));
+}
+
+TEST_F(Cli, ChipFileThatDoesNotExist) {
+  const std::string path = (dir_ / "missing.yaml").string();
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path));
+}
+
+// --- engine files --------------------------------------------------------------------
+
+TEST_F(Cli, EngineYamlWithUnknownKey) {
+  std::string text = source_file("data/engines/fused.yaml");
+  const std::string from = "per_step_kernels: 0\n";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), from + "per_step_kernel: 1\n");
+  const std::string path = file("engine.yaml", text);
+  const CliResult r = run(step_args({"--engine", path}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path + ":"));
+  EXPECT_THAT(r.err, HasSubstr("unknown key 'per_step_kernel'"));
+}
+
+TEST_F(Cli, EngineYamlWithUnknownNestedKey) {
+  std::string text = source_file("data/engines/fused.yaml");
+  const std::string from = "  impl: flash\n  kernels: 1\n";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), from + "  kernel: 1\n");
+  const std::string path = file("engine-nested.yaml", text);
+  const CliResult r = run(step_args({"--engine", path}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown key 'attention_decode.kernel'"));
+}
+
+// --- infeasible batches --------------------------------------------------------------
+
+TEST_F(Cli, BatchThatDoesNotFitNamesNeededAndAvailableMemory) {
+  const CliResult r = run(
+      {"step", "--model", "llama-3.1-70b", "--hw", "h100-sxm", "--batch", "64", "--ctx", "1024"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("does not fit"));
+  EXPECT_THAT(r.err, HasSubstr("llama-3.1-70b"));
+  EXPECT_THAT(r.err, HasSubstr("h100-sxm"));
+  // 141.11 GB of bf16 weights + 64 x 1025 positions x 320 KiB of KV cache.
+  EXPECT_THAT(r.err, HasSubstr("162.60 GB"));
+  EXPECT_THAT(r.err, HasSubstr("80.00 GB"));
+  EXPECT_EQ(r.out, "");
+}
+
+// --- command-line arguments ----------------------------------------------------------
+
+TEST_F(Cli, BatchZeroIsRejected) {
+  const CliResult r = run(step_args({"--batch", "0"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--batch"));
+  EXPECT_THAT(r.err, HasSubstr("got 0"));
+}
+
+TEST_F(Cli, NegativeContextIsRejected) {
+  const CliResult r = run(step_args({"--ctx", "-1"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--ctx"));
+  EXPECT_THAT(r.err, HasSubstr("got -1"));
+}
+
+TEST_F(Cli, NonNumericBatchIsRejected) {
+  const CliResult r = run(step_args({"--batch", "eight"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--batch"));
+  EXPECT_THAT(r.err, HasSubstr("eight"));
+}
+
+TEST_F(Cli, ZeroPrefillTokensAreRejected) {
+  const CliResult r = run(step_args({"--phase", "prefill", "--tokens", "0"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--tokens"));
+}
+
+TEST_F(Cli, UnknownPhaseIsRejected) {
+  const CliResult r = run(step_args({"--phase", "train"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--phase"));
+}
+
+TEST_F(Cli, MissingModelIsRejected) {
+  const CliResult r = run({"step", "--hw", "h200-sxm"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--model"));
+  EXPECT_THAT(r.err, HasSubstr("required"));
+}
+
+TEST_F(Cli, MissingSubcommandIsRejected) {
+  const CliResult r = run({});
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(Cli, HelpExitsZero) {
+  const CliResult r = run({"step", "--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--model"));
+}
+
+// --- results ---------------------------------------------------------------------------
+
+TEST_F(Cli, StepJsonHasConsistentFields) {
+  const CliResult r = run(step_args({"--batch", "8", "--ctx", "1024", "--json"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* key : {"seconds", "tokens_per_s", "gpu_seconds", "ops"}) {
+    ASSERT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["model"], "llama-3.1-8b");
+  EXPECT_EQ(j["hw"], "h200-sxm");
+  EXPECT_EQ(j["phase"], "decode");
+  EXPECT_EQ(j["batch"], 8);
+  EXPECT_EQ(j["ctx"], 1024);
+
+  const double seconds = j["seconds"].get<double>();
+  EXPECT_GT(seconds, 0);
+  EXPECT_DOUBLE_EQ(j["tokens_per_s"].get<double>(), 8 / seconds);
+
+  ASSERT_TRUE(j["ops"].is_array());
+  ASSERT_FALSE(j["ops"].empty());
+  double sum = 0;
+  for (const auto& op : j["ops"]) {
+    for (const char* key : {"name", "count", "seconds", "flops", "bytes", "bound"}) {
+      ASSERT_TRUE(op.contains(key)) << key << " missing in " << op.dump();
+    }
+    EXPECT_TRUE(op["name"].is_string());
+    EXPECT_GE(op["count"].get<int64_t>(), 1) << op["name"];
+    EXPECT_GE(op["seconds"].get<double>(), 0) << op["name"];
+    EXPECT_GE(op["flops"].get<double>(), 0) << op["name"];
+    EXPECT_GE(op["bytes"].get<double>(), 0) << op["name"];
+    EXPECT_THAT(op["bound"].get<std::string>(), ::testing::AnyOf("compute", "memory", "fixed"));
+    sum += op["seconds"].get<double>();
+  }
+  const double gpu = j["gpu_seconds"].get<double>();
+  EXPECT_NEAR(sum, gpu, gpu * 1e-9);
+}
+
+TEST_F(Cli, StepJsonIsDeterministic) {
+  const CliResult first = run(step_args({"--batch", "8", "--ctx", "1024", "--json"}));
+  const CliResult second = run(step_args({"--batch", "8", "--ctx", "1024", "--json"}));
+  ASSERT_EQ(first.code, 0) << first.err;
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_EQ(first.out, second.out);
+}
+
+TEST_F(Cli, PrefillReportsTokensPerSecondOverAllPromptTokens) {
+  const CliResult r =
+      run(step_args({"--phase", "prefill", "--tokens", "2048", "--batch", "4", "--json"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["phase"], "prefill");
+  EXPECT_EQ(j["tokens_per_sequence"], 2048);
+  const double seconds = j["seconds"].get<double>();
+  EXPECT_GT(seconds, 0);
+  EXPECT_DOUBLE_EQ(j["tokens_per_s"].get<double>(), 2048.0 * 4 / seconds);
+}
+
+TEST_F(Cli, StepTableNamesModelChipAndOps) {
+  const CliResult r = run(step_args({"--batch", "8", "--ctx", "1024"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("llama-3.1-8b on h200-sxm with fused"));
+  EXPECT_THAT(r.out, HasSubstr("tokens/s"));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Cli, PresetsListsTheChips) {
+  const CliResult r = run({"presets"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("a100-sxm"));
+  EXPECT_THAT(r.out, HasSubstr("h100-sxm"));
+  EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
+  EXPECT_THAT(r.out, HasSubstr("llama-3.1-8b"));
+  EXPECT_THAT(r.out, HasSubstr("fused"));
+}
+
+// `run` serves the default scenario: the Azure conversation trace on one H200.
+TEST_F(Cli, RunServesTheDefaultScenario) {
+  const CliResult r = run({"run"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
+  EXPECT_THAT(r.out, HasSubstr("azure_llm_2023_conv.csv"));
+  EXPECT_THAT(r.out, HasSubstr("19366 requests"));
+  EXPECT_THAT(r.out, Not(HasSubstr("error")));
+}
+
+TEST_F(Cli, DecodeTableCoversBothChips) {
+  const CliResult r = run({"decode-table"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("h100-sxm"));
+  EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
+}
+
+}  // namespace

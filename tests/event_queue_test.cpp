@@ -1,11 +1,13 @@
 // EventQueue: earliest time first, ties in insertion order, and agreement
 // with a sorted reference under interleaved pushes and pops.
+#include "core/event_queue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
-#include "core/event_queue.hpp"
 #include "core/rng.hpp"
 
 namespace jalapeno {
@@ -62,8 +64,8 @@ TEST(EventQueue, InterleavedPushPopMatchesSortedReference) {
       reference.push_back(Event{t, pushed, 0, 0, pushed});
       ++pushed;
     } else {
-      const auto first = std::min_element(
-          reference.begin(), reference.end(), [](const Event& a, const Event& b) {
+      const auto first =
+          std::min_element(reference.begin(), reference.end(), [](const Event& a, const Event& b) {
             return a.time_s < b.time_s || (a.time_s == b.time_s && a.order < b.order);
           });
       const Event got = queue.pop();

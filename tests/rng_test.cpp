@@ -2,12 +2,12 @@
 // Moment tolerances are 5 standard errors of the estimate over kN samples, so
 // a correct generator fails with odds below one in a million per check (and
 // the seeds are fixed, so a pass is reproducible).
+#include "core/rng.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
-
-#include "core/rng.hpp"
 
 namespace jalapeno {
 namespace {
@@ -131,9 +131,15 @@ void check_gamma(double shape, double scale, uint64_t seed) {
   EXPECT_NEAR(m.sd / m.mean, cv, 5 * cv * cv_rel_se) << "shape " << shape;
 }
 
-TEST(Rng, GammaMeanAndCvAboveShapeOne) { check_gamma(4.0, 0.5, 11); }
-TEST(Rng, GammaMeanAndCvAtShapeOne) { check_gamma(1.0, 3.0, 12); }
-TEST(Rng, GammaMeanAndCvBelowShapeOne) { check_gamma(0.3, 2.0, 13); }
+TEST(Rng, GammaMeanAndCvAboveShapeOne) {
+  check_gamma(4.0, 0.5, 11);
+}
+TEST(Rng, GammaMeanAndCvAtShapeOne) {
+  check_gamma(1.0, 3.0, 12);
+}
+TEST(Rng, GammaMeanAndCvBelowShapeOne) {
+  check_gamma(0.3, 2.0, 13);
+}
 
 TEST(Rng, GammaIsPositive) {
   Rng rng(5, "gamma");

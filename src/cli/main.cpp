@@ -1,8 +1,10 @@
 // The jalapeno command: a thin layer over the library. Bad input of any kind
 // ends with a message on stderr and exit code 2.
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -271,6 +273,78 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_flag("--timeline", opt.timeline, "also write a Perfetto timeline.json into --out DIR");
 }
 
+// `jalapeno bench`: wall time and peak memory of the serving simulator on the
+// issue's reference workload. Capacity is the throughput of an offline run
+// (every request queued at t = 0); the timed run offers Poisson arrivals at
+// a fraction of it.
+struct BenchOptions {
+  int64_t requests = 100000;
+  double load = 0.9;
+  std::string trace;
+  int64_t loops = 1;
+};
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+int run_bench(const BenchOptions& opt) {
+  Scenario s;
+  s.synthetic.input = LengthDistribution::parse("lognormal:512:0.6:4096", "input");
+  s.synthetic.output = LengthDistribution::parse("lognormal:256:0.6:2048", "output");
+  StepCostModel cost(load_model(s.model), load_chip(s.hw), load_engine(s.engine));
+  auto timed = [&](const Scenario& scenario, ServingMetrics& metrics) {
+    auto source = make_source(scenario);
+    Simulator sim(cost, scenario.serve, *source, metrics);
+    const auto start = std::chrono::steady_clock::now();
+    sim.run();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::make_pair(wall, sim.events());
+  };
+  if (!opt.trace.empty()) {
+    s.workload = WorkloadKind::kTrace;
+    s.trace.path = opt.trace;
+    s.trace.loops = opt.loops;
+    ServingMetrics metrics(1, s.slo);
+    const auto [wall, events] = timed(s, metrics);
+    fmt::print(
+        "trace {} x{}: {} requests in {:.3f} s wall ({:.0f} requests/s, {} events), peak RSS "
+        "{:.1f} MB\n",
+        opt.trace, opt.loops, metrics.completed(), wall,
+        static_cast<double>(metrics.completed()) / wall, events, peak_rss_mb());
+    return 0;
+  }
+  Scenario offline = s;
+  offline.synthetic.arrivals = ArrivalKind::kOffline;
+  offline.synthetic.requests = 20000;
+  ServingMetrics capacity_metrics(1, s.slo);
+  timed(offline, capacity_metrics);
+  const double capacity =
+      static_cast<double>(capacity_metrics.completed()) / capacity_metrics.end_s();
+  s.synthetic.arrivals = ArrivalKind::kPoisson;
+  s.synthetic.rate_per_s = opt.load * capacity;
+  s.synthetic.requests = opt.requests;
+  ServingMetrics metrics(1, s.slo);
+  const auto [wall, events] = timed(s, metrics);
+  fmt::print(
+      "{} on {} ({} engine): capacity {:.2f} requests/s (offline run); Poisson at {:.0f}% = "
+      "{:.2f}/s\n",
+      s.model, s.hw, s.engine, capacity, 100 * opt.load, s.synthetic.rate_per_s);
+  fmt::print(
+      "{} requests ({} input, {} output tokens) simulated in {:.3f} s wall: {:.0f} requests/s, "
+      "{} events, {} distinct step shapes costed; peak RSS {:.1f} MB\n",
+      metrics.completed(), s.synthetic.input.spec(), s.synthetic.output.spec(), wall,
+      static_cast<double>(metrics.completed()) / wall, events, cost.memo_size(), peak_rss_mb());
+  fmt::print(
+      "simulated {:.0f} s of service; TTFT p50 {:.1f} ms p99 {:.1f} ms; TPOT p50 {:.1f} ms\n",
+      metrics.end_s(), 1e3 * metrics.ttft().quantile(0.5), 1e3 * metrics.ttft().quantile(0.99),
+      1e3 * metrics.tpot().quantile(0.5));
+  return 0;
+}
+
 int run_validate(bool json) {
   const std::string dir = data_dir() + "/calibration/h200/";
   std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
@@ -322,6 +396,12 @@ int main(int argc, char** argv) {
   ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Simulate an inference service");
   add_serve_options(serve_cmd, serve);
+  BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
+  bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
+  bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity");
+  bench_cmd->add_option("--trace", bench.trace, "instead: replay this trace");
+  bench_cmd->add_option("--loops", bench.loops, "trace: play it this many times");
   bool validate_json = false;
   CLI::App* validate_cmd =
       app.add_subcommand("validate", "Compare predictions with the H200 measurements");
@@ -343,6 +423,7 @@ int main(int argc, char** argv) {
       return run_scenario(build_scenario(defaults), defaults);
     }
     if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve);
+    if (bench_cmd->parsed()) return run_bench(bench);
     if (validate_cmd->parsed()) return run_validate(validate_json);
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";

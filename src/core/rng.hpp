@@ -16,9 +16,9 @@ class Rng {
   Rng(uint64_t seed, std::string_view stream);
 
   uint64_t next_u64();
-  double uniform();                    // [0, 1)
+  double uniform();  // [0, 1)
   double uniform(double lo, double hi);
-  double exponential(double rate);     // mean 1/rate
+  double exponential(double rate);  // mean 1/rate
   double normal(double mean, double sd);
   double lognormal(double mu, double sigma);  // exp(N(mu, sigma))
   double gamma(double shape, double scale);   // mean shape*scale

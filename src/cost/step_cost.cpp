@@ -232,11 +232,24 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
   }
 }
 
+bool StepCostModel::graphs(const BatchSummary& batch) const {
+  return batch.prefill_sequences > 0 ? engine_.graphs_prefill : engine_.graphs_decode;
+}
+
+namespace {
+bool is_attention(OpKind kind) {
+  return kind == OpKind::kAttentionDecode || kind == OpKind::kAttentionPrefill;
+}
+}  // namespace
+
 StepCost StepCostModel::cost(const BatchSummary& batch) const {
   StepCost step;
   step.tokens = batch.tokens;
   const std::vector<Op> ops = build_step_ops(model_, batch);
   step.ops.reserve(ops.size());
+  // Summed as seconds() sums them, so that both give the same number.
+  double linear = 0;
+  double attention = 0;
   for (const Op& op : ops) {
     const KernelTime t = op_time(op, batch);
     const double count = static_cast<double>(op.count);
@@ -250,7 +263,7 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     row.bytes = op.bytes() * count;
     row.bound = t.bound();
     row.calibrated = t.calibrated;
-    step.gpu_seconds += row.seconds;
+    (is_attention(op.kind) ? attention : linear) += row.seconds;
     step.kernels += row.kernels;
     step.flops += row.flops;
     step.weight_bytes += op.weight_bytes * count;
@@ -258,23 +271,46 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     step.kv_write_bytes += op.kv_write_bytes * count;
     step.ops.push_back(row);
   }
-  step.gpu_seconds += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  linear += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  step.gpu_seconds = linear + attention;
   step.kernels += engine_.per_step_kernels;
-  const bool prefill = batch.prefill_sequences > 0;
-  const bool graphs = prefill ? engine_.graphs_prefill : engine_.graphs_decode;
   // Without a graph the host launches every kernel; the GPU runs behind it,
   // so the step takes whichever is longer.
-  step.host_seconds = graphs ? 0 : step.kernels * engine_.host_overhead_s;
+  step.host_seconds = graphs(batch) ? 0 : step.kernels * engine_.host_overhead_s;
   step.seconds = std::max(step.gpu_seconds, step.host_seconds);
   return step;
 }
 
 double StepCostModel::seconds(const BatchSummary& batch) {
-  auto it = memo_.find(batch);
-  if (it != memo_.end()) return it->second;
-  const double s = cost(batch).seconds;
-  memo_.emplace(batch, s);
-  return s;
+  const LinearKey key = linear_key(batch);
+  auto it = memo_.find(key);
+  if (it == memo_.end()) {
+    if (memo_.size() >= kMemoLimit) memo_.clear();  // bounded memory on any workload
+    Linear linear;
+    for (const Op& op : build_step_ops(model_, batch)) {
+      if (is_attention(op.kind)) continue;
+      linear.seconds += op_time(op, batch).seconds() * static_cast<double>(op.count);
+      linear.kernels += op_kernels(op) * static_cast<double>(op.count);
+    }
+    linear.seconds += engine_.per_step_kernels * chip_.kernel_fixed_s;
+    linear.kernels += engine_.per_step_kernels;
+    it = memo_.emplace(key, linear).first;
+  }
+  double attention = 0;
+  double kernels = it->second.kernels;
+  if (batch.decode_sequences > 0) {
+    const Op op = attention_decode_op(model_, batch);
+    attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
+    kernels += op_kernels(op) * static_cast<double>(op.count);
+  }
+  if (batch.prefill_sequences > 0) {
+    const Op op = attention_prefill_op(model_, batch);
+    attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
+    kernels += op_kernels(op) * static_cast<double>(op.count);
+  }
+  const double gpu = it->second.seconds + attention;
+  const double host = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
+  return std::max(gpu, host);
 }
 
 }  // namespace jalapeno

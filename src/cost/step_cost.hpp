@@ -3,6 +3,7 @@
 // run by an engine on a chip, becomes seconds, with the share of its time
 // that is compute, memory or fixed per-kernel cost. A step's cost is a pure
 // function of (model, chip, engine, batch summary), so it is memoised.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -75,13 +76,18 @@ class StepCostModel {
 
   // Full breakdown (not memoised).
   StepCost cost(const BatchSummary& batch) const;
-  // Step time only, memoised by batch summary: the serving loop's call.
+  // Step time only: the serving loop's call. Equal to cost(batch).seconds.
+  // Everything but attention depends only on the numbers of tokens and
+  // sequences and is memoised by them (a bounded table); attention, which
+  // depends on every sequence's context, is costed directly (a few hundred
+  // nanoseconds), so no context is ever bucketed.
   double seconds(const BatchSummary& batch);
 
   const ModelSpec& model() const { return model_; }
   const ChipSpec& chip() const { return chip_; }
   const EngineProfile& engine() const { return engine_; }
   size_t memo_size() const { return memo_.size(); }
+  static constexpr size_t kMemoLimit = 1 << 16;  // entries; the table is cleared past it
 
   // One instance of an op of this batch's graph.
   KernelTime op_time(const Op& op, const BatchSummary& batch) const;
@@ -93,11 +99,32 @@ class StepCostModel {
   KernelTime prefill_attention_time(const Op& op) const;
   double op_kernels(const Op& op) const;
 
+  // The context-independent part of a step: all ops but attention.
+  struct Linear {
+    double seconds = 0;  // including per-step kernels
+    double kernels = 0;
+  };
+  struct LinearKey {
+    int64_t tokens;
+    int64_t sequences;
+    bool prefill;
+    bool operator==(const LinearKey&) const = default;
+  };
+  struct LinearKeyHash {
+    size_t operator()(const LinearKey& k) const noexcept {
+      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + (k.prefill ? 1 : 0));
+    }
+  };
+  static LinearKey linear_key(const BatchSummary& batch) {
+    return {batch.tokens, batch.sequences, batch.prefill_sequences > 0};
+  }
+  bool graphs(const BatchSummary& batch) const;
+
   ModelSpec model_;
   ChipSpec chip_;
   EngineProfile engine_;
   double matrix_rate_ = 0;  // achievable FLOP/s for the model's dtype
-  std::unordered_map<BatchSummary, double, BatchSummaryHash> memo_;
+  std::unordered_map<LinearKey, Linear, LinearKeyHash> memo_;
 };
 
 }  // namespace jalapeno

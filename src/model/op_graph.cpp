@@ -56,6 +56,36 @@ Op elementwise(std::string_view name, OpKind kind, int64_t count, double element
 
 }  // namespace
 
+Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
+  const double b = model.bytes_per_param;
+  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * b;  // K and V of a position
+  const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
+  Op attn{"attention_decode", OpKind::kAttentionDecode, model.num_layers};
+  const double positions = static_cast<double>(batch.decode_kv_positions);
+  attn.kv_read_bytes = positions * kv_row;
+  attn.activation_bytes = 2.0 * static_cast<double>(batch.decode_sequences) * qk_width * b;
+  attn.flops = 4.0 * positions * qk_width;  // q.K and p.V for every query head
+  attn.elements = positions * static_cast<double>(model.num_heads);  // attention scores
+  return attn;
+}
+
+Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
+  const double b = model.bytes_per_param;
+  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * b;
+  const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
+  Op attn{"attention_prefill", OpKind::kAttentionPrefill, model.num_layers};
+  const double pairs = static_cast<double>(batch.prefill_pairs);
+  attn.flops = 4.0 * pairs * qk_width;
+  // Flash attention reads cached K and V once per tile of queries; the new
+  // ones are in the activations.
+  attn.kv_read_bytes =
+      static_cast<double>(batch.prefill_kv_positions - batch.prefill_tokens) * kv_row;
+  attn.activation_bytes = static_cast<double>(batch.prefill_tokens) *
+                          (2.0 * qk_width + 2.0 * static_cast<double>(model.kv_dim())) * b;
+  attn.elements = pairs * static_cast<double>(model.num_heads);
+  return attn;
+}
+
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
   const double b = model.bytes_per_param;
   const int64_t L = model.num_layers;
@@ -81,30 +111,8 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   kv_write.flops = 0;
   ops.push_back(kv_write);
 
-  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * b;  // K and V of a position
-  const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
-  if (batch.decode_sequences > 0) {
-    Op attn{"attention_decode", OpKind::kAttentionDecode, L};
-    const double positions = static_cast<double>(batch.decode_kv_positions);
-    attn.kv_read_bytes = positions * kv_row;
-    attn.activation_bytes = 2.0 * static_cast<double>(batch.decode_sequences) * qk_width * b;
-    attn.flops = 4.0 * positions * qk_width;  // q.K and p.V for every query head
-    attn.elements = positions * static_cast<double>(model.num_heads);  // attention scores
-    ops.push_back(attn);
-  }
-  if (batch.prefill_sequences > 0) {
-    Op attn{"attention_prefill", OpKind::kAttentionPrefill, L};
-    const double pairs = static_cast<double>(batch.prefill_pairs);
-    attn.flops = 4.0 * pairs * qk_width;
-    // Flash attention reads cached K and V once per tile of queries; the new
-    // ones are in the activations.
-    attn.kv_read_bytes =
-        static_cast<double>(batch.prefill_kv_positions - batch.prefill_tokens) * kv_row;
-    attn.activation_bytes = static_cast<double>(batch.prefill_tokens) *
-                            (2.0 * qk_width + 2.0 * static_cast<double>(model.kv_dim())) * b;
-    attn.elements = pairs * static_cast<double>(model.num_heads);
-    ops.push_back(attn);
-  }
+  if (batch.decode_sequences > 0) ops.push_back(attention_decode_op(model, batch));
+  if (batch.prefill_sequences > 0) ops.push_back(attention_prefill_op(model, batch));
   ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, b, false));
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
   Op ffn_norm = norm;

@@ -48,4 +48,9 @@ struct Op {
 // The ops of one step, per-layer ops with count = num_layers.
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch);
 
+// The attention ops alone (what depends on the sequences' contexts); the rest
+// of the graph depends only on the numbers of tokens and sequences.
+Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch);
+Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch);
+
 }  // namespace jalapeno

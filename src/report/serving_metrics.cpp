@@ -286,8 +286,7 @@ std::string ServingMetrics::summary_table() const {
   std::string out;
   out += fmt::format("{} requests in {}", completed_, format_quantity(duration, Dimension::kTime));
   if (completed_ > 0) {
-    out +=
-        fmt::format(" (first arrival at {})", format_quantity(first_arrival_s_, Dimension::kTime));
+    out += fmt::format(" (first arrival at t = {:.6g} s)", first_arrival_s_);
   }
   out += "\n";
   out += fmt::format(

@@ -46,10 +46,10 @@ struct StepRecord {
   uint32_t replica = 0;
   double start_s = 0;
   double seconds = 0;
-  int64_t sequences = 0;       // in the batch
-  int64_t prefill_tokens = 0;  // prompt tokens processed
-  int64_t decode_tokens = 0;   // output tokens generated
-  double kv_used_fraction = 0; // of the replica's KV blocks, after the step
+  int64_t sequences = 0;        // in the batch
+  int64_t prefill_tokens = 0;   // prompt tokens processed
+  int64_t decode_tokens = 0;    // output tokens generated
+  double kv_used_fraction = 0;  // of the replica's KV blocks, after the step
 };
 
 class ServingMetrics {

@@ -51,10 +51,12 @@ void Simulator::run() {
   pull_next_arrival();
   while (!queue_.empty()) {
     const Event event = queue_.pop();
+    in_system_area_ += static_cast<double>(in_system_) * (event.time_s - now_s_);
     now_s_ = event.time_s;
     ++events_;
     if (event.kind == kArrival) {
       arrival_pending_ = false;
+      ++in_system_;
       const uint32_t target = router_->route(pending_, replicas_);
       replicas_[target].enqueue(pending_);
       pull_next_arrival();
@@ -64,6 +66,7 @@ void Simulator::run() {
     Replica& replica = replicas_[event.target];
     finished_.clear();
     replica.finish_step(now_s_, metrics_, finished_);
+    in_system_ -= static_cast<int64_t>(finished_.size());
     for (const Request& done : finished_) source_.on_complete(done, now_s_);
     if (!finished_.empty()) pull_next_arrival();
     try_start(event.target);

@@ -4,8 +4,9 @@
 //   "512"                          fixed
 //   "uniform:128:1024"             uniform integers in [lo, hi]
 //   "normal:512:128[:min:max]"     normal, rounded, clamped to [min, max] (default [1, inf))
-//   "lognormal:512:0.8[:max]"      lognormal with the given MEAN and sigma of the log, clamped to [1, max]
-//   "file:PATH"                    empirical: one length per line (or CSV first column), sampled uniformly
+//   "lognormal:512:0.8[:max]"      lognormal with the given MEAN and sigma of the log, clamped to
+//   [1, max] "file:PATH"                    empirical: one length per line (or CSV first column),
+//   sampled uniformly
 // Every sample is at least 1.
 #include <cstdint>
 #include <string>
@@ -33,7 +34,8 @@ class LengthDistribution {
  private:
   Kind kind_ = Kind::kFixed;
   std::string spec_;
-  double a_ = 0, b_ = 0;  // fixed: a; uniform: [a, b]; normal: mean a, sd b; lognormal: mu a, sigma b
+  double a_ = 0,
+         b_ = 0;  // fixed: a; uniform: [a, b]; normal: mean a, sd b; lognormal: mu a, sigma b
   int64_t min_ = 1, max_ = INT64_MAX;
   std::vector<int64_t> values_;  // empirical
 };

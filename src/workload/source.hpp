@@ -33,9 +33,9 @@ enum class ArrivalKind { kPoisson, kGamma, kConstant, kOffline };
 
 struct SyntheticSpec {
   ArrivalKind arrivals = ArrivalKind::kPoisson;
-  double rate_per_s = 1;   // requests per second (Poisson, gamma, constant)
-  double cv = 1;           // gamma: coefficient of variation of inter-arrival times
-  int64_t requests = 1000; // how many to issue
+  double rate_per_s = 1;    // requests per second (Poisson, gamma, constant)
+  double cv = 1;            // gamma: coefficient of variation of inter-arrival times
+  int64_t requests = 1000;  // how many to issue
   LengthDistribution input = LengthDistribution::fixed(512);
   LengthDistribution output = LengthDistribution::fixed(256);
   uint64_t seed = 1;

@@ -1,0 +1,644 @@
+// Workload: length specs, synthetic and closed-loop sources, trace replay of
+// the shipped Azure traces and of small malformed, BurstGPT and JSONL files.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "workload/lengths.hpp"
+#include "workload/source.hpp"
+
+namespace jalapeno {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A per-test temporary directory, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() /
+            (std::string("jalapeno_workload_") + info->test_suite_name() + "_" + info->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto file = path_ / name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file.string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::string trace_path(const std::string& name) {
+  return std::string(JALAPENO_SOURCE_DIR) + "/data/traces/" + name;
+}
+
+std::vector<Request> drain(RequestSource& source) {
+  std::vector<Request> requests;
+  while (auto request = source.next()) requests.push_back(*request);
+  return requests;
+}
+
+std::vector<Request> read_trace(const TraceSpec& spec) {
+  auto source = make_trace_source(spec);
+  return drain(*source);
+}
+
+// The ConfigError message from opening and reading the whole trace, or "".
+std::string trace_error(const std::string& path) {
+  try {
+    read_trace(TraceSpec{path});
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string length_error(const std::string& spec) {
+  try {
+    LengthDistribution::parse(spec, "--input-len");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+double sample_mean(const LengthDistribution& dist, int n, uint64_t seed = 1) {
+  Rng rng(seed, "lengths");
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(dist.sample(rng));
+  return sum / n;
+}
+
+// ---------------------------------------------------------------- lengths
+
+TEST(Lengths, Fixed) {
+  const auto dist = LengthDistribution::parse("512", "x");
+  EXPECT_EQ(dist.kind(), LengthDistribution::Kind::kFixed);
+  EXPECT_EQ(dist.spec(), "512");
+  Rng rng(1, "x");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(dist.sample(rng), 512);
+  EXPECT_EQ(dist.mean(), 512);
+  EXPECT_EQ(dist.max(), 512);
+  EXPECT_EQ(LengthDistribution::fixed(7).sample(rng), 7);
+  EXPECT_THROW(LengthDistribution::fixed(0), ConfigError);
+}
+
+TEST(Lengths, UniformCoversBothEndsEvenly) {
+  const auto dist = LengthDistribution::parse("uniform:1:4", "x");
+  EXPECT_EQ(dist.kind(), LengthDistribution::Kind::kUniform);
+  EXPECT_EQ(dist.mean(), 2.5);
+  EXPECT_EQ(dist.max(), 4);
+  Rng rng(2, "x");
+  std::vector<int> counts(5, 0);
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) {
+    const auto x = dist.sample(rng);
+    ASSERT_GE(x, 1);
+    ASSERT_LE(x, 4);
+    ++counts[x];
+  }
+  // Each value's count is binomial(n, 1/4): sd = sqrt(n * 3/16) ~ 87.
+  for (int v = 1; v <= 4; ++v) EXPECT_NEAR(counts[v], n / 4, 5 * 87) << "value " << v;
+  EXPECT_EQ(LengthDistribution::parse("uniform:128:1024", "x").mean(), 576);
+}
+
+TEST(Lengths, NormalIsRoundedAndClamped) {
+  const auto wide = LengthDistribution::parse("normal:512:128", "x");
+  EXPECT_EQ(wide.kind(), LengthDistribution::Kind::kNormal);
+  // Clamping at 1 lifts the mean by ~0.001 (the tail below 1 is 4 sd away).
+  EXPECT_NEAR(wide.mean(), 512, 0.01);
+  EXPECT_GT(wide.mean(), 512);
+  // SE of the mean over 200k: 128 / 447 = 0.29.
+  EXPECT_NEAR(sample_mean(wide, 200'000), 512, 5 * 0.29);
+
+  const auto clamped = LengthDistribution::parse("normal:100:50:80:120", "x");
+  EXPECT_EQ(clamped.max(), 120);
+  Rng rng(3, "x");
+  for (int i = 0; i < 10000; ++i) {
+    const auto x = clamped.sample(rng);
+    ASSERT_GE(x, 80);
+    ASSERT_LE(x, 120);
+  }
+  // Symmetric clamp around the mean: the clamped mean is still 100.
+  EXPECT_NEAR(clamped.mean(), 100, 1e-9);
+  EXPECT_NEAR(sample_mean(clamped, 200'000), 100, 0.2);
+
+  // Default minimum 1: a mean near zero never yields zero tokens.
+  const auto low = LengthDistribution::parse("normal:1:5", "x");
+  for (int i = 0; i < 10000; ++i) ASSERT_GE(low.sample(rng), 1);
+  EXPECT_NEAR(sample_mean(low, 200'000), low.mean(), 0.05);
+}
+
+TEST(Lengths, LognormalTakesTheMean) {
+  const auto dist = LengthDistribution::parse("lognormal:512:0.8", "x");
+  EXPECT_EQ(dist.kind(), LengthDistribution::Kind::kLognormal);
+  EXPECT_NEAR(dist.mean(), 512, 0.01);
+  // sd = mean * sqrt(e^(sigma^2) - 1) = 485; SE over 200k = 1.08.
+  EXPECT_NEAR(sample_mean(dist, 200'000), 512, 5 * 1.08);
+
+  const auto capped = LengthDistribution::parse("lognormal:512:0.8:1000", "x");
+  EXPECT_EQ(capped.max(), 1000);
+  EXPECT_LT(capped.mean(), 512);  // the cap removes the tail
+  Rng rng(4, "x");
+  for (int i = 0; i < 10000; ++i) ASSERT_LE(capped.sample(rng), 1000);
+  EXPECT_NEAR(sample_mean(capped, 200'000), capped.mean(), 5 * 1.08);
+}
+
+TEST(Lengths, EmpiricalFromFile) {
+  TempDir dir;
+  const std::string path = dir.write("lengths.csv", "tokens,other\n10,a\n\n20,b\r\n30,c\n");
+  const auto dist = LengthDistribution::parse("file:" + path, "x");
+  EXPECT_EQ(dist.kind(), LengthDistribution::Kind::kEmpirical);
+  EXPECT_EQ(dist.mean(), 20);
+  EXPECT_EQ(dist.max(), 30);
+  Rng rng(5, "x");
+  std::vector<int> seen(31, 0);
+  for (int i = 0; i < 3000; ++i) {
+    const auto x = dist.sample(rng);
+    ASSERT_TRUE(x == 10 || x == 20 || x == 30) << x;
+    ++seen[x];
+  }
+  EXPECT_GT(seen[10], 0);
+  EXPECT_GT(seen[20], 0);
+  EXPECT_GT(seen[30], 0);
+
+  const std::string plain = dir.write("plain.txt", "5\n7\n");
+  EXPECT_EQ(LengthDistribution::parse("file:" + plain, "x").mean(), 6);
+}
+
+TEST(Lengths, EmpiricalErrorsNameFileAndLine) {
+  TempDir dir;
+  const std::string bad = dir.write("bad.txt", "5\n7\nseven\n");
+  const std::string message = length_error("file:" + bad);
+  EXPECT_NE(message.find(bad), std::string::npos) << message;
+  EXPECT_NE(message.find("line 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("--input-len"), std::string::npos) << message;
+
+  const std::string zero = dir.write("zero.txt", "5\n0\n");
+  EXPECT_NE(length_error("file:" + zero).find("line 2"), std::string::npos);
+  const std::string empty = dir.write("empty.txt", "header\n\n");
+  EXPECT_NE(length_error("file:" + empty).find("no token counts"), std::string::npos);
+  EXPECT_NE(length_error("file:" + dir.write("x", "") + ".missing").find("cannot open"),
+            std::string::npos);
+}
+
+TEST(Lengths, MalformedSpecsNameWhatAndTheForms) {
+  for (const std::string spec :
+       {"", "abc", "0", "-5", "12abc", "uniform:5", "uniform:10:5", "uniform:0:5", "uniform:a:5",
+        "normal:512", "normal:512:-1", "normal:512:10:9:5", "normal:512:10:5", "lognormal:0:1",
+        "lognormal:512:-1", "lognormal:512:1:0", "poisson:5", "file:"}) {
+    const std::string message = length_error(spec);
+    EXPECT_NE(message.find("--input-len"), std::string::npos) << "'" << spec << "': " << message;
+    EXPECT_NE(message.find("uniform:LO:HI"), std::string::npos) << "'" << spec << "': " << message;
+    EXPECT_NE(message.find("lognormal:MEAN:SIGMA"), std::string::npos) << message;
+  }
+}
+
+TEST(Lengths, SameRngGivesSameSamples) {
+  const auto dist = LengthDistribution::parse("lognormal:300:1.2", "x");
+  Rng a(9, "input"), b(9, "input");
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(dist.sample(a), dist.sample(b));
+}
+
+// ---------------------------------------------------------------- synthetic
+
+std::vector<Request> synthetic(ArrivalKind kind, double rate, int64_t n, double cv = 1,
+                               uint64_t seed = 1) {
+  SyntheticSpec spec;
+  spec.arrivals = kind;
+  spec.rate_per_s = rate;
+  spec.cv = cv;
+  spec.requests = n;
+  spec.seed = seed;
+  auto source = make_synthetic_source(spec);
+  auto requests = drain(*source);
+  EXPECT_TRUE(source->exhausted());
+  EXPECT_FALSE(source->next().has_value());
+  return requests;
+}
+
+struct GapStats {
+  double mean = 0;
+  double cv = 0;
+};
+
+GapStats gap_stats(const std::vector<Request>& requests) {
+  double sum = 0, sum2 = 0;
+  const auto n = static_cast<double>(requests.size() - 1);
+  for (size_t i = 1; i < requests.size(); ++i) {
+    const double gap = requests[i].arrival_s - requests[i - 1].arrival_s;
+    sum += gap;
+    sum2 += gap * gap;
+  }
+  const double mean = sum / n;
+  return {mean, std::sqrt(sum2 / n - mean * mean) / mean};
+}
+
+TEST(Synthetic, IdsAndArrivalsAreInOrder) {
+  const auto requests = synthetic(ArrivalKind::kPoisson, 5, 1000);
+  ASSERT_EQ(requests.size(), 1000u);
+  EXPECT_EQ(requests[0].arrival_s, 0);  // the first request starts the run
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_EQ(requests[i].id, i);
+    ASSERT_EQ(requests[i].input_tokens, 512);
+    ASSERT_EQ(requests[i].output_tokens, 256);
+    if (i > 0) {
+      ASSERT_GE(requests[i].arrival_s, requests[i - 1].arrival_s);
+    }
+  }
+}
+
+TEST(Synthetic, PoissonMeanGapIsOneOverRate) {
+  const auto stats = gap_stats(synthetic(ArrivalKind::kPoisson, 10, 100'000));
+  EXPECT_NEAR(stats.mean, 0.1, 0.1 * 0.02);
+  EXPECT_NEAR(stats.cv, 1.0, 0.02);
+}
+
+TEST(Synthetic, ConstantGapsAreExact) {
+  const auto requests = synthetic(ArrivalKind::kConstant, 4, 1000);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_EQ(requests[i].arrival_s, static_cast<double>(i) / 4) << i;  // exact in binary
+  }
+  const auto thirds = synthetic(ArrivalKind::kConstant, 3, 1000);
+  for (size_t i = 1; i < thirds.size(); ++i) {
+    ASSERT_NEAR(thirds[i].arrival_s - thirds[i - 1].arrival_s, 1.0 / 3, 1e-12);
+  }
+  EXPECT_DOUBLE_EQ(thirds.back().arrival_s, 999.0 / 3);  // no accumulated drift
+}
+
+TEST(Synthetic, OfflineArrivesAllAtZero) {
+  const auto requests = synthetic(ArrivalKind::kOffline, 0, 500);
+  ASSERT_EQ(requests.size(), 500u);
+  for (const auto& request : requests) ASSERT_EQ(request.arrival_s, 0);
+}
+
+TEST(Synthetic, GammaMatchesRateAndCv) {
+  for (const double cv : {0.5, 2.0}) {
+    const auto stats = gap_stats(synthetic(ArrivalKind::kGamma, 10, 100'000, cv));
+    EXPECT_NEAR(stats.mean, 0.1, 0.1 * 0.02) << "cv " << cv;
+    EXPECT_NEAR(stats.cv, cv, cv * 0.03) << "cv " << cv;
+  }
+}
+
+TEST(Synthetic, StreamsAreIndependent) {
+  SyntheticSpec a;
+  a.requests = 200;
+  a.input = LengthDistribution::parse("uniform:1:1000", "x");
+  a.output = LengthDistribution::parse("uniform:1:1000", "x");
+  SyntheticSpec b = a;
+  b.output = LengthDistribution::parse("lognormal:100:1", "x");  // draws differently
+  SyntheticSpec c = a;
+  c.arrivals = ArrivalKind::kGamma;  // a different arrival process
+  c.cv = 3;
+  const auto ra = drain(*make_synthetic_source(a));
+  const auto rb = drain(*make_synthetic_source(b));
+  const auto rc = drain(*make_synthetic_source(c));
+  int output_differs = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    ASSERT_EQ(ra[i].arrival_s, rb[i].arrival_s);
+    ASSERT_EQ(ra[i].input_tokens, rb[i].input_tokens);
+    ASSERT_EQ(ra[i].input_tokens, rc[i].input_tokens);
+    ASSERT_EQ(ra[i].output_tokens, rc[i].output_tokens);
+    output_differs += ra[i].output_tokens != rb[i].output_tokens;
+  }
+  EXPECT_GT(output_differs, 150);
+  // Same spec, same requests.
+  const auto again = drain(*make_synthetic_source(a));
+  for (size_t i = 0; i < ra.size(); ++i) ASSERT_EQ(ra[i].arrival_s, again[i].arrival_s);
+  EXPECT_FALSE(make_synthetic_source(a)->describe().empty());
+}
+
+TEST(Synthetic, RejectsBadSpecs) {
+  SyntheticSpec spec;
+  spec.rate_per_s = 0;
+  EXPECT_THROW(make_synthetic_source(spec), ConfigError);
+  spec.rate_per_s = 1;
+  spec.arrivals = ArrivalKind::kGamma;
+  spec.cv = 0;
+  EXPECT_THROW(make_synthetic_source(spec), ConfigError);
+  spec.cv = 1;
+  spec.requests = -1;
+  EXPECT_THROW(make_synthetic_source(spec), ConfigError);
+  spec.requests = 0;
+  EXPECT_TRUE(make_synthetic_source(spec)->exhausted());
+}
+
+// ---------------------------------------------------------------- closed loop
+
+TEST(ClosedLoop, UsersStartAtZeroAndReturnAfterThinkTime) {
+  ClosedLoopSpec spec;
+  spec.users = 3;
+  spec.think_s = 0.5;
+  spec.requests = 6;
+  auto source = make_closed_loop_source(spec);
+  std::vector<Request> first;
+  for (int i = 0; i < 3; ++i) first.push_back(*source->next());
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(first[i].id, i);
+    EXPECT_EQ(first[i].arrival_s, 0);
+  }
+  EXPECT_FALSE(source->next().has_value());  // every user is waiting
+  EXPECT_FALSE(source->exhausted());
+
+  source->on_complete(first[1], 2.0);
+  const auto r3 = source->next();
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(r3->id, 3u);
+  EXPECT_EQ(r3->arrival_s, 2.5);
+  EXPECT_FALSE(source->next().has_value());
+
+  source->on_complete(first[0], 3.0);
+  source->on_complete(first[2], 3.0);
+  const auto r4 = source->next(), r5 = source->next();
+  ASSERT_TRUE(r4 && r5);
+  EXPECT_EQ(r4->id, 4u);
+  EXPECT_EQ(r5->id, 5u);
+  EXPECT_EQ(r4->arrival_s, 3.5);
+  EXPECT_EQ(r5->arrival_s, 3.5);
+  EXPECT_TRUE(source->exhausted());  // 6 issued
+
+  // Completions after the last request schedule nothing.
+  source->on_complete(*r3, 4.0);
+  EXPECT_FALSE(source->next().has_value());
+}
+
+TEST(ClosedLoop, StopsAtRequestsAndIgnoresUnknownCompletions) {
+  ClosedLoopSpec spec;
+  spec.users = 10;
+  spec.requests = 4;
+  auto source = make_closed_loop_source(spec);
+  std::vector<Request> issued;
+  while (auto r = source->next()) issued.push_back(*r);
+  EXPECT_EQ(issued.size(), 4u);  // fewer requests than users
+  EXPECT_TRUE(source->exhausted());
+
+  spec.users = 1;
+  spec.requests = 3;
+  auto single = make_closed_loop_source(spec);
+  const auto r0 = *single->next();
+  single->on_complete(Request{99, 0, 1, 1}, 1.0);  // not issued by this source
+  EXPECT_FALSE(single->next().has_value());
+  single->on_complete(r0, 1.0);
+  single->on_complete(r0, 1.0);  // reported twice: one user still means one request
+  const auto r1 = single->next();
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->arrival_s, 1.0);
+  EXPECT_FALSE(single->next().has_value());
+}
+
+TEST(ClosedLoop, LengthsAreDeterministic) {
+  ClosedLoopSpec spec;
+  spec.users = 4;
+  spec.requests = 4;
+  spec.input = LengthDistribution::parse("uniform:1:100000", "x");
+  const auto a = drain(*make_closed_loop_source(spec));
+  const auto b = drain(*make_closed_loop_source(spec));
+  ASSERT_EQ(a.size(), 4u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].input_tokens, b[i].input_tokens);
+  EXPECT_NE(a[0].input_tokens, a[1].input_tokens);
+
+  spec.users = 0;
+  EXPECT_THROW(make_closed_loop_source(spec), ConfigError);
+  spec.users = 1;
+  spec.think_s = -1;
+  EXPECT_THROW(make_closed_loop_source(spec), ConfigError);
+}
+
+// ---------------------------------------------------------------- traces
+
+struct TraceSummary {
+  size_t count = 0;
+  double span = 0;
+  double mean_input = 0;
+  double mean_output = 0;
+};
+
+TraceSummary summarize(const std::vector<Request>& requests) {
+  TraceSummary s;
+  s.count = requests.size();
+  s.span = requests.back().arrival_s - requests.front().arrival_s;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(requests[i].id, i);
+    if (i > 0) {
+      EXPECT_GE(requests[i].arrival_s, requests[i - 1].arrival_s);
+    }
+    s.mean_input += static_cast<double>(requests[i].input_tokens);
+    s.mean_output += static_cast<double>(requests[i].output_tokens);
+  }
+  s.mean_input /= static_cast<double>(s.count);
+  s.mean_output /= static_cast<double>(s.count);
+  return s;
+}
+
+// The figures in data/traces/README.md.
+TEST(Trace, ParsesTheShippedConversationTrace) {
+  const auto requests = read_trace(TraceSpec{trace_path("azure_llm_2023_conv.csv")});
+  const auto s = summarize(requests);
+  EXPECT_EQ(s.count, 19'366u);
+  EXPECT_EQ(requests.front().arrival_s, 0);
+  EXPECT_NEAR(s.span, 3502, 1);
+  EXPECT_NEAR(s.mean_input, 1155, 1);
+  EXPECT_NEAR(s.mean_output, 211, 1);
+  // The second row, 18:15:50.9951690 after 18:15:46.6805900.
+  EXPECT_NEAR(requests[1].arrival_s, 4.314579, 1e-9);
+  EXPECT_EQ(requests[0].input_tokens, 374);
+  EXPECT_EQ(requests[0].output_tokens, 44);
+}
+
+TEST(Trace, ParsesTheShippedCodeTrace) {
+  const auto s = summarize(read_trace(TraceSpec{trace_path("azure_llm_2023_code.csv")}));
+  EXPECT_EQ(s.count, 8'819u);
+  EXPECT_NEAR(s.span, 3436, 1);
+  EXPECT_NEAR(s.mean_input, 2048, 1);
+  EXPECT_NEAR(s.mean_output, 28, 1);
+}
+
+TEST(Trace, SpeedupDividesArrivals) {
+  const std::string path = trace_path("azure_llm_2023_code.csv");
+  const auto normal = read_trace(TraceSpec{path});
+  const auto fast = read_trace(TraceSpec{path, 2.0});
+  ASSERT_EQ(normal.size(), fast.size());
+  EXPECT_EQ(fast.front().arrival_s, 0);
+  EXPECT_DOUBLE_EQ(fast.back().arrival_s, normal.back().arrival_s / 2);
+  EXPECT_EQ(fast[100].input_tokens, normal[100].input_tokens);
+}
+
+TEST(Trace, LoopsRepeatAfterOneMeanGap) {
+  const std::string path = trace_path("azure_llm_2023_code.csv");
+  const auto once = read_trace(TraceSpec{path});
+  const auto twice = read_trace(TraceSpec{path, 1.0, 2});
+  const size_t n = once.size();
+  ASSERT_EQ(twice.size(), 2 * n);
+  const double span = once.back().arrival_s;
+  const double gap = span / static_cast<double>(n - 1);
+  for (size_t i = 0; i < twice.size(); ++i) {
+    ASSERT_EQ(twice[i].id, i);
+    if (i > 0) {
+      ASSERT_GT(twice[i].arrival_s, twice[i - 1].arrival_s) << i;
+    }
+  }
+  EXPECT_NEAR(twice[n].arrival_s, span + gap, 1e-9);
+  EXPECT_NEAR(twice[n].arrival_s - twice[n - 1].arrival_s, gap, 1e-9);
+  for (size_t i = 0; i < n; i += 997) {
+    EXPECT_NEAR(twice[n + i].arrival_s, once[i].arrival_s + span + gap, 1e-9);
+    EXPECT_EQ(twice[n + i].input_tokens, once[i].input_tokens);
+  }
+}
+
+TEST(Trace, MaxRequestsStopsEarly) {
+  auto source = make_trace_source(TraceSpec{trace_path("azure_llm_2023_conv.csv"), 1.0, 3, 100});
+  const auto requests = drain(*source);
+  EXPECT_EQ(requests.size(), 100u);
+  EXPECT_TRUE(source->exhausted());
+  EXPECT_NE(source->describe().find("azure_llm_2023_conv.csv"), std::string::npos);
+}
+
+constexpr const char* kAzureHeader = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+
+void expect_error(const std::string& message, const std::string& path,
+                  const std::vector<std::string>& parts) {
+  ASSERT_FALSE(message.empty()) << "no error for " << path;
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
+}
+
+TEST(Trace, MalformedRowsNameFileLineAndField) {
+  TempDir dir;
+  const std::string row1 = "2023-11-16 18:15:46.0000000,10,5\n";
+  struct Case {
+    std::string name, text, line, field, problem;
+  };
+  const std::vector<Case> cases = {
+      {"missing_column", row1 + "2023-11-16 18:15:47.0,10\n", "line 3", "GeneratedTokens",
+       "missing column"},
+      {"negative", row1 + "2023-11-16 18:15:47.0,-10,5\n", "line 3", "ContextTokens", "negative"},
+      {"non_numeric", row1 + "2023-11-16 18:15:47.0,10,many\n", "line 3", "GeneratedTokens",
+       "non-numeric"},
+      {"out_of_order", row1 + "2023-11-16 18:15:47.0,10,5\n2023-11-16 18:15:46.5,10,5\n", "line 4",
+       "TIMESTAMP", "out of order"},
+      {"zero_input", row1 + "2023-11-16 18:15:47.0,0,5\n", "line 3", "ContextTokens", "zero"},
+      {"zero_output", row1 + "2023-11-16 18:15:47.0,3,0\n", "line 3", "GeneratedTokens", "zero"},
+      {"bad_date", row1 + "2023-02-29 18:15:47.0,10,5\n", "line 3", "TIMESTAMP", "timestamp"},
+      {"first_row", "2023-11-16 18:15:46.0,abc,5\n", "line 2", "ContextTokens", "non-numeric"},
+      {"header", "TIMESTAMP,ContextTokens\n", "line 1", "GeneratedTokens", "missing column"},
+  };
+  for (const auto& c : cases) {
+    const bool has_header = c.name != "header";
+    const std::string path = dir.write(c.name + ".csv", (has_header ? kAzureHeader : "") + c.text);
+    SCOPED_TRACE(c.name);
+    expect_error(trace_error(path), path, {c.line, c.field, c.problem});
+  }
+}
+
+TEST(Trace, EmptyOrUnrecognizedTracesAreErrors) {
+  TempDir dir;
+  for (const std::string text : {"", "\n\n", kAzureHeader}) {
+    const std::string path = dir.write("empty.csv", text);
+    expect_error(trace_error(path), path, {"empty trace"});
+  }
+  const std::string other = dir.write("other.csv", "time,in,out\n1,2,3\n");
+  expect_error(trace_error(other), other, {"line 1", "unrecognized", "TIMESTAMP"});
+  expect_error(trace_error(dir.write("x", "") + ".missing"), "", {"cannot open"});
+
+  const std::string ok = dir.write("ok.csv", std::string(kAzureHeader) + "0,1,1\n");
+  EXPECT_THROW(make_trace_source(TraceSpec{ok, 0.0}), ConfigError);
+  EXPECT_THROW(make_trace_source(TraceSpec{ok, 1.0, 0}), ConfigError);
+  EXPECT_THROW(make_trace_source(TraceSpec{ok, 1.0, 1, -1}), ConfigError);
+}
+
+TEST(Trace, AzureTimestampsAcrossDaysAndAsSeconds) {
+  TempDir dir;
+  // Over a year end, a leap day and 100 ns resolution; CRLF line ends, as shipped.
+  const std::string dates =
+      dir.write("dates.csv", std::string("TIMESTAMP,ContextTokens,GeneratedTokens\r\n") +
+                                 "2023-12-31 23:59:59.5,1,2\r\n2024-01-01 00:00:00.25,3,4\r\n"
+                                 "2024-01-01 00:00:00.2500001,5,6\r\n2024-03-01T00:00:00,7,8");
+  const auto requests = read_trace(TraceSpec{dates});
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0].arrival_s, 0);
+  EXPECT_NEAR(requests[1].arrival_s, 0.75, 1e-12);
+  EXPECT_NEAR(requests[2].arrival_s - requests[1].arrival_s, 1e-7, 1e-12);
+  EXPECT_NEAR(requests[3].arrival_s, 0.5 + 60 * 86400, 1e-9);  // Jan 31 + Feb 29 days
+  EXPECT_EQ(requests[3].input_tokens, 7);
+  EXPECT_EQ(requests[3].output_tokens, 8);
+
+  const std::string seconds =
+      dir.write("seconds.csv", std::string(kAzureHeader) + "100.5,1,1\n101,2,2\n\n103.25,3,3\n");
+  const auto plain = read_trace(TraceSpec{seconds});
+  ASSERT_EQ(plain.size(), 3u);
+  EXPECT_EQ(plain[1].arrival_s, 0.5);
+  EXPECT_EQ(plain[2].arrival_s, 2.75);
+}
+
+TEST(Trace, BurstGptSkipsFailedRequests) {
+  TempDir dir;
+  const std::string path =
+      dir.write("burst.csv",
+                "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+                "3,ChatGPT,100,0,100,Conversation log\n"  // failed: skipped, even as the first row
+                "5,ChatGPT,472,18,490,Conversation log\n"
+                "5,GPT-4,1024,0,1024,API log\n"
+                "9,GPT-4,80,200,280,API log\n");
+  const auto requests = read_trace(TraceSpec{path});
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].arrival_s, 0);
+  EXPECT_EQ(requests[0].input_tokens, 472);
+  EXPECT_EQ(requests[0].output_tokens, 18);
+  EXPECT_EQ(requests[1].arrival_s, 4);
+  EXPECT_EQ(requests[1].input_tokens, 80);
+  EXPECT_EQ(requests[1].id, 1u);
+
+  const std::string bad =
+      dir.write("burst_bad.csv",
+                "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+                "5,ChatGPT,472,18,490,Conversation log\n4,ChatGPT,10,x,10,Conversation log\n");
+  expect_error(trace_error(bad), bad, {"line 3", "Response tokens", "non-numeric"});
+}
+
+TEST(Trace, Jsonl) {
+  TempDir dir;
+  const std::string path = dir.write(
+      "trace.jsonl",
+      "{\"timestamp\": 10.5, \"input_tokens\": 100, \"output_tokens\": 20}\n"
+      "\n"
+      "{\"timestamp\": 12, \"input_tokens\": 200, \"output_tokens\": 40, \"extra\": true}\n"
+      "{\"output_tokens\": 1, \"input_tokens\": 3, \"timestamp\": 12.0}\n");
+  const auto requests = read_trace(TraceSpec{path, 1.0, 2});
+  ASSERT_EQ(requests.size(), 6u);
+  EXPECT_EQ(requests[0].arrival_s, 0);
+  EXPECT_EQ(requests[1].arrival_s, 1.5);
+  EXPECT_EQ(requests[1].input_tokens, 200);
+  EXPECT_EQ(requests[2].output_tokens, 1);
+  // Second pass: span 1.5 plus mean gap 0.75.
+  EXPECT_EQ(requests[3].arrival_s, 2.25);
+  EXPECT_EQ(requests[5].arrival_s, 3.75);
+
+  const std::string missing =
+      dir.write("missing.jsonl",
+                "{\"timestamp\": 1, \"input_tokens\": 1, \"output_tokens\": 1}\n"
+                "{\"timestamp\": 2, \"input_tokens\": 1}\n");
+  expect_error(trace_error(missing), missing, {"line 2", "output_tokens", "missing"});
+  const std::string negative = dir.write(
+      "negative.jsonl", "{\"timestamp\": 1, \"input_tokens\": -4, \"output_tokens\": 1}\n");
+  expect_error(trace_error(negative), negative, {"line 1", "input_tokens", "negative"});
+  const std::string text = dir.write(
+      "text.jsonl", "{\"timestamp\": \"soon\", \"input_tokens\": 4, \"output_tokens\": 1}\n");
+  expect_error(trace_error(text), text, {"line 1", "timestamp", "non-numeric"});
+  const std::string broken = dir.write(
+      "broken.jsonl", "{\"timestamp\": 1, \"input_tokens\": 4, \"output_tokens\": 1}\n{oops\n");
+  expect_error(trace_error(broken), broken, {"line 2", "JSON"});
+}
+
+}  // namespace
+}  // namespace jalapeno

@@ -84,3 +84,26 @@ TEST(Accuracy, DecodeAttentionMedianWithin10Percent) {
 
 }  // namespace
 }  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// The H100 and A100 presets are their datasheets plus the efficiencies found
+// on the H200; against GEMM profiles measured by others (Vidur, 2,088 shapes
+// each) they must be as good as the H200's own.
+void expect_published_gemm_budget(const char* file, const char* chip) {
+  const std::string path = data_dir() + "/calibration/published/" + file;
+  const auto rows = validate_kernels(path, chip, "published ");
+  ASSERT_GE(rows.size(), 2000u);
+  EXPECT_LE(summarize_errors(rows, "published gemm").median_abs, 0.10) << chip;
+}
+
+TEST(Accuracy, H100PresetAgainstVidurGemms) {
+  expect_published_gemm_budget("h100_vidur.json", "h100-sxm");
+}
+TEST(Accuracy, A100PresetAgainstVidurGemms) {
+  expect_published_gemm_budget("a100_vidur.json", "a100-sxm");
+}
+
+}  // namespace
+}  // namespace jalapeno

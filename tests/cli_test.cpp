@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -441,6 +442,152 @@ TEST_F(Cli, DecodeTableCoversBothChips) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("h100-sxm"));
   EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
+}
+
+// --- serve ---------------------------------------------------------------------
+
+const std::vector<std::string> kSmallOffline = {
+    "serve",          "--offline",    "--requests",   "200",    "--input-len",
+    "uniform:64:512", "--output-len", "uniform:8:64", "--seed", "3"};
+
+TEST_F(Cli, ServeJsonHasTheDocumentedKeys) {
+  std::vector<std::string> args = kSmallOffline;
+  args.push_back("--json");
+  const CliResult r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc.at("schema"), "jalapeno.serve/1");
+  EXPECT_EQ(doc.at("completed_requests"), 200);
+  for (const char* metric : {"ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s"}) {
+    for (const char* stat : {"mean", "p50", "p90", "p95", "p99", "max"}) {
+      EXPECT_TRUE(doc.at(metric).contains(stat)) << metric << "." << stat;
+    }
+  }
+  EXPECT_GT(doc.at("throughput").at("output_tokens_per_s").get<double>(), 0);
+  EXPECT_TRUE(doc.at("goodput").contains("requests_per_s"));
+  EXPECT_EQ(doc.at("scenario").at("hw"), "h200-sxm");
+}
+
+TEST_F(Cli, ServeIsDeterministic) {
+  std::vector<std::string> args = kSmallOffline;
+  args.push_back("--json");
+  const CliResult a = run(args), b = run(args);
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST_F(Cli, ServeWritesCsvAndTimeline) {
+  std::vector<std::string> args = kSmallOffline;
+  const std::string out = (dir_ / "out").string();
+  args.insert(args.end(), {"--out", out, "--timeline"});
+  const CliResult r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string csv = read_file(fs::path(out) / "requests.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 201);  // header and 200 rows
+  const auto summary = nlohmann::json::parse(read_file(fs::path(out) / "summary.json"));
+  EXPECT_EQ(summary.at("completed_requests"), 200);
+  const auto timeline = nlohmann::json::parse(read_file(fs::path(out) / "timeline.json"));
+  ASSERT_TRUE(timeline.is_array());
+  EXPECT_GT(timeline.size(), 10u);
+}
+
+TEST_F(Cli, ServeShippedScenariosRun) {
+  for (const char* name : {"poisson-lognormal.yaml", "closed-loop.yaml", "code-trace.yaml"}) {
+    const CliResult r =
+        run({"serve", (fs::path(JALAPENO_SOURCE_DIR) / "data/scenarios" / name).string()});
+    EXPECT_EQ(r.code, 0) << name << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr("TTFT")) << name;
+  }
+}
+
+TEST_F(Cli, ServeMalformedTraceNamesLineAndField) {
+  const std::string trace = file("bad.csv",
+                                 "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                 "2023-11-16 18:15:46.0000000,100,20\n"
+                                 "2023-11-16 18:15:47.0000000,abc,20\n");
+  const CliResult r = run({"serve", "--trace", trace});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 3"));
+  EXPECT_THAT(r.err, HasSubstr("ContextTokens"));
+}
+
+TEST_F(Cli, ServeTraceMissingColumn) {
+  const std::string trace = file("short.csv",
+                                 "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                 "2023-11-16 18:15:46.0000000,100\n");
+  const CliResult r = run({"serve", "--trace", trace});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 2"));
+  EXPECT_THAT(r.err, HasSubstr("GeneratedTokens"));
+}
+
+TEST_F(Cli, ServeTraceOutOfOrder) {
+  const std::string trace = file("backwards.csv",
+                                 "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                 "2023-11-16 18:15:46.0000000,100,20\n"
+                                 "2023-11-16 18:15:45.0000000,100,20\n");
+  const CliResult r = run({"serve", "--trace", trace});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 3"));
+  EXPECT_THAT(r.err, HasSubstr("TIMESTAMP"));
+}
+
+TEST_F(Cli, ServeScenarioUnknownKey) {
+  const std::string scenario = file("typo.yaml",
+                                    "model: llama-3.1-8b\n"
+                                    "system: {hw: h200-sxm}\n"
+                                    "workload:\n"
+                                    "  arrivals: {poisson: 5/s}\n"
+                                    "  requests: 10\n"
+                                    "  input_tokens: 128\n"
+                                    "  output_tokens: 16\n"
+                                    "  output_tokenz: 16\n");
+  const CliResult r = run({"serve", scenario});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("typo.yaml:8"));
+  EXPECT_THAT(r.err, HasSubstr("workload.output_tokenz"));
+}
+
+TEST_F(Cli, ServeScenarioWrongRateUnit) {
+  const std::string scenario = file("unit.yaml",
+                                    "model: llama-3.1-8b\n"
+                                    "system: {hw: h200-sxm}\n"
+                                    "workload:\n"
+                                    "  arrivals: {poisson: 5}\n"
+                                    "  requests: 10\n"
+                                    "  input_tokens: 128\n"
+                                    "  output_tokens: 16\n");
+  const CliResult r = run({"serve", scenario});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("workload.arrivals.poisson"));
+  EXPECT_THAT(r.err, HasSubstr("'12/s'"));
+}
+
+TEST_F(Cli, ServeRequestLongerThanTheCache) {
+  const CliResult r = run({"serve", "--model", "llama-3.1-8b", "--hw", "h200-sxm", "--requests",
+                           "5", "--rate", "1", "--input-len", "1000000", "--output-len", "10"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("can never fit"));
+}
+
+TEST_F(Cli, ServeModelThatDoesNotFit) {
+  const CliResult r = run({"serve", "--model", "llama-3.1-405b", "--requests", "5", "--rate", "1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("does not fit"));
+}
+
+TEST_F(Cli, ServeRejectsBadFlags) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "--rate", "-1"},
+        std::vector<std::string>{"serve", "--replicas", "0"},
+        std::vector<std::string>{"serve", "--rate", "2", "--offline"},
+        std::vector<std::string>{"serve", "--input-len", "lognormal:abc"},
+        std::vector<std::string>{"serve", "--router", "random"},
+        std::vector<std::string>{"serve", "--timeline"}}) {
+    const CliResult r = run(args);
+    EXPECT_EQ(r.code, 2) << args[1];
+    EXPECT_THAT(r.err, HasSubstr("error:")) << args[1];
+  }
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ SimRun simulate(const Scenario& s) {
   return r;
 }
 
-Scenario poisson(double rate, int64_t requests, const std::string& input, const std::string& output) {
+Scenario poisson(double rate, int64_t requests, const std::string& input,
+                 const std::string& output) {
   Scenario s;
   s.model = "llama-3.1-8b";
   s.hw = "h200-sxm";

@@ -127,7 +127,33 @@ struct ServeOptions {
   std::string out_dir;
 };
 
+template <typename T>
+void require_at_least(const std::optional<T>& value, T minimum, const char* flag) {
+  if (value && !(*value >= minimum)) {
+    throw ConfigError(fmt::format("{}: expected at least {}, got {}", flag, minimum, *value));
+  }
+}
+
+template <typename T>
+void require_above_zero(const std::optional<T>& value, const char* flag) {
+  if (value && !(*value > 0)) {
+    throw ConfigError(fmt::format("{}: expected a value above zero, got {}", flag, *value));
+  }
+}
+
 Scenario build_scenario(const ServeOptions& opt) {
+  require_at_least(opt.replicas, 1u, "--replicas");
+  require_above_zero(opt.rate, "--rate");
+  require_above_zero(opt.speedup, "--speedup");
+  require_at_least(opt.think_s, 0.0, "--think");
+  require_at_least(opt.slo_ttft_s, 0.0, "--slo-ttft");
+  require_at_least(opt.slo_tpot_s, 0.0, "--slo-tpot");
+  for (const auto& [value, flag] :
+       {std::pair{opt.concurrency, "--concurrency"}, std::pair{opt.requests, "--requests"},
+        std::pair{opt.max_seqs, "--max-seqs"}, std::pair{opt.max_tokens, "--max-tokens"},
+        std::pair{opt.block_size, "--block-size"}, std::pair{opt.loops, "--loops"}}) {
+    require_at_least(value, int64_t{1}, flag);
+  }
   Scenario s = opt.scenario_file.empty() ? Scenario{} : read_scenario(opt.scenario_file);
   if (opt.model) s.model = *opt.model;
   if (opt.hw) s.hw = *opt.hw;
@@ -345,11 +371,20 @@ int run_bench(const BenchOptions& opt) {
   return 0;
 }
 
-int run_validate(bool json) {
+int run_validate(bool json, bool summary_only) {
   const std::string dir = data_dir() + "/calibration/h200/";
   std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
   std::vector<ValidationRow> kernels = validate_kernels(dir + "kernels.json", "h200-sxm");
   rows.insert(rows.end(), kernels.begin(), kernels.end());
+  // The H100 and A100 presets, built from their datasheets with the H200's
+  // efficiencies, against Vidur's published GEMM profiles.
+  const std::string published = data_dir() + "/calibration/published/";
+  for (const auto& [file, chip] :
+       {std::pair{"h100_vidur.json", "h100-sxm"}, std::pair{"a100_vidur.json", "a100-sxm"}}) {
+    std::vector<ValidationRow> more =
+        validate_kernels(published + file, chip, std::string(chip) + " (Vidur) ");
+    rows.insert(rows.end(), more.begin(), more.end());
+  }
   if (json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : rows) {
@@ -361,9 +396,10 @@ int run_validate(bool json) {
     }
     std::cout << out.dump(2) << "\n";
   } else {
-    std::cout << "Cost model (h200-sxm preset, analytical) against measurements on an NVIDIA H200\n"
-              << "(data/calibration/h200; Llama-3.1-8B, bf16)\n\n"
-              << format_validation(rows);
+    std::cout << "Cost model (analytical presets) against measurements: whole steps and kernels\n"
+              << "on an NVIDIA H200 (data/calibration/h200; Llama-3.1-8B, bf16), and GEMMs on\n"
+              << "H100 and A100 published by Vidur (data/calibration/published; Llama-2, fp16)\n\n"
+              << (summary_only ? format_validation_summary(rows) : format_validation(rows));
   }
   return 0;
 }
@@ -406,6 +442,8 @@ int main(int argc, char** argv) {
   CLI::App* validate_cmd =
       app.add_subcommand("validate", "Compare predictions with the H200 measurements");
   validate_cmd->add_flag("--json", validate_json, "print rows as JSON");
+  bool validate_summary = false;
+  validate_cmd->add_flag("--summary", validate_summary, "print only each set's error summary");
 
   try {
     app.parse(argc, argv);
@@ -424,7 +462,7 @@ int main(int argc, char** argv) {
     }
     if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve);
     if (bench_cmd->parsed()) return run_bench(bench);
-    if (validate_cmd->parsed()) return run_validate(validate_json);
+    if (validate_cmd->parsed()) return run_validate(validate_json, validate_summary);
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;

@@ -65,7 +65,8 @@ std::vector<ValidationRow> validate_steps(const std::string& steps_json,
 }
 
 std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
-                                            const std::string& chip_name) {
+                                            const std::string& chip_name,
+                                            const std::string& set_prefix) {
   const nlohmann::json doc = read_json(kernels_json);
   ChipSpec chip = load_chip(chip_name);
   chip.calibration.reset();  // the analytical model alone is under test
@@ -75,9 +76,10 @@ std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
   for (const auto& row : doc.at("gemm")) {
     const int64_t m = row.at("m"), k = row.at("k"), n = row.at("n");
     const KernelTime t = gemm_time(chip, engine, rate, m, k, n, 1, 2, chip.gemm_fixed_s, false);
-    rows.push_back({"gemm", fmt::format("{} m={}", row.at("op").get<std::string>(), m), t.seconds(),
-                    row.at("seconds").get<double>()});
+    rows.push_back({set_prefix + "gemm", fmt::format("{} m={}", row.at("op").get<std::string>(), m),
+                    t.seconds(), row.at("seconds").get<double>()});
   }
+  if (!doc.contains("attn")) return rows;
   ModelSpec attention_model = load_model(kMeasuredModel, 1);
   for (const auto& row : doc.at("attn")) {
     const int64_t group = row.at("group"), kv_heads = row.at("kv_heads");
@@ -90,7 +92,7 @@ std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
     const BatchSummary summary = decode_batch(batch, ctx - 1);
     for (const Op& op : build_step_ops(attention_model, summary)) {
       if (op.kind != OpKind::kAttentionDecode) continue;
-      rows.push_back({"attn", fmt::format("G={} B={} L={}", group, batch, ctx),
+      rows.push_back({set_prefix + "attn", fmt::format("G={} B={} L={}", group, batch, ctx),
                       model.op_time(op, summary).seconds(), row.at("seconds").get<double>()});
     }
   }
@@ -133,6 +135,21 @@ std::string format_validation(const std::vector<ValidationRow>& rows) {
     const ErrorSummary s = summarize_errors(rows, current);
     out += fmt::format("  median |error| {:.1f}%, max {:.1f}% over {} points\n", 100 * s.median_abs,
                        100 * s.max_abs, s.points);
+  }
+  return out;
+}
+
+std::string format_validation_summary(const std::vector<ValidationRow>& rows) {
+  std::vector<std::string> sets;
+  for (const auto& row : rows) {
+    if (std::find(sets.begin(), sets.end(), row.set) == sets.end()) sets.push_back(row.set);
+  }
+  std::string out =
+      fmt::format("{:<28} {:>7} {:>16} {:>13}\n", "set", "points", "median |error|", "max |error|");
+  for (const auto& set : sets) {
+    const ErrorSummary s = summarize_errors(rows, set);
+    out += fmt::format("{:<28} {:>7} {:>15.1f}% {:>12.1f}%\n", set, s.points, 100 * s.median_abs,
+                       100 * s.max_abs);
   }
   return out;
 }

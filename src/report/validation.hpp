@@ -17,9 +17,12 @@ struct ValidationRow {
 // Whole steps from steps.json: decode of both engines and eager prefill,
 // Llama-3.1-8B with the measured number of layers, on the given chip.
 std::vector<ValidationRow> validate_steps(const std::string& steps_json, const std::string& chip);
-// GEMMs and decode attention from kernels.json, analytical model only.
+// GEMMs ("gemm") and decode attention ("attn", where the file has them) from
+// a kernels.json-style file, analytical model only. Rows are labelled with
+// set_prefix + "gemm" / "attn".
 std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
-                                            const std::string& chip);
+                                            const std::string& chip,
+                                            const std::string& set_prefix = "");
 
 struct ErrorSummary {
   size_t points = 0;
@@ -29,5 +32,7 @@ struct ErrorSummary {
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 
 std::string format_validation(const std::vector<ValidationRow>& rows);
+// One line per set: points, median and max |error|.
+std::string format_validation_summary(const std::vector<ValidationRow>& rows);
 
 }  // namespace jalapeno

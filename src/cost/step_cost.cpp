@@ -61,6 +61,8 @@ std::string_view to_string(Bound bound) {
       return "memory";
     case Bound::kFixed:
       return "fixed";
+    case Bound::kFused:
+      return "fused";
   }
   return "?";
 }
@@ -261,7 +263,7 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     row.seconds = t.seconds() * count;
     row.flops = op.flops * count;
     row.bytes = op.bytes() * count;
-    row.bound = t.bound();
+    row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused : t.bound();
     row.calibrated = t.calibrated;
     (is_attention(op.kind) ? attention : linear) += row.seconds;
     step.kernels += row.kernels;

@@ -17,7 +17,7 @@
 
 namespace jalapeno {
 
-enum class Bound { kCompute, kMemory, kFixed };
+enum class Bound { kCompute, kMemory, kFixed, kFused };  // kFused: no kernel, no time
 std::string_view to_string(Bound bound);
 
 // A kernel's time split into what limits it.

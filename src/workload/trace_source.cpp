@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -150,7 +151,9 @@ class TraceSource final : public RequestSource {
 
   std::string describe() const override {
     static constexpr const char* kNames[] = {"Azure LLM trace", "BurstGPT trace", "JSONL trace"};
-    std::string text = fmt::format("{} {}", kNames[static_cast<int>(format_)], spec_.path);
+    // The file name alone: output must not depend on where the checkout lives.
+    std::string text = fmt::format("{} {}", kNames[static_cast<int>(format_)],
+                                   std::filesystem::path(spec_.path).filename().string());
     if (spec_.speedup != 1) text += fmt::format(", speedup {:g}", spec_.speedup);
     if (spec_.loops != 1) text += fmt::format(", {} loops", spec_.loops);
     if (spec_.max_requests > 0) text += fmt::format(", at most {} requests", spec_.max_requests);

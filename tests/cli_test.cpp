@@ -382,7 +382,8 @@ TEST_F(Cli, StepJsonHasConsistentFields) {
     EXPECT_GE(op["seconds"].get<double>(), 0) << op["name"];
     EXPECT_GE(op["flops"].get<double>(), 0) << op["name"];
     EXPECT_GE(op["bytes"].get<double>(), 0) << op["name"];
-    EXPECT_THAT(op["bound"].get<std::string>(), ::testing::AnyOf("compute", "memory", "fixed"));
+    EXPECT_THAT(op["bound"].get<std::string>(),
+                ::testing::AnyOf("compute", "memory", "fixed", "network", "fused"));
     sum += op["seconds"].get<double>();
   }
   const double gpu = j["gpu_seconds"].get<double>();

@@ -143,7 +143,7 @@ TEST_F(StepCostTest, CalibrationTableRefinesMeasuredShapes) {
 TEST_F(StepCostTest, BatchThatDoesNotFitNamesBothFigures) {
   const ModelSpec m = load_model("llama-3.1-70b");
   try {
-    check_fits(m, load_chip("h100-sxm"), decode_batch(64, 1024));
+    StepCostModel(m, load_chip("h100-sxm"), engine).check_fits(decode_batch(64, 1024));
     FAIL() << "expected InfeasibleError";
   } catch (const InfeasibleError& e) {
     const std::string msg = e.what();
@@ -151,7 +151,8 @@ TEST_F(StepCostTest, BatchThatDoesNotFitNamesBothFigures) {
     EXPECT_NE(msg.find("80.00 GB"), std::string::npos) << msg;
     EXPECT_NE(msg.find("162.60 GB"), std::string::npos) << msg;
   }
-  EXPECT_NO_THROW(check_fits(load_model("llama-3.1-8b"), chip, decode_batch(64, 1024)));
+  EXPECT_NO_THROW(
+      StepCostModel(load_model("llama-3.1-8b"), chip, engine).check_fits(decode_batch(64, 1024)));
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include "core/error.hpp"
 #include "core/presets.hpp"
 #include "cost/step_cost.hpp"
+#include "plan/hardware.hpp"
+#include "plan/plan_search.hpp"
 #include "report/step_report.hpp"
 #include "report/validation.hpp"
 #include "serve/scenario.hpp"
@@ -30,18 +32,28 @@ struct StepOptions {
   std::string hw;
   std::string engine = "fused";
   std::string calibration;
+  std::optional<std::string> topology;
+  int64_t tp = 1;
+  int64_t pp = 1;
+  bool overlap = false;
   std::optional<int64_t> layers;
   StepRequest request{"decode", 1, 0, 1};
   bool json = false;
 };
 
 StepCostModel make_model(const StepOptions& opt) {
-  ChipSpec chip = load_chip(opt.hw);
+  Hardware hw = load_hardware(opt.hw, opt.topology);
   if (!opt.calibration.empty()) {
-    chip.calibration = read_calibration(opt.calibration);
-    chip.calibration_file = opt.calibration;
+    hw.chip.calibration = read_calibration(opt.calibration);
+    hw.chip.calibration_file = opt.calibration;
   }
-  return StepCostModel(load_model(opt.model, opt.layers), std::move(chip), load_engine(opt.engine));
+  ParallelContext parallel;
+  parallel.plan.tp = opt.tp;
+  parallel.plan.pp = opt.pp;
+  parallel.network = hw.network;
+  parallel.overlap = opt.overlap;
+  return StepCostModel(load_model(opt.model, opt.layers), std::move(hw.chip),
+                       load_engine(opt.engine), std::move(parallel));
 }
 
 int run_step(const StepOptions& opt) {
@@ -54,7 +66,7 @@ int run_step(const StepOptions& opt) {
     throw ConfigError(fmt::format("--tokens: expected at least 1, got {}", req.tokens));
   StepCostModel model = make_model(opt);
   const BatchSummary batch = to_batch(req);
-  check_fits(model.model(), model.chip(), batch);
+  model.check_fits(batch);
   const StepCost step = model.cost(batch);
   if (opt.json) {
     std::cout << step_json(model, req, step).dump(2) << "\n";
@@ -117,6 +129,9 @@ struct ServeOptions {
   std::string scenario_file;
   std::optional<std::string> model, hw, engine, router, input_len, output_len, trace, preemption;
   std::optional<uint32_t> replicas;
+  std::optional<int64_t> tp, pp;
+  std::optional<std::string> topology;
+  bool overlap = false;
   std::optional<double> rate, speedup, think_s, slo_ttft_s, slo_tpot_s;
   std::optional<int64_t> concurrency, requests, max_seqs, max_tokens, block_size, loops;
   std::optional<uint64_t> seed;
@@ -143,6 +158,8 @@ void require_above_zero(const std::optional<T>& value, const char* flag) {
 
 Scenario build_scenario(const ServeOptions& opt) {
   require_at_least(opt.replicas, 1u, "--replicas");
+  require_at_least(opt.tp, int64_t{1}, "--tp");
+  require_at_least(opt.pp, int64_t{1}, "--pp");
   require_above_zero(opt.rate, "--rate");
   require_above_zero(opt.speedup, "--speedup");
   require_at_least(opt.think_s, 0.0, "--think");
@@ -160,6 +177,10 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.engine) s.engine = *opt.engine;
   if (opt.router) s.serve.router = *opt.router;
   if (opt.replicas) s.serve.replicas = *opt.replicas;
+  if (opt.tp) s.plan.tp = *opt.tp;
+  if (opt.pp) s.plan.pp = *opt.pp;
+  if (opt.topology) s.topology = *opt.topology;
+  if (opt.overlap) s.overlap = true;
   if (opt.seed) s.seed = *opt.seed;
   if (opt.max_seqs) s.serve.scheduler.max_sequences = *opt.max_seqs;
   if (opt.max_tokens) s.serve.scheduler.max_batched_tokens = *opt.max_tokens;
@@ -224,8 +245,7 @@ std::ofstream open_output(const std::string& dir, const std::string& name) {
 }
 
 int run_scenario(const Scenario& scenario, const ServeOptions& opt) {
-  StepCostModel cost(load_model(scenario.model), load_chip(scenario.hw),
-                     load_engine(scenario.engine));
+  StepCostModel cost = make_scenario_cost_model(scenario);
   std::unique_ptr<RequestSource> source = make_source(scenario);
   ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
   std::ofstream csv, timeline;
@@ -272,6 +292,11 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--hw", opt.hw, "chip preset or chip YAML path");
   cmd->add_option("--engine", opt.engine, "engine preset or YAML path");
   cmd->add_option("--replicas", opt.replicas, "number of replicas");
+  cmd->add_option("--tp", opt.tp, "tensor parallel degree of each replica");
+  cmd->add_option("--pp", opt.pp, "pipeline stages of each replica");
+  cmd->add_option("--topology", opt.topology,
+                  "system preset or YAML whose network joins the chips");
+  cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
   cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
   cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
@@ -371,6 +396,56 @@ int run_bench(const BenchOptions& opt) {
   return 0;
 }
 
+struct PlanOptions {
+  PlanSearchSpec spec;
+  std::string workload = "1024:256";
+  size_t top = 12;
+  bool json = false;
+};
+
+int run_plan(PlanOptions opt) {
+  const auto colon = opt.workload.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    size_t used = 0;
+    opt.spec.input_tokens = std::stoll(opt.workload.substr(0, colon), &used);
+    opt.spec.output_tokens = std::stoll(opt.workload.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format(
+        "--workload: expected INPUT:OUTPUT mean token counts such as 1024:256, got '{}'",
+        opt.workload));
+  }
+  if (opt.spec.slo_ttft_s < 0 || opt.spec.slo_tpot_s < 0) {
+    throw ConfigError("--slo-ttft, --slo-tpot: expected 0 (none) or a time in seconds above zero");
+  }
+  const PlanSearchResult result = search_plans(opt.spec);
+  if (opt.json) {
+    nlohmann::ordered_json doc;
+    doc["schema"] = "jalapeno.plan/1";
+    doc["model"] = result.model;
+    doc["system"] = result.system;
+    doc["chips"] = result.chips;
+    auto& plans = doc["plans"] = nlohmann::ordered_json::array();
+    for (const auto& p : result.plans) {
+      plans.push_back({{"tp", p.plan.tp},
+                       {"pp", p.plan.pp},
+                       {"replicas", p.plan.replicas},
+                       {"meets_slos", p.meets_slos},
+                       {"batch", p.batch},
+                       {"tpot_s", p.tpot_s},
+                       {"ttft_s", p.ttft_s},
+                       {"comm_share", p.comm_share},
+                       {"tokens_per_s", p.tokens_per_s},
+                       {"tokens_per_s_per_chip", p.tokens_per_s_per_chip},
+                       {"verdict", p.verdict}});
+    }
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    std::cout << format_plan_table(result, opt.top);
+  }
+  return 0;
+}
+
 int run_validate(bool json, bool summary_only) {
   const std::string dir = data_dir() + "/calibration/h200/";
   std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
@@ -414,7 +489,13 @@ int main(int argc, char** argv) {
   StepOptions step;
   CLI::App* step_cmd = app.add_subcommand("step", "Predict one inference step, by operator");
   step_cmd->add_option("--model", step.model, "model preset or config.json path")->required();
-  step_cmd->add_option("--hw", step.hw, "chip preset or chip YAML path")->required();
+  step_cmd->add_option("--hw", step.hw, "chip or system preset, or a chip/system YAML path")
+      ->required();
+  step_cmd->add_option("--tp", step.tp, "tensor parallel degree (default 1)");
+  step_cmd->add_option("--pp", step.pp, "pipeline stages (default 1)");
+  step_cmd->add_option("--topology", step.topology,
+                       "system preset or YAML whose network joins the chips");
+  step_cmd->add_flag("--overlap", step.overlap, "overlap communication with compute");
   step_cmd->add_option("--engine", step.engine, "engine preset or YAML path (default: fused)");
   step_cmd->add_option("--layers", step.layers, "override the model's number of layers");
   step_cmd->add_option("--phase", step.request.phase, "decode or prefill (default: decode)")
@@ -432,6 +513,23 @@ int main(int argc, char** argv) {
   ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Simulate an inference service");
   add_serve_options(serve_cmd, serve);
+  PlanOptions plan;
+  CLI::App* plan_cmd =
+      app.add_subcommand("plan", "Search the parallel plans of a model on a system");
+  plan_cmd->add_option("--model", plan.spec.model, "model preset or config.json path")->required();
+  plan_cmd->add_option("--hw", plan.spec.hw, "system preset (or a chip with --topology)")
+      ->required();
+  plan_cmd->add_option("--topology", plan.spec.topology,
+                       "system preset whose network joins the chips");
+  plan_cmd->add_option("--engine", plan.spec.engine, "engine preset (default: fused)");
+  plan_cmd->add_option("--chips", plan.spec.chips, "chips to use (default: all of the system)");
+  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds");
+  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds");
+  plan_cmd->add_option("--workload", plan.workload, "mean INPUT:OUTPUT tokens (default 1024:256)");
+  plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
+  plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");
+  plan_cmd->add_option("--top", plan.top, "plans to show (default 12)");
+  plan_cmd->add_flag("--json", plan.json, "print the jalapeno.plan/1 document");
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
   bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
@@ -462,6 +560,7 @@ int main(int argc, char** argv) {
     }
     if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve);
     if (bench_cmd->parsed()) return run_bench(bench);
+    if (plan_cmd->parsed()) return run_plan(plan);
     if (validate_cmd->parsed()) return run_validate(validate_json, validate_summary);
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";

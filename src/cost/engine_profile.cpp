@@ -45,6 +45,8 @@ EngineProfile read_engine_profile(const std::string& path) {
     ops.finish();
   }
   engine.per_step_kernels = static_cast<double>(reader.integer("per_step_kernels", 0));
+  engine.collective_launch_s = reader.quantity("collective_launch", Dimension::kTime);
+  if (engine.collective_launch_s < 0) reader.fail("collective_launch", "a time of 0 or more");
   {
     SpecReader decode = reader.child("attention_decode");
     const std::string impl = decode.string("impl");

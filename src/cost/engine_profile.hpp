@@ -29,7 +29,7 @@ struct EngineProfile {
   bool graphs_prefill = true;  // prefill steps too
   double host_overhead_s = 0;  // host time per kernel when not graph-replayed
   // Indexed by OpKind; GEMMs and attention are costed by their own models.
-  std::array<KernelPlan, 10> ops{};
+  std::array<KernelPlan, 11> ops{};  // one per OpKind
   double per_step_kernels = 0;
 
   DecodeAttention decode_attention = DecodeAttention::kFlash;
@@ -42,6 +42,10 @@ struct EngineProfile {
 
   // cuBLAS's path for a batched GEMM whose leading dimension is not 16-byte
   // aligned: vectorised loads are lost.
+  // Launch and synchronisation cost of one collective call in this engine,
+  // replacing the system's (which is what an eager NCCL call costs).
+  double collective_launch_s = 0;
+
   double unaligned_bandwidth_fraction = 1;
   double unaligned_problem_Bps = 0;
 

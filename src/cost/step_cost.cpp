@@ -63,6 +63,8 @@ std::string_view to_string(Bound bound) {
       return "fixed";
     case Bound::kFused:
       return "fused";
+    case Bound::kNetwork:
+      return "network";
   }
   return "?";
 }
@@ -115,22 +117,59 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
   return best;
 }
 
-void check_fits(const ModelSpec& model, const ChipSpec& chip, const BatchSummary& batch) {
-  const double weights = model.weight_bytes();
+double StepCostModel::weight_bytes_per_chip() const {
+  return model_.weight_bytes() / static_cast<double>(parallel_.plan.pp);
+}
+
+double StepCostModel::kv_bytes_per_token_per_chip() const {
+  return model_.kv_bytes_per_token() / static_cast<double>(parallel_.plan.pp);
+}
+
+void StepCostModel::check_fits(const BatchSummary& batch) const {
+  const double weights = weight_bytes_per_chip();
   const double positions =
       static_cast<double>(batch.decode_kv_positions + batch.prefill_kv_positions);
-  const double kv = positions * model.kv_bytes_per_token();
-  if (weights + kv > chip.hbm_bytes) {
+  const double kv = positions * kv_bytes_per_token_per_chip();
+  if (weights + kv > chip_.hbm_bytes) {
+    const std::string per_chip = parallel_.plan.chips_per_replica() > 1
+                                     ? fmt::format(" per chip ({})", parallel_.plan.describe())
+                                     : std::string();
     throw InfeasibleError(fmt::format(
-        "the batch does not fit in memory: {} needs {:.2f} GB ({:.2f} GB of weights + {:.2f} GB "
-        "of KV cache for {} cached positions) but {} has {:.2f} GB of HBM",
-        model.name, (weights + kv) / 1e9, weights / 1e9, kv / 1e9, static_cast<int64_t>(positions),
-        chip.name, chip.hbm_bytes / 1e9));
+        "the batch does not fit in memory: {} needs {:.2f} GB{} ({:.2f} GB of weights + {:.2f} "
+        "GB of KV cache for {} cached positions) but {} has {:.2f} GB of HBM",
+        full_model_.name, (weights + kv) / 1e9, per_chip, weights / 1e9, kv / 1e9,
+        static_cast<int64_t>(positions), chip_.name, chip_.hbm_bytes / 1e9));
   }
 }
 
-StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine)
-    : model_(std::move(model)), chip_(std::move(chip)), engine_(std::move(engine)) {
+StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine,
+                             ParallelContext parallel)
+    : full_model_(std::move(model)),
+      chip_(std::move(chip)),
+      engine_(std::move(engine)),
+      parallel_(std::move(parallel)) {
+  const ParallelPlan& plan = parallel_.plan;
+  if (plan.chips_per_replica() > 1 && !parallel_.network) {
+    throw ConfigError(
+        fmt::format("{} spans {} chips: it needs a network (--topology, or a system as --hw)",
+                    plan.describe(), plan.chips_per_replica()));
+  }
+  // This model is one replica: it must divide the model and fit the network.
+  ParallelPlan replica = plan;
+  replica.replicas = 1;
+  check_plan(full_model_, replica, parallel_.network ? parallel_.network->chips() : 1);
+  if (plan.chips_per_replica() > 1) {
+    // The engine decides what a collective call costs beyond the network:
+    // an eager NCCL call, or one replayed from a CUDA graph.
+    TopologySpec topology = parallel_.network->spec();
+    topology.collective_launch_s = engine_.collective_launch_s;
+    network_ = std::make_unique<Network>(topology);
+    collectives_ = std::make_unique<CollectiveModel>(*network_);
+    // The first replica's chips: TP groups are consecutive, stages follow.
+    for (int64_t i = 0; i < plan.tp; ++i) tp_group_.push_back(i);
+    if (plan.pp > 1) stage_pair_ = {0, plan.tp};
+  }
+  model_ = shard_model(full_model_, plan.tp);
   matrix_rate_ = chip_.matrix_flops_for(model_.dtype) * chip_.matrix_efficiency;
 }
 
@@ -142,6 +181,8 @@ double StepCostModel::op_kernels(const Op& op) const {
       return engine_.decode_attention_kernels;
     case OpKind::kAttentionPrefill:
       return engine_.prefill_attention_kernels;
+    case OpKind::kCollective:
+      return 1;
     default:
       return engine_.plan(op.kind).kernels;
   }
@@ -229,6 +270,19 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
       return decode_attention_time(op, batch);
     case OpKind::kAttentionPrefill:
       return prefill_attention_time(op);
+    case OpKind::kCollective: {
+      // Communication: neither compute nor HBM traffic; reported as fixed
+      // time of the network.
+      KernelTime t;
+      if (op.comm == CommKind::kSendRecv) {
+        t.fixed_s = collectives_->best(Collective::kSendRecv, stage_pair_, op.comm_bytes).seconds;
+      } else {
+        const Collective c =
+            op.comm == CommKind::kAllReduce ? Collective::kAllReduce : Collective::kAllGather;
+        t.fixed_s = collectives_->best(c, tp_group_, op.comm_bytes).seconds;
+      }
+      return t;
+    }
     default:
       return elementwise_time(op);
   }
@@ -244,13 +298,18 @@ bool is_attention(OpKind kind) {
 }
 }  // namespace
 
+double StepCostModel::combine(double linear, double comm, double attention) const {
+  return parallel_.overlap ? std::max(linear + attention, comm) : linear + comm + attention;
+}
+
 StepCost StepCostModel::cost(const BatchSummary& batch) const {
   StepCost step;
   step.tokens = batch.tokens;
-  const std::vector<Op> ops = build_step_ops(model_, batch);
+  const std::vector<Op> ops = build_parallel_step_ops(model_, batch, parallel_.plan);
   step.ops.reserve(ops.size());
   // Summed as seconds() sums them, so that both give the same number.
   double linear = 0;
+  double comm = 0;
   double attention = 0;
   for (const Op& op : ops) {
     const KernelTime t = op_time(op, batch);
@@ -262,10 +321,14 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     row.kernels = op_kernels(op) * count;
     row.seconds = t.seconds() * count;
     row.flops = op.flops * count;
-    row.bytes = op.bytes() * count;
-    row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused : t.bound();
+    row.bytes = (op.kind == OpKind::kCollective ? op.comm_bytes : op.bytes()) * count;
+    row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused
+                : op.kind == OpKind::kCollective       ? Bound::kNetwork
+                                                       : t.bound();
     row.calibrated = t.calibrated;
-    (is_attention(op.kind) ? attention : linear) += row.seconds;
+    (is_attention(op.kind)            ? attention
+     : op.kind == OpKind::kCollective ? comm
+                                      : linear) += row.seconds;
     step.kernels += row.kernels;
     step.flops += row.flops;
     step.weight_bytes += op.weight_bytes * count;
@@ -274,12 +337,14 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     step.ops.push_back(row);
   }
   linear += engine_.per_step_kernels * chip_.kernel_fixed_s;
-  step.gpu_seconds = linear + attention;
+  step.gpu_seconds = combine(linear, comm, attention);
+  step.comm_seconds = comm;
   step.kernels += engine_.per_step_kernels;
   // Without a graph the host launches every kernel; the GPU runs behind it,
   // so the step takes whichever is longer.
   step.host_seconds = graphs(batch) ? 0 : step.kernels * engine_.host_overhead_s;
   step.seconds = std::max(step.gpu_seconds, step.host_seconds);
+  step.stage_seconds = step.seconds / static_cast<double>(parallel_.plan.pp);
   return step;
 }
 
@@ -289,9 +354,10 @@ double StepCostModel::seconds(const BatchSummary& batch) {
   if (it == memo_.end()) {
     if (memo_.size() >= kMemoLimit) memo_.clear();  // bounded memory on any workload
     Linear linear;
-    for (const Op& op : build_step_ops(model_, batch)) {
+    for (const Op& op : build_parallel_step_ops(model_, batch, parallel_.plan)) {
       if (is_attention(op.kind)) continue;
-      linear.seconds += op_time(op, batch).seconds() * static_cast<double>(op.count);
+      const double t = op_time(op, batch).seconds() * static_cast<double>(op.count);
+      (op.kind == OpKind::kCollective ? linear.comm_seconds : linear.seconds) += t;
       linear.kernels += op_kernels(op) * static_cast<double>(op.count);
     }
     linear.seconds += engine_.per_step_kernels * chip_.kernel_fixed_s;
@@ -310,7 +376,7 @@ double StepCostModel::seconds(const BatchSummary& batch) {
     attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
     kernels += op_kernels(op) * static_cast<double>(op.count);
   }
-  const double gpu = it->second.seconds + attention;
+  const double gpu = combine(it->second.seconds, it->second.comm_seconds, attention);
   const double host = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
   return std::max(gpu, host);
 }

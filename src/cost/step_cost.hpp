@@ -4,20 +4,25 @@
 // that is compute, memory or fixed per-kernel cost. A step's cost is a pure
 // function of (model, chip, engine, batch summary), so it is memoised.
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "cost/collective.hpp"
 #include "cost/engine_profile.hpp"
 #include "hw/chip_spec.hpp"
 #include "model/batch.hpp"
 #include "model/model_spec.hpp"
 #include "model/op_graph.hpp"
+#include "plan/parallel_plan.hpp"
 
 namespace jalapeno {
 
-enum class Bound { kCompute, kMemory, kFixed, kFused };  // kFused: no kernel, no time
+// What limits an op: compute, memory, its fixed per-kernel cost, the network
+// (collectives), or nothing (fused into a neighbour: no kernel, no time).
+enum class Bound { kCompute, kMemory, kFixed, kNetwork, kFused };
 std::string_view to_string(Bound bound);
 
 // A kernel's time split into what limits it.
@@ -49,6 +54,10 @@ struct StepCost {
   double seconds = 0;       // the step as the user sees it
   double gpu_seconds = 0;   // kernel time
   double host_seconds = 0;  // launch time when not replayed from a graph
+  double comm_seconds = 0;  // collectives and stage sends
+  // How long one pipeline stage is busy with this batch: with pp > 1 a new
+  // micro-batch can start this soon after the last (seconds / pp).
+  double stage_seconds = 0;
   double kernels = 0;
   double weight_bytes = 0;
   double kv_read_bytes = 0;
@@ -66,13 +75,23 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
                      int64_t m, int64_t k, int64_t n, int64_t batch, double dtype_bytes,
                      double fixed_s, bool unaligned);
 
-// Memory needed for weights and the KV cache of a batch, against the chip's
-// HBM. Throws InfeasibleError naming both figures when it does not fit.
-void check_fits(const ModelSpec& model, const ChipSpec& chip, const BatchSummary& batch);
+// How a replica spans chips: the plan, and the network its collectives run on
+// (absent for a single chip).
+struct ParallelContext {
+  ParallelPlan plan;
+  std::shared_ptr<const Network> network;
+  // Hide communication behind compute (an upper bound on the benefit: the
+  // step takes the longer of the two).
+  bool overlap = false;
+};
 
 class StepCostModel {
  public:
-  StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine);
+  // `model` is the whole model; with tp > 1 each chip runs shard_model(model, tp).
+  // Throws ConfigError when the plan does not divide the model or needs a
+  // network that is not given.
+  StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine,
+                ParallelContext parallel = {});
 
   // Full breakdown (not memoised).
   StepCost cost(const BatchSummary& batch) const;
@@ -83,7 +102,17 @@ class StepCostModel {
   // nanoseconds), so no context is ever bucketed.
   double seconds(const BatchSummary& batch);
 
-  const ModelSpec& model() const { return model_; }
+  const ModelSpec& model() const { return model_; }  // one chip's shard
+  const ModelSpec& full_model() const { return full_model_; }
+  const ParallelPlan& plan() const { return parallel_.plan; }
+  // What one chip holds: its share of the weights (its TP slice of its
+  // pipeline stage's layers; embedding and lm_head counted on every stage, a
+  // slight over-estimate), and the KV cache of one token.
+  double weight_bytes_per_chip() const;
+  double kv_bytes_per_token_per_chip() const;
+  // Throws InfeasibleError, naming what is needed and what is there, when the
+  // weights and the batch's KV cache exceed one chip's HBM.
+  void check_fits(const BatchSummary& batch) const;
   const ChipSpec& chip() const { return chip_; }
   const EngineProfile& engine() const { return engine_; }
   size_t memo_size() const { return memo_.size(); }
@@ -101,9 +130,11 @@ class StepCostModel {
 
   // The context-independent part of a step: all ops but attention.
   struct Linear {
-    double seconds = 0;  // including per-step kernels
+    double seconds = 0;  // compute, including per-step kernels
+    double comm_seconds = 0;
     double kernels = 0;
   };
+  double combine(double linear, double comm, double attention) const;
   struct LinearKey {
     int64_t tokens;
     int64_t sequences;
@@ -120,9 +151,15 @@ class StepCostModel {
   }
   bool graphs(const BatchSummary& batch) const;
 
+  ModelSpec full_model_;
   ModelSpec model_;
   ChipSpec chip_;
   EngineProfile engine_;
+  ParallelContext parallel_;
+  std::unique_ptr<Network> network_;  // the plan's network, with the engine's launch cost
+  std::unique_ptr<CollectiveModel> collectives_;
+  std::vector<int64_t> tp_group_;
+  std::vector<int64_t> stage_pair_;
   double matrix_rate_ = 0;  // achievable FLOP/s for the model's dtype
   std::unordered_map<LinearKey, Linear, LinearKeyHash> memo_;
 };

@@ -24,6 +24,8 @@ std::string_view to_string(OpKind kind) {
       return "activation";
     case OpKind::kSampling:
       return "sampling";
+    case OpKind::kCollective:
+      return "collective";
   }
   return "?";
 }

@@ -22,7 +22,11 @@ enum class OpKind {
   kResidual,    // residual add
   kActivation,  // SiLU(gate) * up
   kSampling,    // argmax / sampling over the logits
+  kCollective,  // communication between chips, inserted by a parallel plan
 };
+
+// What a kCollective op does (the plan stage fills it in; cost/ times it).
+enum class CommKind { kNone, kAllReduce, kAllGather, kSendRecv };
 
 std::string_view to_string(OpKind kind);
 
@@ -41,6 +45,9 @@ struct Op {
   // Elements the op touches, per instance (tokens x width), for engines whose
   // unfused kernels move intermediates.
   double elements = 0;
+  // kCollective only: what it does and its message size per chip.
+  CommKind comm = CommKind::kNone;
+  double comm_bytes = 0;
 
   double bytes() const { return weight_bytes + activation_bytes + kv_read_bytes + kv_write_bytes; }
 };

@@ -18,8 +18,11 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
       request.phase == "prefill"
           ? fmt::format("prefill of {} x {} tokens", request.batch, request.tokens)
           : fmt::format("decode of {} sequences at context {}", request.batch, request.context);
-  out += fmt::format("{} on {} with {} ({} layers): {}\n", model.model().name, model.chip().name,
-                     model.engine().name, model.model().num_layers, shape);
+  const std::string plan = model.plan().chips_per_replica() > 1
+                               ? fmt::format(" ({}, per chip)", model.plan().describe())
+                               : std::string();
+  out += fmt::format("{} on {}{} with {} ({} layers): {}\n", model.full_model().name,
+                     model.chip().name, plan, model.engine().name, model.model().num_layers, shape);
   out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
                      "kernels", "time", "share", "GFLOP", "MB", "bound");
   for (const OpCost& op : step.ops) {
@@ -33,6 +36,11 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
                   format_quantity(step.seconds, Dimension::kTime),
                   static_cast<double>(step.tokens) / step.seconds, step.kernels,
                   step.weight_bytes / 1e9, step.kv_read_bytes / 1e9);
+  if (step.comm_seconds > 0) {
+    out += fmt::format(" · {} communicating ({:.1f}%)",
+                       format_quantity(step.comm_seconds, Dimension::kTime),
+                       100 * step.comm_seconds / step.gpu_seconds);
+  }
   if (step.host_seconds > step.gpu_seconds) {
     out += fmt::format(" · host-bound: {} of launches for {} of kernels",
                        format_quantity(step.host_seconds, Dimension::kTime),
@@ -46,10 +54,12 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
                                  const StepCost& step) {
   nlohmann::ordered_json j;
   j["schema"] = "jalapeno.step/1";
-  j["model"] = model.model().name;
+  j["model"] = model.full_model().name;
   j["hw"] = model.chip().name;
   j["engine"] = model.engine().name;
   j["layers"] = model.model().num_layers;
+  j["tp"] = model.plan().tp;
+  j["pp"] = model.plan().pp;
   j["phase"] = request.phase;
   j["batch"] = request.batch;
   if (request.phase == "prefill") {
@@ -61,6 +71,8 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
   j["tokens_per_s"] = static_cast<double>(step.tokens) / step.seconds;
   j["gpu_seconds"] = step.gpu_seconds;
   j["host_seconds"] = step.host_seconds;
+  j["comm_seconds"] = step.comm_seconds;
+  j["stage_seconds"] = step.stage_seconds;
   j["kernels"] = step.kernels;
   j["flops"] = step.flops;
   j["weight_bytes"] = step.weight_bytes;

@@ -8,8 +8,9 @@
 
 namespace jalapeno {
 
-int64_t kv_cache_blocks(const ModelSpec& model, const ChipSpec& chip,
-                        const SchedulerConfig& config) {
+int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config) {
+  const ModelSpec& model = cost.model();  // one chip's shard
+  const ChipSpec& chip = cost.chip();
   const double usable = chip.hbm_bytes * config.memory_utilization;
   // Activation workspace at the largest step: the widest per-token tensors
   // (QKV, gate-up, residual stream) for the token budget, and fp32 logits for
@@ -20,15 +21,18 @@ int64_t kv_cache_blocks(const ModelSpec& model, const ChipSpec& chip,
       model.bytes_per_param;
   const double activations = static_cast<double>(config.max_batched_tokens) * per_token +
                              static_cast<double>(config.max_sequences * model.vocab_size) * 4.0;
-  const double kv_bytes = usable - model.weight_bytes() - activations;
-  const double block_bytes = static_cast<double>(config.block_size) * model.kv_bytes_per_token();
+  const double weights = cost.weight_bytes_per_chip();
+  const double kv_bytes = usable - weights - activations;
+  const double block_bytes =
+      static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip();
   const auto blocks = static_cast<int64_t>(kv_bytes / block_bytes);
   if (kv_bytes <= 0 || blocks < 1) {
     throw InfeasibleError(fmt::format(
-        "{} does not fit on {}: {:.2f} GB of weights and {:.2f} GB of activation workspace "
-        "against {:.2f} GB usable ({:.0f}% of {:.2f} GB HBM), leaving no room for a KV cache",
-        model.name, chip.name, model.weight_bytes() / 1e9, activations / 1e9, usable / 1e9,
-        100 * config.memory_utilization, chip.hbm_bytes / 1e9));
+        "{} does not fit on {} ({}): {:.2f} GB of weights and {:.2f} GB of activation "
+        "workspace per chip against {:.2f} GB usable ({:.0f}% of {:.2f} GB HBM), leaving no "
+        "room for a KV cache",
+        cost.full_model().name, chip.name, cost.plan().describe(), weights / 1e9, activations / 1e9,
+        usable / 1e9, 100 * config.memory_utilization, chip.hbm_bytes / 1e9));
   }
   return blocks;
 }
@@ -39,9 +43,14 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
       cost_(cost),
       config_(config),
       kv_(kv_blocks, config.block_size),
-      block_bytes_(static_cast<double>(config.block_size) * cost.model().kv_bytes_per_token()) {
-  running_.reserve(static_cast<size_t>(config.max_sequences));
-  batch_.reserve(static_cast<size_t>(config.max_sequences));
+      block_bytes_(static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip()),
+      depth_(cost.plan().pp),
+      batches_(static_cast<size_t>(cost.plan().pp)) {
+  const auto max_seqs = static_cast<size_t>(config.max_sequences);
+  slots_.reserve(max_seqs);
+  free_slots_.reserve(max_seqs);
+  running_.reserve(max_seqs);
+  for (Batch& b : batches_) b.items.reserve(max_seqs);
 }
 
 void Replica::enqueue(const Request& request) {
@@ -65,9 +74,33 @@ void Replica::enqueue(const Request& request) {
   waiting_.push_back(seq);
 }
 
-void Replica::preempt_last(ServingMetrics& metrics) {
-  Sequence seq = std::move(running_.back());
-  running_.pop_back();
+uint32_t Replica::store(Sequence seq) {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(seq);
+    return slot;
+  }
+  slots_.push_back(std::move(seq));
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+bool Replica::preempt_youngest(ServingMetrics& metrics, uint32_t keep) {
+  // The youngest running sequence that is not computing right now; `keep`
+  // (the one asking for blocks) only as a last resort.
+  size_t pos = running_.size();
+  for (size_t i = running_.size(); i-- > 0;) {
+    const uint32_t slot = running_[i];
+    if (slot != keep && !slots_[slot].in_flight) {
+      pos = i;
+      break;
+    }
+  }
+  if (pos == running_.size()) return false;
+  const uint32_t slot = running_[pos];
+  running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(pos));
+  free_slots_.push_back(slot);
+  Sequence seq = std::move(slots_[slot]);
   seq.preemptions += 1;
   metrics.on_preemption(index_);
   kv_.release(seq.blocks);
@@ -75,7 +108,7 @@ void Replica::preempt_last(ServingMetrics& metrics) {
     // Its cache goes to host memory and comes back before it runs again.
     swap_bytes_ += static_cast<double>(seq.blocks) * block_bytes_;
     swapped_.push_front(std::move(seq));
-    return;
+    return true;
   }
   // Recompute: everything it has seen, prompt and output so far, is
   // prefilled again; the last prefill position yields its next token.
@@ -84,9 +117,10 @@ void Replica::preempt_last(ServingMetrics& metrics) {
   seq.prefilled = 0;
   seq.prefill_target = seq.request.input_tokens + seq.generated;
   waiting_.push_front(std::move(seq));
+  return true;
 }
 
-bool Replica::admit(Sequence& seq, int64_t& tokens_left, double now_s) {
+bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch) {
   int64_t tokens = 1;  // a decode
   if (seq.in_prefill()) {
     tokens = seq.prefill_target - seq.prefilled;
@@ -100,36 +134,55 @@ bool Replica::admit(Sequence& seq, int64_t& tokens_left, double now_s) {
   kv_.allocate(need);
   seq.blocks += need;
   if (seq.first_scheduled_s < 0) seq.first_scheduled_s = now_s;
-  running_.push_back(std::move(seq));
-  batch_.push_back({running_.size() - 1, tokens});
+  seq.in_flight = true;
+  const uint32_t slot = store(std::move(seq));
+  running_.push_back(slot);
+  batch.items.push_back({slot, tokens});
   tokens_left -= tokens;
   return true;
 }
 
+bool Replica::can_start(double now_s) const {
+  if (in_flight_ >= depth_ || now_s < stage_free_s_) return false;
+  if (!waiting_.empty() || !swapped_.empty()) return true;
+  for (uint32_t slot : running_) {
+    if (!slots_[slot].in_flight) return true;
+  }
+  return false;
+}
+
 double Replica::start_step(double now_s, ServingMetrics& metrics) {
-  batch_.clear();
+  Batch& batch = batches_[(oldest_ + static_cast<size_t>(in_flight_)) % batches_.size()];
+  batch.items.clear();
   swap_bytes_ = 0;
   int64_t tokens_left = config_.max_batched_tokens;
   bool preempted = false;
 
   // Running sequences first, oldest first: a decode token each, or the next
   // chunk of an unfinished prefill. A sequence short of blocks takes them
-  // from the youngest running sequences, itself last.
-  for (size_t i = 0; i < running_.size() && tokens_left > 0;) {
-    Sequence& seq = running_[i];
+  // from the youngest running sequences not in flight, itself last.
+  for (size_t i = 0; i < running_.size() && tokens_left > 0; ++i) {
+    const uint32_t slot = running_[i];
+    if (slots_[slot].in_flight) continue;
+    const Sequence& seq = slots_[slot];
     const int64_t tokens =
         seq.in_prefill() ? std::min(seq.prefill_target - seq.prefilled, tokens_left) : 1;
     const int64_t need = kv_.blocks_for(seq.kv_tokens + tokens) - seq.blocks;
-    while (!kv_.can_allocate(need) && i < running_.size()) {
-      preempt_last(metrics);
+    bool short_of_blocks = false;
+    while (!kv_.can_allocate(need)) {
+      if (!preempt_youngest(metrics, slot)) {
+        short_of_blocks = true;  // the others are in flight: wait for them
+        break;
+      }
       preempted = true;
     }
-    if (i >= running_.size()) break;  // it was the youngest and was preempted itself
+    if (short_of_blocks) break;
+    // Preemption only removes younger sequences, so position i still holds slot.
     kv_.allocate(need);
-    running_[i].blocks += need;
-    batch_.push_back({i, tokens});
+    slots_[slot].blocks += need;
+    slots_[slot].in_flight = true;
+    batch.items.push_back({slot, tokens});
     tokens_left -= tokens;
-    ++i;
   }
 
   // Then, unless this step had to preempt, swapped-out sequences and new
@@ -139,48 +192,52 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
       return static_cast<int64_t>(running_.size()) < config_.max_sequences && tokens_left > 0;
     };
     while (!swapped_.empty() && slots_left()) {
-      Sequence& seq = swapped_.front();
+      Sequence seq = swapped_.front();
       const int64_t host_blocks = seq.blocks;
       seq.blocks = 0;  // its blocks are on the host until admitted
-      if (!admit(seq, tokens_left, now_s)) {
-        seq.blocks = host_blocks;
-        break;
-      }
+      if (!admit(std::move(seq), tokens_left, now_s, batch)) break;
       swap_bytes_ += static_cast<double>(host_blocks) * block_bytes_;
       swapped_.pop_front();
     }
     while (!waiting_.empty() && slots_left()) {
-      if (!admit(waiting_.front(), tokens_left, now_s)) break;
+      if (!admit(waiting_.front(), tokens_left, now_s, batch)) break;
       waiting_.pop_front();
     }
   }
 
-  if (batch_.empty()) {
-    busy_ = false;
-    return 0;
-  }
+  if (batch.items.empty()) return 0;
   BatchSummary summary;
-  for (const Scheduled& s : batch_) {
-    add_to_summary(summary, {s.tokens, running_[s.running_index].kv_tokens});
+  for (const Scheduled& s : batch.items) {
+    add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }
-  step_seconds_ = cost_.seconds(summary) + swap_bytes_ / config_.swap_Bps;
-  step_start_s_ = now_s;
-  busy_ = true;
+  const double seconds = cost_.seconds(summary) + swap_bytes_ / config_.swap_Bps;
+  // The batch holds the first stage for its share of the pipeline; it
+  // leaves the last stage no sooner than the batch ahead of it.
+  const double stage_s = seconds / static_cast<double>(depth_);
+  const double end_s = std::max(now_s + seconds, last_end_s_);
+  last_end_s_ = end_s;
+  stage_free_s_ = now_s + stage_s;
+  ++in_flight_;
   last_step_.replica = index_;
   last_step_.start_s = now_s;
-  last_step_.seconds = step_seconds_;
-  last_step_.sequences = static_cast<int64_t>(batch_.size());
+  last_step_.seconds = stage_s;
+  last_step_.sequences = static_cast<int64_t>(batch.items.size());
   last_step_.prefill_tokens = summary.prefill_tokens;
   last_step_.decode_tokens = summary.decode_sequences;
   last_step_.kv_used_fraction = kv_.used_fraction();
   metrics.on_step(last_step_);
-  return step_seconds_;
+  return end_s - now_s;
 }
 
 void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Request>& finished) {
+  if (in_flight_ == 0) throw std::logic_error("finish_step with no step in flight");
+  Batch& batch = batches_[oldest_];
+  oldest_ = (oldest_ + 1) % batches_.size();
+  --in_flight_;
   bool any_finished = false;
-  for (const Scheduled& s : batch_) {
-    Sequence& seq = running_[s.running_index];
+  for (const Scheduled& s : batch.items) {
+    Sequence& seq = slots_[s.slot];
+    seq.in_flight = false;
     seq.kv_tokens += s.tokens;
     bool produced = true;
     if (seq.in_prefill()) {
@@ -211,15 +268,16 @@ void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Req
     metrics.on_request_done(record);
     finished.push_back(seq.request);
     seq.prefill_target = -1;  // marks it for removal below
+    free_slots_.push_back(s.slot);
     any_finished = true;
   }
   if (any_finished) {
-    running_.erase(std::remove_if(running_.begin(), running_.end(),
-                                  [](const Sequence& s) { return s.prefill_target < 0; }),
-                   running_.end());
+    running_.erase(
+        std::remove_if(running_.begin(), running_.end(),
+                       [this](uint32_t slot) { return slots_[slot].prefill_target < 0; }),
+        running_.end());
   }
-  batch_.clear();
-  busy_ = false;
+  batch.items.clear();
 }
 
 }  // namespace jalapeno

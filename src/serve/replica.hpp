@@ -28,25 +28,33 @@ struct SchedulerConfig {
   double memory_utilization = 0.9;  // of HBM the engine may use (vLLM gpu_memory_utilization)
 };
 
-// KV blocks left for the cache on one replica after weights and activation
-// workspace. Throws InfeasibleError when the model does not fit at all.
-int64_t kv_cache_blocks(const ModelSpec& model, const ChipSpec& chip,
-                        const SchedulerConfig& config);
+// KV blocks left for the cache on each chip of a replica after its weights
+// and activation workspace (every chip of a replica holds the same number of
+// token positions). Throws InfeasibleError when the model does not fit.
+int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config);
 
 class Replica {
  public:
+  // A replica whose cost model has pp pipeline stages keeps up to pp
+  // micro-batches in flight: a new one can enter the first stage as soon as
+  // the previous one has left it (stage time = step time / pp).
   Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config, int64_t kv_blocks);
 
   // Throws InfeasibleError for a request the cache can never hold.
   void enqueue(const Request& request);
-  // Forms the next batch at time now and returns its duration; 0 when there
-  // is nothing to run.
+  // Whether a step can start at now_s: a free pipeline slot, the first stage
+  // free, and work not already in flight.
+  bool can_start(double now_s) const;
+  // Forms the next batch at time now and returns its duration (entry to
+  // exit of the pipeline); 0 when there is nothing to run.
   double start_step(double now_s, ServingMetrics& metrics);
-  // Applies the running step's effects at its end; finished requests are
-  // appended to `finished`.
+  // When the first stage frees up after the last started step.
+  double stage_free_s() const { return stage_free_s_; }
+  // Applies the oldest in-flight step's effects at its end; finished
+  // requests are appended to `finished`.
   void finish_step(double now_s, ServingMetrics& metrics, std::vector<Request>& finished);
 
-  bool busy() const { return busy_; }
+  bool busy() const { return in_flight_ > 0; }
   bool has_work() const { return !running_.empty() || !waiting_.empty() || !swapped_.empty(); }
   int64_t outstanding() const {
     return static_cast<int64_t>(running_.size() + waiting_.size() + swapped_.size());
@@ -54,8 +62,9 @@ class Replica {
   double kv_used_fraction() const { return kv_.used_fraction(); }
   const KvBlockManager& kv() const { return kv_; }
   uint32_t index() const { return index_; }
-  const StepRecord& last_step() const { return last_step_; }
   int64_t capacity_tokens() const { return kv_.total_blocks() * kv_.block_size(); }
+  const StepRecord& last_step() const { return last_step_; }
+  int64_t pipeline_depth() const { return depth_; }
 
  private:
   struct Sequence {
@@ -70,29 +79,39 @@ class Replica {
     double first_scheduled_s = -1;
     double first_token_s = -1;
     double last_token_s = 0;
+    bool in_flight = false;  // in a step that has not finished
     bool in_prefill() const { return prefilled < prefill_target; }
   };
   struct Scheduled {
-    size_t running_index;
+    uint32_t slot;
     int64_t tokens;
   };
+  struct Batch {
+    std::vector<Scheduled> items;
+  };
 
-  // Frees the last running sequence's blocks and sends it back to wait.
-  void preempt_last(ServingMetrics& metrics);
-  bool admit(Sequence& seq, int64_t& tokens_left, double now_s);
+  uint32_t store(Sequence seq);  // into a free slot
+  // Frees the youngest running sequence not in flight and sends it back to
+  // wait (or to host memory); false when every other one is in flight.
+  bool preempt_youngest(ServingMetrics& metrics, uint32_t keep);
+  bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
 
   uint32_t index_;
   StepCostModel& cost_;
   SchedulerConfig config_;
   KvBlockManager kv_;
   double block_bytes_;
-  std::vector<Sequence> running_;  // admission order: the last is preempted first
+  int64_t depth_;                // pipeline stages: steps that may be in flight
+  std::vector<Sequence> slots_;  // sequences, by slot; slots are reused
+  std::vector<uint32_t> free_slots_;
+  std::vector<uint32_t> running_;  // slots in admission order: the last is preempted first
   std::deque<Sequence> waiting_;   // FCFS; recomputed preemptions go to the front
   std::deque<Sequence> swapped_;
-  std::vector<Scheduled> batch_;
-  bool busy_ = false;
-  double step_start_s_ = 0;
-  double step_seconds_ = 0;
+  std::vector<Batch> batches_;  // a ring of depth_ in-flight batches
+  size_t oldest_ = 0;           // ring index of the oldest in flight
+  int64_t in_flight_ = 0;
+  double stage_free_s_ = 0;
+  double last_end_s_ = 0;  // in a pipeline, batches leave in order
   double swap_bytes_ = 0;
   StepRecord last_step_;
 };

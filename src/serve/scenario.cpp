@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/spec_reader.hpp"
+#include "plan/hardware.hpp"
 
 namespace jalapeno {
 namespace {
@@ -122,6 +123,14 @@ Scenario read_scenario(const std::string& path) {
     s.hw = system.string("hw");
     s.serve.replicas = static_cast<uint32_t>(system.integer_or("replicas", 1, 1));
     s.serve.router = system.string_or("router", s.serve.router);
+    s.plan.tp = system.integer_or("tp", 1, 1);
+    s.plan.pp = system.integer_or("pp", 1, 1);
+    if (system.has("topology")) {
+      s.topology = system.string("topology");
+    } else {
+      system.ignore("topology");
+    }
+    s.overlap = system.boolean_or("overlap", false);
     system.finish();
   }
   if (reader.has("scheduler")) {
@@ -153,6 +162,22 @@ Scenario read_scenario(const std::string& path) {
   reader.finish();
   s.synthetic.seed = s.closed_loop.seed = s.seed;
   return s;
+}
+
+StepCostModel make_scenario_cost_model(const Scenario& scenario) {
+  Hardware hw = load_hardware(scenario.hw, scenario.topology);
+  ParallelContext parallel;
+  parallel.plan = scenario.plan;
+  parallel.plan.replicas = scenario.serve.replicas;
+  parallel.network = hw.network;
+  parallel.overlap = scenario.overlap;
+  // On a system the replicas share its chips; lone chips are as many as asked.
+  if (hw.network && parallel.plan.chips() > hw.chips) {
+    throw ConfigError(fmt::format("{} needs {} chips but {} has {}", parallel.plan.describe(),
+                                  parallel.plan.chips(), hw.system_name, hw.chips));
+  }
+  return StepCostModel(load_model(scenario.model), std::move(hw.chip), load_engine(scenario.engine),
+                       std::move(parallel));
 }
 
 std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {

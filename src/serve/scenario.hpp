@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "cost/step_cost.hpp"
 #include "report/serving_metrics.hpp"
 #include "serve/simulator.hpp"
 #include "workload/source.hpp"
@@ -18,6 +19,9 @@ struct Scenario {
   std::string model = "llama-3.1-8b";
   std::string hw = "h200-sxm";
   std::string engine = "fused";
+  std::optional<std::string> topology;  // a system whose network joins the chips
+  ParallelPlan plan;                    // tp and pp of each replica (replicas: serve.replicas)
+  bool overlap = false;
   ServeConfig serve;
   WorkloadKind workload = WorkloadKind::kSynthetic;
   SyntheticSpec synthetic;
@@ -32,5 +36,9 @@ struct Scenario {
 Scenario read_scenario(const std::string& path);
 
 std::unique_ptr<RequestSource> make_source(const Scenario& scenario);
+
+// The step cost model of one replica. Throws ConfigError when the plan does
+// not divide the model, or the replicas need more chips than the system has.
+StepCostModel make_scenario_cost_model(const Scenario& scenario);
 
 }  // namespace jalapeno

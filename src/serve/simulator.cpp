@@ -13,7 +13,7 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
       trace_(trace),
       router_(make_router(config.router, "router")) {
   if (config.replicas < 1) throw ConfigError("replicas: expected at least 1");
-  const int64_t blocks = kv_cache_blocks(cost.model(), cost.chip(), config.scheduler);
+  const int64_t blocks = kv_cache_blocks(cost, config.scheduler);
   replicas_.reserve(config.replicas);
   for (uint32_t i = 0; i < config.replicas; ++i) {
     replicas_.emplace_back(i, cost, config.scheduler, blocks);
@@ -40,11 +40,14 @@ void Simulator::pull_next_arrival() {
 
 void Simulator::try_start(uint32_t index) {
   Replica& replica = replicas_[index];
-  if (replica.busy() || !replica.has_work()) return;
+  if (!replica.can_start(now_s_)) return;
   const double seconds = replica.start_step(now_s_, metrics_);
   if (seconds <= 0) return;
   if (trace_) trace_->step(replica.last_step());
   queue_.push(now_s_ + seconds, kStepDone, index);
+  // With pipeline stages, the next micro-batch may enter when this one has
+  // left the first stage.
+  if (replica.pipeline_depth() > 1) queue_.push(replica.stage_free_s(), kStageFree, index);
 }
 
 void Simulator::run() {
@@ -61,6 +64,10 @@ void Simulator::run() {
       replicas_[target].enqueue(pending_);
       pull_next_arrival();
       try_start(target);
+      continue;
+    }
+    if (event.kind == kStageFree) {
+      try_start(event.target);
       continue;
     }
     Replica& replica = replicas_[event.target];

@@ -41,7 +41,7 @@ class Simulator {
   const std::vector<Replica>& replicas() const { return replicas_; }
 
  private:
-  enum EventKind : uint32_t { kArrival = 0, kStepDone = 1 };
+  enum EventKind : uint32_t { kArrival = 0, kStepDone = 1, kStageFree = 2 };
 
   void pull_next_arrival();
   void try_start(uint32_t replica);

@@ -1,0 +1,95 @@
+#pragma once
+// The physical network joining the chips of a system: links, switches and
+// how they connect. Collective algorithms (cost/collective.hpp) are written
+// over logical ranks and never see this; they hand it phases of simultaneous
+// point-to-point flows, and the network says how long each phase takes on
+// its links, with flows that share a link sharing its bandwidth.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace jalapeno {
+
+struct LinkSpec {
+  double Bps = 0;        // per direction, achievable: datasheet rate x the file's link efficiency
+  double latency_s = 0;  // wire and port latency, one hop
+};
+
+enum class TopologyKind {
+  kSwitched,   // one tier: every chip to one (logical) switch: NVSwitch, one Ethernet switch
+  kLeafSpine,  // two tiers: chips to leaf switches, leaves to spine switches
+  kRing,       // chips in a ring, links to both neighbours
+  kTorus,      // 2D or 3D torus, links to both neighbours in every dimension
+};
+
+struct TopologySpec {
+  TopologyKind kind = TopologyKind::kSwitched;
+  int64_t chips = 1;
+  LinkSpec link;                  // a chip's link (for switched: to the switch, all ports together)
+  double switch_latency_s = 0;    // per switch traversed
+  double message_overhead_s = 0;  // per message: protocol and synchronisation
+  bool in_network_reduction = false;  // the switch reduces (NVLink SHARP, Ethernet INC)
+  // Per-chip rate an in-network all-reduce reaches (its algorithm bandwidth:
+  // buffer bytes over time); 0 means the link rate. NVLink SHARP runs below
+  // the link rate (NCCL: ~275 GB/s on 8 H100s against 370 GB/s for a ring).
+  double in_network_Bps = 0;
+  // Leaf-spine only.
+  int64_t chips_per_leaf = 0;
+  LinkSpec uplink;  // a leaf's uplinks to the spine, all together
+  // Torus only: the extent of each dimension (product = chips).
+  std::vector<int64_t> dims;
+  // Fixed cost of one collective call beyond its messages: kernel launch and
+  // the ranks' synchronisation.
+  double collective_launch_s = 0;
+};
+
+// A system: chips of one kind joined by a topology. Read from
+// data/systems/<name>.yaml.
+struct SystemSpec {
+  std::string name;
+  std::string source;
+  std::string chip;  // a chip preset name or path
+  TopologySpec topology;
+};
+
+SystemSpec read_system_spec(const std::string& path);
+SystemSpec load_system(const std::string& name_or_path);
+std::vector<std::string> system_preset_names();
+
+// One message of a phase: src sends bytes to dst.
+struct Flow {
+  int64_t src = 0;
+  int64_t dst = 0;
+  double bytes = 0;
+};
+
+class Network {
+ public:
+  // Throws ConfigError for a topology that does not hold together (dims
+  // whose product is not the chip count, chips_per_leaf not dividing chips,
+  // zero bandwidth, unreachable chips).
+  explicit Network(TopologySpec spec);
+
+  const TopologySpec& spec() const { return spec_; }
+  int64_t chips() const { return spec_.chips; }
+  // Hops (links traversed) from a to b on the routed path.
+  int64_t hops(int64_t a, int64_t b) const;
+  // Time for simultaneous flows: the busiest directed link's bytes over its
+  // bandwidth, plus the longest path's latency (links and switches) and one
+  // message overhead. Flows are routed (dimension order on a torus, the
+  // shorter way round a ring, up to the spine only between leaves).
+  double phase_seconds(const std::vector<Flow>& flows) const;
+
+ private:
+  // Adds bytes to every directed link on the routed path from src to dst
+  // (loads may be null: latency only) and returns the path's latency.
+  double route(int64_t src, int64_t dst, double bytes, std::vector<double>* loads) const;
+  void check_chip(int64_t chip) const;
+
+  TopologySpec spec_;
+  std::vector<int64_t> dims_;     // ring and torus: extents (a ring is one dimension)
+  std::vector<int64_t> strides_;  // ring and torus: chip index step per dimension
+  std::vector<double> capacity_;  // bytes/s of each directed link, by link index
+};
+
+}  // namespace jalapeno

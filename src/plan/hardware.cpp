@@ -1,0 +1,41 @@
+#include "plan/hardware.hpp"
+
+#include <filesystem>
+
+#include "core/presets.hpp"
+#include "core/spec_reader.hpp"
+
+namespace jalapeno {
+namespace {
+
+bool names_system(const std::string& name) {
+  const auto systems = system_preset_names();
+  if (std::find(systems.begin(), systems.end(), name) != systems.end()) return true;
+  if (!std::filesystem::is_regular_file(name)) return false;
+  const Document doc = load_document(name);
+  return doc.root.IsMap() && doc.root["topology"].IsDefined();
+}
+
+}  // namespace
+
+Hardware load_hardware(const std::string& hw, const std::optional<std::string>& topology) {
+  Hardware out;
+  if (names_system(hw)) {
+    const SystemSpec system = load_system(hw);
+    out.chip = load_chip(system.chip);
+    out.network = std::make_shared<const Network>(system.topology);
+    out.system_name = system.name;
+    out.chips = system.topology.chips;
+  } else {
+    out.chip = load_chip(hw);
+  }
+  if (topology) {
+    const SystemSpec system = load_system(*topology);
+    out.network = std::make_shared<const Network>(system.topology);
+    out.system_name = system.name + " network";
+    out.chips = system.topology.chips;
+  }
+  return out;
+}
+
+}  // namespace jalapeno

@@ -1,0 +1,26 @@
+#pragma once
+// What `--hw` and `--topology` name: a chip alone, or a system (chips of one
+// kind on a network). A system's chips run a plan's replicas; a plan that
+// spans chips needs the network.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "hw/chip_spec.hpp"
+#include "hw/topology.hpp"
+
+namespace jalapeno {
+
+struct Hardware {
+  ChipSpec chip;
+  std::shared_ptr<const Network> network;  // absent for a lone chip
+  std::string system_name;                 // empty for a lone chip
+  int64_t chips = 1;                       // chips available
+};
+
+// hw: a system preset or file (a YAML with a `topology` key), or a chip
+// preset or file. topology, when given, is a system preset or file whose
+// network (not its chip) joins copies of hw's chip.
+Hardware load_hardware(const std::string& hw, const std::optional<std::string>& topology);
+
+}  // namespace jalapeno

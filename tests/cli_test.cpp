@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -589,6 +590,79 @@ TEST_F(Cli, ServeRejectsBadFlags) {
     EXPECT_EQ(r.code, 2) << args[1];
     EXPECT_THAT(r.err, HasSubstr("error:")) << args[1];
   }
+}
+
+// --- racks ---------------------------------------------------------------------
+
+TEST_F(Cli, PlansThatDoNotDivideTheModel) {
+  for (const auto& [flag, value, message] :
+       {std::tuple{"--tp", "3", "64 attention heads are not divisible by tp 3"},
+        std::tuple{"--pp", "3", "80 layers are not divisible by pp 3"},
+        std::tuple{"--tp", "16", "needs 16 chips but the system has 8"}}) {
+    const CliResult r = run({"step", "--model", "llama-3.1-70b", "--hw", "hgx-h100", flag, value});
+    EXPECT_EQ(r.code, 2) << flag << " " << value;
+    EXPECT_THAT(r.err, HasSubstr(message));
+  }
+}
+
+TEST_F(Cli, MultiChipPlanOnALoneChipNeedsATopology) {
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", "h100-sxm", "--tp", "2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("needs a network"));
+  const CliResult ok = run({"step", "--model", "llama-3.1-8b", "--hw", "h100-sxm", "--tp", "2",
+                            "--topology", "hgx-h100", "--json"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  const auto doc = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(doc.at("tp"), 2);
+  EXPECT_GT(doc.at("comm_seconds").get<double>(), 0);
+}
+
+TEST_F(Cli, ServeReplicasBeyondTheSystem) {
+  const CliResult r = run({"serve", "--model", "llama-3.1-70b", "--hw", "hgx-h100", "--tp", "4",
+                           "--replicas", "3", "--requests", "10", "--rate", "1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("needs 12 chips"));
+}
+
+TEST_F(Cli, TopologyWithUnreachableChips) {
+  const std::string path = file("bad-torus.yaml",
+                                "name: bad-torus\n"
+                                "source: test\n"
+                                "chip: h100-sxm\n"
+                                "topology:\n"
+                                "  kind: torus\n"
+                                "  chips: 16\n"
+                                "  dims: [3, 5]\n"
+                                "  link: {bandwidth: 100GB/s, latency: 1us}\n"
+                                "  switch_latency: 0us\n"
+                                "  message_overhead: 1us\n"
+                                "  in_network_reduction: false\n"
+                                "  collective_launch: 10us\n");
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", path, "--tp", "2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad-torus.yaml"));
+  EXPECT_THAT(r.err, HasSubstr("dims"));
+}
+
+TEST_F(Cli, PlanSearchPrintsRankedPlansWithVerdicts) {
+  const CliResult r = run({"plan", "--model", "llama-3.1-70b", "--hw", "hgx-h100", "--slo-tpot",
+                           "0.05", "--slo-ttft", "2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc.at("schema"), "jalapeno.plan/1");
+  ASSERT_FALSE(doc.at("plans").empty());
+  EXPECT_TRUE(doc.at("plans")[0].at("meets_slos").get<bool>());
+  const CliResult table = run({"plan", "--model", "llama-3.1-70b", "--hw", "hgx-h100"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("WINS"));
+  EXPECT_THAT(table.out, HasSubstr("LOSES: weights do not fit"));
+}
+
+TEST_F(Cli, PlanSearchBadInput) {
+  EXPECT_EQ(run({"plan", "--model", "llama-3.1-8b", "--hw", "hgx-h100", "--chips", "9"}).code, 2);
+  EXPECT_EQ(run({"plan", "--model", "llama-3.1-8b", "--hw", "hgx-h100", "--workload", "abc"}).code,
+            2);
+  EXPECT_EQ(run({"plan", "--model", "llama-3.1-8b", "--hw", "h100-sxm", "--chips", "4"}).code, 2);
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 
 #include "core/error.hpp"
 #include "cost/step_cost.hpp"
+#include "dse/plan_search.hpp"
 #include "plan/hardware.hpp"
-#include "plan/plan_search.hpp"
+#include "serve/replica.hpp"
 #include "serve/scenario.hpp"
 
 namespace jalapeno {
@@ -177,6 +178,41 @@ TEST(PlanSearch, ChipsBeyondTheSystemAreAnError) {
   spec.hw = "h100-sxm";
   spec.chips = 4;
   EXPECT_THROW(search_plans(spec), ConfigError);
+}
+
+}  // namespace
+}  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// With two pipeline stages a replica starts a second micro-batch when the
+// first has left the first stage, while the first is still in flight.
+TEST(Plan, PipelineKeepsMicroBatchesInFlight) {
+  Scenario s;
+  s.model = "llama-3.1-70b";
+  s.hw = "hgx-h100";
+  s.plan = {4, 2, 1};
+  StepCostModel cost = make_scenario_cost_model(s);
+  SchedulerConfig config;
+  config.max_batched_tokens = 512;  // the prompts need several steps
+  Replica replica(0, cost, config, kv_cache_blocks(cost, config));
+  for (uint64_t id = 0; id < 8; ++id) replica.enqueue({id, 0, 400, 20});
+  ServingMetrics metrics(1, {});
+  const double first = replica.start_step(0, metrics);
+  ASSERT_GT(first, 0);
+  const double stage_free = replica.stage_free_s();
+  EXPECT_NEAR(stage_free, first / 2, 1e-12);
+  EXPECT_FALSE(replica.can_start(stage_free / 2));  // the first stage is busy
+  EXPECT_TRUE(replica.can_start(stage_free));       // free again, first batch in flight
+  const double second = replica.start_step(stage_free, metrics);
+  ASSERT_GT(second, 0);
+  EXPECT_FALSE(replica.can_start(first * 10));  // two in flight: the pipeline is full
+  std::vector<Request> finished;
+  replica.finish_step(first, metrics, finished);
+  EXPECT_TRUE(replica.can_start(first));
+  // In a pipeline, batches leave in the order they entered.
+  EXPECT_GE(stage_free + second, first);
 }
 
 }  // namespace

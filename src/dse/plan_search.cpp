@@ -1,4 +1,4 @@
-#include "plan/plan_search.hpp"
+#include "dse/plan_search.hpp"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,25 @@
+// Speed of plan search: every TP x PP split of a model over a 64-chip rack,
+// each costed at the largest batch its KV cache and TPOT SLO allow.
+#include <benchmark/benchmark.h>
+
+#include "dse/plan_search.hpp"
+
+namespace {
+
+void BM_PlanSearch405bOn64Chips(benchmark::State& state) {
+  jalapeno::PlanSearchSpec spec;
+  spec.model = "llama-3.1-405b";
+  spec.hw = "ethernet-rack-64";
+  spec.slo_tpot_s = 0.05;
+  spec.slo_ttft_s = 3;
+  size_t plans = 0;
+  for (auto _ : state) {
+    const auto result = jalapeno::search_plans(spec);
+    plans = result.plans.size();
+    benchmark::DoNotOptimize(result.plans.data());
+  }
+  state.counters["plans"] = static_cast<double>(plans);
+}
+BENCHMARK(BM_PlanSearch405bOn64Chips)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -348,7 +348,7 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   return step;
 }
 
-double StepCostModel::seconds(const BatchSummary& batch) {
+double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
   const LinearKey key = linear_key(batch);
   auto it = memo_.find(key);
   if (it == memo_.end()) {
@@ -376,6 +376,7 @@ double StepCostModel::seconds(const BatchSummary& batch) {
     attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
     kernels += op_kernels(op) * static_cast<double>(op.count);
   }
+  if (comm_seconds != nullptr) *comm_seconds = it->second.comm_seconds;
   const double gpu = combine(it->second.seconds, it->second.comm_seconds, attention);
   const double host = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
   return std::max(gpu, host);

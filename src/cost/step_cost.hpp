@@ -100,7 +100,8 @@ class StepCostModel {
   // sequences and is memoised by them (a bounded table); attention, which
   // depends on every sequence's context, is costed directly (a few hundred
   // nanoseconds), so no context is ever bucketed.
-  double seconds(const BatchSummary& batch);
+  // comm_seconds, when given, receives the step's communication time.
+  double seconds(const BatchSummary& batch, double* comm_seconds = nullptr);
 
   const ModelSpec& model() const { return model_; }  // one chip's shard
   const ModelSpec& full_model() const { return full_model_; }

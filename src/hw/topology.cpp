@@ -9,7 +9,7 @@
 //   topology:
 //     kind: switched            # switched | leaf_spine | ring | torus
 //     chips: 8
-//     link: {bandwidth: 450GB/s, efficiency: 0.82, latency: 0.25us}
+//     link: {bandwidth: 25GB/s, count: 18, efficiency: 0.82, latency: 0.25us}
 //     switch_latency: 0.5us
 //     message_overhead: 1us
 //     collective_launch: 25us
@@ -21,7 +21,9 @@
 //
 // link: one chip's connection to the network, per direction; for switched and
 //   leaf_spine all of a chip's ports together, for ring and torus each link
-//   to one neighbour. bandwidth is the datasheet rate; efficiency (optional,
+//   to one neighbour. bandwidth is the datasheet rate of one link and count
+//   (optional, default 1) how many such links there are (18 NVLink 4 links of
+//   25 GB/s, or 8 Ethernet ports of 100 GB/s); efficiency (optional,
 //   in (0, 1], default 1) the fraction a collective library achieves on it;
 //   LinkSpec::Bps holds their product. latency: wire and port, one hop.
 // switch_latency: per switch traversed (required for switched and leaf_spine;
@@ -88,7 +90,9 @@ LinkSpec read_link(SpecReader& parent, const std::string& key) {
   const double datasheet_Bps = link.positive_quantity("bandwidth", Dimension::kBandwidth);
   const double efficiency = link.has("efficiency") ? link.fraction("efficiency") : 1.0;
   link.ignore("efficiency");
-  spec.Bps = datasheet_Bps * efficiency;
+  // Several physical links of one chip in the same direction act as one.
+  const int64_t count = link.integer_or("count", 1, 1);
+  spec.Bps = datasheet_Bps * static_cast<double>(count) * efficiency;
   spec.latency_s = non_negative_time(link, "latency");
   link.finish();
   return spec;

@@ -355,6 +355,15 @@ void PerfettoWriter::step(const StepRecord& step) {
       R"({{"name":"step","ph":"X","pid":1,"tid":{},"ts":{:.3f},"dur":{:.3f},"args":{{"sequences":{},"prefill_tokens":{},"decode_tokens":{},"kv_used":{:.9g}}}}})",
       step.replica, step.start_s * 1e6, step.seconds * 1e6, step.sequences, step.prefill_tokens,
       step.decode_tokens, step.kv_used_fraction);
+  // Communication nests inside its step on the same track, so the timeline
+  // shows how much of each step the network takes (its time is spread over
+  // the layers; the slice shows its total).
+  if (step.comm_seconds > 0) {
+    out_ << fmt::format(
+        ",\n"
+        R"({{"name":"communication","ph":"X","pid":1,"tid":{},"ts":{:.3f},"dur":{:.3f}}})",
+        step.replica, step.start_s * 1e6, std::min(step.comm_seconds, step.seconds) * 1e6);
+  }
 }
 
 }  // namespace jalapeno

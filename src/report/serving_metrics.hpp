@@ -50,6 +50,7 @@ struct StepRecord {
   int64_t prefill_tokens = 0;   // prompt tokens processed
   int64_t decode_tokens = 0;    // output tokens generated
   double kv_used_fraction = 0;  // of the replica's KV blocks, after the step
+  double comm_seconds = 0;      // of `seconds`, spent in collectives and stage sends
 };
 
 class ServingMetrics {

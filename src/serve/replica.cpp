@@ -210,7 +210,8 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   for (const Scheduled& s : batch.items) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }
-  const double seconds = cost_.seconds(summary) + swap_bytes_ / config_.swap_Bps;
+  double comm_s = 0;
+  const double seconds = cost_.seconds(summary, &comm_s) + swap_bytes_ / config_.swap_Bps;
   // The batch holds the first stage for its share of the pipeline; it
   // leaves the last stage no sooner than the batch ahead of it.
   const double stage_s = seconds / static_cast<double>(depth_);
@@ -225,6 +226,7 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   last_step_.prefill_tokens = summary.prefill_tokens;
   last_step_.decode_tokens = summary.decode_sequences;
   last_step_.kv_used_fraction = kv_.used_fraction();
+  last_step_.comm_seconds = comm_s / static_cast<double>(depth_);
   metrics.on_step(last_step_);
   return end_s - now_s;
 }

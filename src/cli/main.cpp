@@ -386,7 +386,7 @@ int run_bench(const BenchOptions& opt) {
       s.model, s.hw, s.engine, capacity, 100 * opt.load, s.synthetic.rate_per_s);
   fmt::print(
       "{} requests ({} input, {} output tokens) simulated in {:.3f} s wall: {:.0f} requests/s, "
-      "{} events, {} distinct step shapes costed; peak RSS {:.1f} MB\n",
+      "{} events, {} step-cost memo entries; peak RSS {:.1f} MB\n",
       metrics.completed(), s.synthetic.input.spec(), s.synthetic.output.spec(), wall,
       static_cast<double>(metrics.completed()) / wall, events, cost.memo_size(), peak_rss_mb());
   fmt::print(

@@ -169,12 +169,9 @@ std::string SpecReader::string(const std::string& key) {
 
 double SpecReader::number(const std::string& key) {
   const std::string text = scalar(key);
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-    fail(key, fmt::format("a number, got '{}'", text));
-  }
-  return value;
+  const auto value = parse_number(text);
+  if (!value) fail(key, fmt::format("a number, got '{}'", text));
+  return *value;
 }
 
 double SpecReader::fraction(const std::string& key) {

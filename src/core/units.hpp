@@ -20,6 +20,9 @@ std::string describe(Dimension dim);
 // wrong-dimension unit, trailing garbage).
 std::optional<double> parse_quantity(std::string_view text, Dimension dim);
 
+// A whole, finite number with nothing after it ("12", "0.5", "1e3").
+std::optional<double> parse_number(std::string_view text);
+
 // Formats an SI value with a fitting prefix for tables: "4.8 TB/s", "12.5 us".
 std::string format_quantity(double value, Dimension dim);
 

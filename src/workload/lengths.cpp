@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/units.hpp"
 
 namespace jalapeno {
 namespace {
@@ -48,14 +49,7 @@ std::optional<int64_t> to_int(std::string_view text) {
 }
 
 std::optional<double> to_double(std::string_view text) {
-  text = trim(text);
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
-      !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
+  return parse_number(trim(text));
 }
 
 double phi_cdf(double z) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/units.hpp"
 #include "workload/source.hpp"
 
 namespace jalapeno {
@@ -100,16 +101,6 @@ std::optional<Stamp> parse_date_time(std::string_view text) {
     stamp.frac = static_cast<double>(frac) / std::pow(10.0, static_cast<double>(n));
   }
   return stamp;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
-      !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 class TraceSource final : public RequestSource {

@@ -598,7 +598,7 @@ TEST_F(Cli, PlansThatDoNotDivideTheModel) {
   for (const auto& [flag, value, message] :
        {std::tuple{"--tp", "3", "64 attention heads are not divisible by tp 3"},
         std::tuple{"--pp", "3", "80 layers are not divisible by pp 3"},
-        std::tuple{"--tp", "16", "needs 16 chips but the system has 8"}}) {
+        std::tuple{"--tp", "16", "needs 16 chips but hgx-h100 has 8"}}) {
     const CliResult r = run({"step", "--model", "llama-3.1-70b", "--hw", "hgx-h100", flag, value});
     EXPECT_EQ(r.code, 2) << flag << " " << value;
     EXPECT_THAT(r.err, HasSubstr(message));

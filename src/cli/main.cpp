@@ -35,6 +35,7 @@ struct StepOptions {
   std::optional<std::string> topology;
   int64_t tp = 1;
   int64_t pp = 1;
+  int64_t replicas = 1;
   bool overlap = false;
   std::optional<int64_t> layers;
   StepRequest request{"decode", 1, 0, 1};
@@ -50,6 +51,15 @@ StepCostModel make_model(const StepOptions& opt) {
   ParallelContext parallel;
   parallel.plan.tp = opt.tp;
   parallel.plan.pp = opt.pp;
+  parallel.plan.replicas = opt.replicas;
+  if (opt.replicas < 1) {
+    throw ConfigError(fmt::format("--replicas: expected at least 1, got {}", opt.replicas));
+  }
+  // On a system, the replicas share its chips.
+  if (hw.network && parallel.plan.chips() > hw.chips) {
+    throw ConfigError(fmt::format("{} needs {} chips but {} has {}", parallel.plan.describe(),
+                                  parallel.plan.chips(), hw.system_name, hw.chips));
+  }
   parallel.network = hw.network;
   parallel.overlap = opt.overlap;
   return StepCostModel(load_model(opt.model, opt.layers), std::move(hw.chip),
@@ -493,6 +503,8 @@ int main(int argc, char** argv) {
       ->required();
   step_cmd->add_option("--tp", step.tp, "tensor parallel degree (default 1)");
   step_cmd->add_option("--pp", step.pp, "pipeline stages (default 1)");
+  step_cmd->add_option("--replicas", step.replicas,
+                       "data-parallel replicas sharing the system (default 1)");
   step_cmd->add_option("--topology", step.topology,
                        "system preset or YAML whose network joins the chips");
   step_cmd->add_flag("--overlap", step.overlap, "overlap communication with compute");

@@ -18,11 +18,12 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
       request.phase == "prefill"
           ? fmt::format("prefill of {} x {} tokens", request.batch, request.tokens)
           : fmt::format("decode of {} sequences at context {}", request.batch, request.context);
-  const std::string plan = model.plan().chips_per_replica() > 1
-                               ? fmt::format(" ({}, per chip)", model.plan().describe())
-                               : std::string();
+  const std::string plan_text = model.plan().chips_per_replica() > 1
+                                    ? fmt::format(" ({}, per chip)", model.plan().describe())
+                                    : std::string();
   out += fmt::format("{} on {}{} with {} ({} layers): {}\n", model.full_model().name,
-                     model.chip().name, plan, model.engine().name, model.model().num_layers, shape);
+                     model.chip().name, plan_text, model.engine().name, model.model().num_layers,
+                     shape);
   out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
                      "kernels", "time", "share", "GFLOP", "MB", "bound");
   for (const OpCost& op : step.ops) {
@@ -36,6 +37,12 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
                   format_quantity(step.seconds, Dimension::kTime),
                   static_cast<double>(step.tokens) / step.seconds, step.kernels,
                   step.weight_bytes / 1e9, step.kv_read_bytes / 1e9);
+  const ParallelPlan& plan = model.plan();
+  if (plan.replicas > 1) {
+    out +=
+        fmt::format(" · {:.0f} tokens/s over {} replicas",
+                    static_cast<double>(step.tokens * plan.replicas) / step.seconds, plan.replicas);
+  }
   if (step.comm_seconds > 0) {
     out += fmt::format(" · {} communicating ({:.1f}%)",
                        format_quantity(step.comm_seconds, Dimension::kTime),
@@ -45,6 +52,13 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
     out += fmt::format(" · host-bound: {} of launches for {} of kernels",
                        format_quantity(step.host_seconds, Dimension::kTime),
                        format_quantity(step.gpu_seconds, Dimension::kTime));
+  }
+  if (plan.pp > 1) {
+    out += fmt::format(
+        "\npipeline: {} stages of {}; one batch alone leaves each stage idle {:.0f}% of the "
+        "step (the bubble), which {} micro-batches in flight fill",
+        plan.pp, format_quantity(step.stage_seconds, Dimension::kTime),
+        100.0 * static_cast<double>(plan.pp - 1) / static_cast<double>(plan.pp), plan.pp);
   }
   out += "\n";
   return out;
@@ -60,6 +74,7 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
   j["layers"] = model.model().num_layers;
   j["tp"] = model.plan().tp;
   j["pp"] = model.plan().pp;
+  j["replicas"] = model.plan().replicas;
   j["phase"] = request.phase;
   j["batch"] = request.batch;
   if (request.phase == "prefill") {
@@ -73,6 +88,8 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
   j["host_seconds"] = step.host_seconds;
   j["comm_seconds"] = step.comm_seconds;
   j["stage_seconds"] = step.stage_seconds;
+  j["pipeline_bubble"] =
+      static_cast<double>(model.plan().pp - 1) / static_cast<double>(model.plan().pp);
   j["kernels"] = step.kernels;
   j["flops"] = step.flops;
   j["weight_bytes"] = step.weight_bytes;

@@ -577,6 +577,14 @@ int main(int argc, char** argv) {
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kBadInput;
+  } catch (const YAML::Exception& e) {
+    // A YAML node used against its type somewhere a SpecReader did not guard.
+    std::cerr << "error: malformed input: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const std::exception& e) {
+    // Not the user's input: a broken invariant. Say so rather than abort.
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
   }
   return 0;
 }

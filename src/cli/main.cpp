@@ -2,6 +2,7 @@
 // ends with a message on stderr and exit code 2.
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/presets.hpp"
+#include "core/units.hpp"
 #include "cost/step_cost.hpp"
 #include "dse/plan_search.hpp"
 #include "plan/hardware.hpp"
@@ -53,8 +55,8 @@ StepCostModel make_model(const StepOptions& opt) {
   parallel.plan.tp = opt.tp;
   parallel.plan.pp = opt.pp;
   parallel.plan.replicas = opt.replicas;
-  if (opt.replicas < 1) {
-    throw ConfigError(fmt::format("--replicas: expected at least 1, got {}", opt.replicas));
+  if (opt.replicas < 1 || opt.replicas > 1000000) {
+    throw ConfigError(fmt::format("--replicas: expected 1 to 1000000, got {}", opt.replicas));
   }
   // On a system, the replicas share its chips.
   if (hw.network && parallel.plan.chips() > hw.chips) {
@@ -145,7 +147,7 @@ struct ServeOptions {
   bool overlap = false;
   std::optional<double> rate, speedup, think_s, slo_ttft_s, slo_tpot_s;
   std::optional<int64_t> concurrency, requests, max_seqs, max_tokens, block_size, loops;
-  std::optional<uint64_t> seed;
+  std::optional<int64_t> seed;
   bool offline = false;
   bool no_chunked_prefill = false;
   bool json = false;
@@ -176,6 +178,7 @@ Scenario build_scenario(const ServeOptions& opt) {
   require_at_least(opt.think_s, 0.0, "--think");
   require_at_least(opt.slo_ttft_s, 0.0, "--slo-ttft");
   require_at_least(opt.slo_tpot_s, 0.0, "--slo-tpot");
+  require_at_least(opt.seed, int64_t{0}, "--seed");
   for (const auto& [value, flag] :
        {std::pair{opt.concurrency, "--concurrency"}, std::pair{opt.requests, "--requests"},
         std::pair{opt.max_seqs, "--max-seqs"}, std::pair{opt.max_tokens, "--max-tokens"},
@@ -192,7 +195,7 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.pp) s.plan.pp = *opt.pp;
   if (opt.topology) s.topology = *opt.topology;
   if (opt.overlap) s.overlap = true;
-  if (opt.seed) s.seed = *opt.seed;
+  if (opt.seed) s.seed = static_cast<uint64_t>(*opt.seed);
   if (opt.max_seqs) s.serve.scheduler.max_sequences = *opt.max_seqs;
   if (opt.max_tokens) s.serve.scheduler.max_batched_tokens = *opt.max_tokens;
   if (opt.block_size) s.serve.scheduler.block_size = *opt.block_size;
@@ -245,6 +248,17 @@ Scenario build_scenario(const ServeOptions& opt) {
         LengthDistribution::parse(*opt.output_len, "--output-len");
   }
   s.synthetic.seed = s.closed_loop.seed = s.seed;
+  // A flag that would change nothing is a mistake worth saying.
+  if ((opt.input_len || opt.output_len) && s.workload == WorkloadKind::kTrace) {
+    throw ConfigError("--input-len, --output-len: the trace gives the lengths");
+  }
+  if (opt.think_s && s.workload != WorkloadKind::kClosedLoop) {
+    throw ConfigError("--think: only a closed loop (--concurrency) has think time");
+  }
+  if ((opt.speedup || opt.loops) && s.workload != WorkloadKind::kTrace) {
+    throw ConfigError("--speedup, --loops: only a trace (--trace) is sped up or looped");
+  }
+  validate_scenario(s);
   return s;
 }
 
@@ -415,19 +429,33 @@ struct PlanOptions {
 };
 
 int run_plan(PlanOptions opt) {
+  // --workload IN:OUT, both whole token counts.
   const auto colon = opt.workload.find(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument("no colon");
-    size_t used = 0;
-    opt.spec.input_tokens = std::stoll(opt.workload.substr(0, colon), &used);
-    opt.spec.output_tokens = std::stoll(opt.workload.substr(colon + 1));
-  } catch (const std::exception&) {
-    throw ConfigError(fmt::format(
-        "--workload: expected INPUT:OUTPUT mean token counts such as 1024:256, got '{}'",
-        opt.workload));
-  }
-  if (opt.spec.slo_ttft_s < 0 || opt.spec.slo_tpot_s < 0) {
+  const auto count = [&](std::string_view text) -> int64_t {
+    const auto value = parse_number(text);
+    if (!value || *value < 1 || *value > 1e9 || *value != std::floor(*value)) {
+      throw ConfigError(fmt::format(
+          "--workload: expected INPUT:OUTPUT mean token counts such as 1024:256 (whole numbers "
+          "from 1 to 1e9), got '{}'",
+          opt.workload));
+    }
+    return static_cast<int64_t>(*value);
+  };
+  if (colon == std::string::npos) count("");
+  opt.spec.input_tokens = count(std::string_view(opt.workload).substr(0, colon));
+  opt.spec.output_tokens = count(std::string_view(opt.workload).substr(colon + 1));
+  if (!(opt.spec.slo_ttft_s >= 0) || !(opt.spec.slo_tpot_s >= 0)) {
     throw ConfigError("--slo-ttft, --slo-tpot: expected 0 (none) or a time in seconds above zero");
+  }
+  if (opt.spec.max_sequences < 1 || opt.spec.max_sequences > 1000000) {
+    throw ConfigError(
+        fmt::format("--max-seqs: expected 1 to 1000000, got {}", opt.spec.max_sequences));
+  }
+  if (opt.spec.chips < 0) {
+    throw ConfigError(
+        fmt::format("--chips: expected 1 or more (or leave it out for all the "
+                    "system's chips), got {}",
+                    opt.spec.chips));
   }
   const PlanSearchResult result = search_plans(opt.spec);
   if (opt.json) {

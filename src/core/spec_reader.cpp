@@ -70,7 +70,7 @@ Document parse_document(const std::string& text, const std::string& name, bool i
   if (is_json) {
     try {
       return {to_yaml(nlohmann::json::parse(text)), name};
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw ConfigError(fmt::format("{}: malformed JSON: {}", name, e.what()));
     }
   }

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "core/error.hpp"
 
@@ -20,13 +22,19 @@ double interpolate_loglog(double x0, double y0, double x1, double y1, double x) 
 
 template <typename T>
 T field(const nlohmann::json& row, const char* key, const std::string& where) {
+  if (!row.is_object()) throw ConfigError(fmt::format("{}: expected an object", where));
   if (!row.contains(key)) throw ConfigError(fmt::format("{}: missing key '{}'", where, key));
+  const nlohmann::json& cell = row.at(key);
+  if (!cell.is_number() || (std::is_integral_v<T> && !cell.is_number_integer())) {
+    throw ConfigError(fmt::format("{}: key '{}': expected {}", where, key,
+                                  std::is_integral_v<T> ? "a whole number" : "a number"));
+  }
   try {
-    T value = row.at(key).get<T>();
+    T value = cell.get<T>();
     if (!(value > 0))
       throw ConfigError(fmt::format("{}: key '{}': expected a value above zero", where, key));
     return value;
-  } catch (const nlohmann::json::type_error&) {
+  } catch (const nlohmann::json::exception&) {
     throw ConfigError(fmt::format("{}: key '{}': expected a number", where, key));
   }
 }
@@ -92,13 +100,30 @@ std::optional<double> CalibrationTable::attention_seconds(int64_t group, int64_t
 }
 
 CalibrationTable read_calibration(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw ConfigError(fmt::format("{}: not a calibration file (no such regular file)", path));
+  }
   std::ifstream in(path);
   if (!in) throw ConfigError(fmt::format("{}: cannot open calibration file", path));
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
+  }
+  // Measurement files carry what they measured; anything else is a mistake
+  // that would silently leave the chip uncalibrated.
+  if (!doc.is_object()) {
+    throw ConfigError(fmt::format("{}: expected an object with 'gemm' and/or 'attn' lists", path));
+  }
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "meta" && key != "ceilings" && key != "gemm" && key != "attn") {
+      throw ConfigError(
+          fmt::format("{}: unknown key '{}' (known keys: meta, ceilings, gemm, attn)", path, key));
+    }
+  }
+  if (!doc.contains("gemm") && !doc.contains("attn")) {
+    throw ConfigError(fmt::format("{}: no 'gemm' or 'attn' measurements", path));
   }
   CalibrationTable table;
   if (doc.contains("gemm")) {

@@ -34,15 +34,30 @@ BatchSummary summarize(const std::vector<SequenceInStep>& batch) {
   return s;
 }
 
+// Closed forms of summarize() over identical sequences, so that a batch of
+// any size costs O(1) to describe.
 BatchSummary decode_batch(int64_t batch, int64_t context) {
   BatchSummary s;
-  for (int64_t i = 0; i < batch; ++i) add_to_summary(s, {1, context});
+  add_to_summary(s, {1, context});
+  s.sequences *= batch;
+  s.tokens *= batch;
+  s.decode_sequences *= batch;
+  s.decode_kv_positions *= batch;
+  s.decode_unaligned *= batch;
+  s.decode_kv_blocks *= batch;
   return s;
 }
 
 BatchSummary prefill_batch(int64_t batch, int64_t tokens) {
   BatchSummary s;
-  for (int64_t i = 0; i < batch; ++i) add_to_summary(s, {tokens, 0});
+  add_to_summary(s, {tokens, 0});
+  if (tokens == 1) return decode_batch(batch, 0);
+  s.sequences *= batch;
+  s.tokens *= batch;
+  s.prefill_sequences *= batch;
+  s.prefill_tokens *= batch;
+  s.prefill_pairs *= batch;
+  s.prefill_kv_positions *= batch;
   return s;
 }
 

@@ -174,10 +174,11 @@ void ServingMetrics::on_step(const StepRecord& step) {
   const double end_s = step.start_s + step.seconds;
   const double last = std::floor(end_s / sample_interval_s_);
   if (last >= kMaxSeriesBuckets) {
-    throw std::length_error(
-        fmt::format("serving metrics: step ending at {} s needs more than {:g} series buckets of "
-                    "{} s",
-                    end_s, kMaxSeriesBuckets, sample_interval_s_));
+    // The scenario asks for more time series than it could write out.
+    throw ConfigError(fmt::format(
+        "output.sample_interval: {} s of simulated service at {} s per sample needs more than "
+        "{:g} samples per replica; choose a larger sample interval",
+        end_s, sample_interval_s_, kMaxSeriesBuckets));
   }
   const auto first_bucket = static_cast<size_t>(std::floor(step.start_s / sample_interval_s_));
   const auto last_bucket = static_cast<size_t>(last);

@@ -18,7 +18,7 @@ nlohmann::json read_json(const std::string& path) {
   if (!in) throw ConfigError(fmt::format("{}: cannot open measurement file", path));
   try {
     return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
   }
 }

@@ -19,12 +19,19 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
   const double per_token =
       static_cast<double>(model.qkv_dim() + 2 * model.intermediate_size + 4 * model.hidden_size) *
       model.bytes_per_param;
-  const double activations = static_cast<double>(config.max_batched_tokens) * per_token +
-                             static_cast<double>(config.max_sequences * model.vocab_size) * 4.0;
+  const double activations =
+      static_cast<double>(config.max_batched_tokens) * per_token +
+      static_cast<double>(config.max_sequences) * static_cast<double>(model.vocab_size) * 4.0;
   const double weights = cost.weight_bytes_per_chip();
   const double kv_bytes = usable - weights - activations;
   const double block_bytes =
       static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip();
+  if (kv_bytes > 0 && kv_bytes < block_bytes) {
+    throw InfeasibleError(fmt::format(
+        "one KV block of {} tokens needs {:.2f} GB per chip but only {:.2f} GB are left after "
+        "the weights and activations of {} on {}: use a smaller block_size",
+        config.block_size, block_bytes / 1e9, kv_bytes / 1e9, cost.full_model().name, chip.name));
+  }
   const auto blocks = static_cast<int64_t>(kv_bytes / block_bytes);
   if (kv_bytes <= 0 || blocks < 1) {
     throw InfeasibleError(fmt::format(
@@ -46,7 +53,8 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
       block_bytes_(static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip()),
       depth_(cost.plan().pp),
       batches_(static_cast<size_t>(cost.plan().pp)) {
-  const auto max_seqs = static_cast<size_t>(config.max_sequences);
+  // Reserve for a typical batch, not for an absurd cap.
+  const auto max_seqs = static_cast<size_t>(std::min<int64_t>(config.max_sequences, 4096));
   slots_.reserve(max_seqs);
   free_slots_.reserve(max_seqs);
   running_.reserve(max_seqs);
@@ -54,8 +62,8 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
 }
 
 void Replica::enqueue(const Request& request) {
-  const int64_t total = request.input_tokens + request.output_tokens;
-  if (kv_.blocks_for(total) > kv_.total_blocks()) {
+  const int64_t capacity = capacity_tokens();
+  if (request.input_tokens > capacity || request.output_tokens > capacity - request.input_tokens) {
     throw InfeasibleError(fmt::format(
         "request {} ({} input + {} output tokens) can never fit: the KV cache of replica {} "
         "holds {} tokens ({} blocks of {})",
@@ -124,8 +132,12 @@ bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& bat
   int64_t tokens = 1;  // a decode
   if (seq.in_prefill()) {
     tokens = seq.prefill_target - seq.prefilled;
+    // Without chunked prefill a prompt must fit the budget whole; a sequence
+    // recomputing prompt and output after preemption may not, and is then
+    // chunked, or it could never run again.
+    const bool recomputing = seq.prefill_target > seq.request.input_tokens;
     if (tokens > tokens_left) {
-      if (!config_.chunked_prefill) return false;
+      if (!config_.chunked_prefill && !recomputing) return false;
       tokens = tokens_left;
     }
   }
@@ -199,7 +211,10 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
       swap_bytes_ += static_cast<double>(host_blocks) * block_bytes_;
       swapped_.pop_front();
     }
-    while (!waiting_.empty() && slots_left()) {
+    // New requests only once every swapped-out sequence is back: otherwise
+    // their small first chunks take the blocks a swapped sequence waits for,
+    // and it starves (vLLM's rule too).
+    while (swapped_.empty() && !waiting_.empty() && slots_left()) {
       if (!admit(waiting_.front(), tokens_left, now_s, batch)) break;
       waiting_.pop_front();
     }

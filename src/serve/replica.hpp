@@ -59,6 +59,7 @@ class Replica {
   int64_t outstanding() const {
     return static_cast<int64_t>(running_.size() + waiting_.size() + swapped_.size());
   }
+  int64_t waiting() const { return static_cast<int64_t>(waiting_.size() + swapped_.size()); }
   double kv_used_fraction() const { return kv_.used_fraction(); }
   const KvBlockManager& kv() const { return kv_; }
   uint32_t index() const { return index_; }

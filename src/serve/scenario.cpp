@@ -121,7 +121,9 @@ Scenario read_scenario(const std::string& path) {
   {
     SpecReader system = reader.child("system");
     s.hw = system.string("hw");
-    s.serve.replicas = static_cast<uint32_t>(system.integer_or("replicas", 1, 1));
+    const int64_t replicas = system.integer_or("replicas", 1, 1);
+    if (replicas > 100000) system.fail("replicas", fmt::format("1 to 100000, got {}", replicas));
+    s.serve.replicas = static_cast<uint32_t>(replicas);
     s.serve.router = system.string_or("router", s.serve.router);
     s.plan.tp = system.integer_or("tp", 1, 1);
     s.plan.pp = system.integer_or("pp", 1, 1);
@@ -161,7 +163,42 @@ Scenario read_scenario(const std::string& path) {
   }
   reader.finish();
   s.synthetic.seed = s.closed_loop.seed = s.seed;
+  validate_scenario(s);
   return s;
+}
+
+void validate_scenario(const Scenario& s) {
+  auto check = [](const char* name, double value, double lo, double hi) {
+    if (!(value >= lo && value <= hi)) {
+      throw ConfigError(fmt::format("{}: expected {:g} to {:g}, got {:g}", name, lo, hi, value));
+    }
+  };
+  const SchedulerConfig& c = s.serve.scheduler;
+  check("replicas (system.replicas, --replicas)", s.serve.replicas, 1, 1e5);
+  check("tp (system.tp, --tp)", static_cast<double>(s.plan.tp), 1, 1e5);
+  check("pp (system.pp, --pp)", static_cast<double>(s.plan.pp), 1, 1e5);
+  check("scheduler.max_sequences (--max-seqs)", static_cast<double>(c.max_sequences), 1, 1e6);
+  check("scheduler.max_batched_tokens (--max-tokens)", static_cast<double>(c.max_batched_tokens), 1,
+        1e9);
+  check("scheduler.block_size (--block-size)", static_cast<double>(c.block_size), 1, 1e6);
+  switch (s.workload) {
+    case WorkloadKind::kSynthetic:
+      check("workload.requests (--requests)", static_cast<double>(s.synthetic.requests), 1, 1e10);
+      if (s.synthetic.arrivals != ArrivalKind::kOffline) {
+        // Slower than one request a year leaves a simulation of empty time.
+        check("arrival rate (--rate)", s.synthetic.rate_per_s, 3e-8, 1e9);
+      }
+      break;
+    case WorkloadKind::kClosedLoop:
+      check("workload.requests (--requests)", static_cast<double>(s.closed_loop.requests), 1, 1e10);
+      check("closed_loop.users (--concurrency)", static_cast<double>(s.closed_loop.users), 1, 1e7);
+      check("closed_loop.think (--think, seconds)", s.closed_loop.think_s, 0, 3e7);
+      break;
+    case WorkloadKind::kTrace:
+      check("trace.speedup (--speedup)", s.trace.speedup, 1e-6, 1e9);
+      check("trace.loops (--loops)", static_cast<double>(s.trace.loops), 1, 1e6);
+      break;
+  }
 }
 
 StepCostModel make_scenario_cost_model(const Scenario& scenario) {

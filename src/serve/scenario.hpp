@@ -35,6 +35,11 @@ struct Scenario {
 // Reads a scenario file. Relative trace paths are relative to the file.
 Scenario read_scenario(const std::string& path);
 
+// Checks the values a scenario ends up with, from a file or flags, against
+// the ranges a simulation can honour (a million replicas, a billion tokens
+// per step ...). Throws ConfigError naming the setting.
+void validate_scenario(const Scenario& scenario);
+
 std::unique_ptr<RequestSource> make_source(const Scenario& scenario);
 
 // The step cost model of one replica. Throws ConfigError when the plan does

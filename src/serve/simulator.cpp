@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace jalapeno {
@@ -20,22 +22,30 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
     if (trace_) trace_->replica_name(i, fmt::format("replica {}", i));
   }
   queue_.reserve(config.replicas + 4);
+  max_waiting_ = static_cast<int64_t>(config.replicas) *
+                 std::max<int64_t>(1024, 4 * config.scheduler.max_sequences);
   finished_.reserve(static_cast<size_t>(config.scheduler.max_sequences));
 }
 
 // One arrival is pending at a time: the source is read as the simulation
-// reaches it, so a trace of any length runs in constant memory.
+// reaches it, so a trace of any length runs in constant memory. When the
+// replicas already hold a deep backlog (an offline run, an overload), the
+// next request stays in the source until they drain: it keeps its arrival
+// time, so its latency is the same, and it is routed when it is let in, as a
+// central queue in front of the replicas would.
 void Simulator::pull_next_arrival() {
-  if (arrival_pending_) return;
+  if (arrival_pending_ || backlogged()) return;
   std::optional<Request> next = source_.next();
   if (!next) return;
-  if (next->arrival_s < now_s_) {
-    throw std::logic_error(fmt::format("request {} arrives at {} s, before now ({} s)", next->id,
-                                       next->arrival_s, now_s_));
-  }
   pending_ = *next;
   arrival_pending_ = true;
-  queue_.push(pending_.arrival_s, kArrival);
+  queue_.push(std::max(pending_.arrival_s, now_s_), kArrival);
+}
+
+bool Simulator::backlogged() const {
+  int64_t waiting = 0;
+  for (const Replica& r : replicas_) waiting += r.waiting();
+  return waiting >= max_waiting_;
 }
 
 void Simulator::try_start(uint32_t index) {
@@ -60,6 +70,8 @@ void Simulator::run() {
     if (event.kind == kArrival) {
       arrival_pending_ = false;
       ++in_system_;
+      // A request held back by a backlog was in the system since it arrived.
+      in_system_area_ += now_s_ - pending_.arrival_s;
       const uint32_t target = router_->route(pending_, replicas_);
       replicas_[target].enqueue(pending_);
       pull_next_arrival();
@@ -75,7 +87,7 @@ void Simulator::run() {
     replica.finish_step(now_s_, metrics_, finished_);
     in_system_ -= static_cast<int64_t>(finished_.size());
     for (const Request& done : finished_) source_.on_complete(done, now_s_);
-    if (!finished_.empty()) pull_next_arrival();
+    pull_next_arrival();
     try_start(event.target);
   }
   for (const Replica& r : replicas_) {

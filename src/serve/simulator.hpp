@@ -44,6 +44,7 @@ class Simulator {
   enum EventKind : uint32_t { kArrival = 0, kStepDone = 1, kStageFree = 2 };
 
   void pull_next_arrival();
+  bool backlogged() const;
   void try_start(uint32_t replica);
 
   RequestSource& source_;
@@ -53,6 +54,7 @@ class Simulator {
   std::vector<Replica> replicas_;
   EventQueue queue_;
   bool arrival_pending_ = false;
+  int64_t max_waiting_ = 0;  // requests waiting in all replicas before arrivals are held
   Request pending_;
   std::vector<Request> finished_;
   double now_s_ = 0;

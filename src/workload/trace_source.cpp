@@ -17,6 +17,10 @@
 namespace jalapeno {
 namespace {
 
+// Beyond these a row is a mistake (and 64-bit arithmetic on it could wrap).
+constexpr double kMaxTokens = 1e9;    // tokens in one request
+constexpr double kMaxSeconds = 1e12;  // a timestamp: some 31,000 years
+
 enum class Format { kAzure, kBurstGpt, kJsonl };
 
 constexpr std::string_view kFormats =
@@ -245,6 +249,9 @@ class TraceSource final : public RequestSource {
 
   Stamp from_seconds(std::string_view field, double value) const {
     if (value < 0) fail(field, fmt::format("negative value {}", value));
+    if (!(value <= kMaxSeconds)) {
+      fail(field, fmt::format("{} s is beyond any trace (at most {:g} s)", value, kMaxSeconds));
+    }
     const double whole = std::floor(value);
     return {static_cast<int64_t>(whole), value - whole};
   }
@@ -256,6 +263,9 @@ class TraceSource final : public RequestSource {
       fail(field, fmt::format("non-numeric value '{}' (expected a whole number of tokens)", text));
     }
     if (value < 0) fail(field, fmt::format("negative value {}", value));
+    if (value > kMaxTokens) {
+      fail(field, fmt::format("{} tokens is beyond any request (at most {:g})", value, kMaxTokens));
+    }
     return value;
   }
 
@@ -279,7 +289,7 @@ class TraceSource final : public RequestSource {
     nlohmann::json object;
     try {
       object = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw ConfigError(
           fmt::format("{}: line {}: malformed JSON: {}", spec_.path, line_no_, e.what()));
     }
@@ -291,12 +301,20 @@ class TraceSource final : public RequestSource {
     };
     const auto count = [&](std::string_view name) {
       const auto& value = get(name);
-      if (value.is_number_unsigned()) return value.get<int64_t>();
+      const auto too_many = [&] {
+        fail(name, fmt::format("{} tokens is beyond any request (at most {:g})", value.dump(),
+                               kMaxTokens));
+      };
+      if (value.is_number_unsigned()) {
+        if (value.get<uint64_t>() > static_cast<uint64_t>(kMaxTokens)) too_many();
+        return value.get<int64_t>();
+      }
       if (value.is_number_integer()) {
         fail(name, fmt::format("negative value {}", value.get<int64_t>()));
       }
       if (value.is_number_float() && value.get<double>() == std::floor(value.get<double>())) {
         if (value.get<double>() < 0) fail(name, fmt::format("negative value {}", value.dump()));
+        if (value.get<double>() > kMaxTokens) too_many();
         return static_cast<int64_t>(value.get<double>());
       }
       fail(name,

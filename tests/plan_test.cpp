@@ -217,3 +217,29 @@ TEST(Plan, PipelineKeepsMicroBatchesInFlight) {
 
 }  // namespace
 }  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// --simulate runs the serving simulator on the best plans: the check gives
+// the throughput it reached and what share of requests met the SLOs.
+TEST(PlanSearch, SimulatedCheckOfTheBestPlans) {
+  PlanSearchSpec spec;
+  spec.model = "llama-3.1-8b";
+  spec.hw = "hgx-h100";
+  spec.chips = 2;
+  spec.slo_tpot_s = 0.05;
+  spec.slo_ttft_s = 2;
+  const PlanSearchResult result = search_plans(spec, 2, 500);
+  ASSERT_TRUE(result.plans.front().simulated.has_value());
+  const SimulatedPlan& sim = *result.plans.front().simulated;
+  EXPECT_GT(sim.tokens_per_s_per_chip, 0);
+  // Offered 90% of the estimate, a replica serves at most what it is offered.
+  EXPECT_LE(sim.tokens_per_s_per_chip, result.plans.front().tokens_per_s_per_chip);
+  EXPECT_GE(sim.goodput_fraction, 0);
+  EXPECT_LE(sim.goodput_fraction, 1);
+  EXPECT_GT(sim.tpot_p90_s, 0);
+}
+
+}  // namespace
+}  // namespace jalapeno

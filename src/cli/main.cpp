@@ -423,6 +423,8 @@ int run_bench(const BenchOptions& opt) {
 
 struct PlanOptions {
   PlanSearchSpec spec;
+  size_t simulate = 0;
+  int64_t simulate_requests = 2000;
   std::string workload = "1024:256";
   size_t top = 12;
   bool json = false;
@@ -457,7 +459,11 @@ int run_plan(PlanOptions opt) {
                     "system's chips), got {}",
                     opt.spec.chips));
   }
-  const PlanSearchResult result = search_plans(opt.spec);
+  if (opt.simulate_requests < 1 || opt.simulate_requests > 10000000) {
+    throw ConfigError(
+        fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
+  }
+  const PlanSearchResult result = search_plans(opt.spec, opt.simulate, opt.simulate_requests, 0.9);
   if (opt.json) {
     nlohmann::ordered_json doc;
     doc["schema"] = "jalapeno.plan/1";
@@ -477,6 +483,14 @@ int run_plan(PlanOptions opt) {
                        {"tokens_per_s", p.tokens_per_s},
                        {"tokens_per_s_per_chip", p.tokens_per_s_per_chip},
                        {"verdict", p.verdict}});
+      if (p.simulated) {
+        plans.back()["simulated"] = {
+            {"offered_requests_per_s", p.simulated->offered_requests_per_s},
+            {"tokens_per_s_per_chip", p.simulated->tokens_per_s_per_chip},
+            {"ttft_p90_s", p.simulated->ttft_p90_s},
+            {"tpot_p90_s", p.simulated->tpot_p90_s},
+            {"goodput_fraction", p.simulated->goodput_fraction}};
+      }
     }
     std::cout << doc.dump(2) << "\n";
   } else {
@@ -570,6 +584,11 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
   plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");
   plan_cmd->add_option("--top", plan.top, "plans to show (default 12)");
+  plan_cmd->add_option("--simulate", plan.simulate,
+                       "check the best N plans with the serving simulator at 90% of their "
+                       "estimated throughput");
+  plan_cmd->add_option("--simulate-requests", plan.simulate_requests,
+                       "requests per simulated plan (default 2000)");
   plan_cmd->add_flag("--json", plan.json, "print the jalapeno.plan/1 document");
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");

@@ -54,6 +54,7 @@ EngineProfile read_engine_profile(const std::string& path) {
       engine.decode_attention = DecodeAttention::kBatchedMatmul;
       engine.decode_attention_kernels = static_cast<double>(decode.integer("kernels", 2));
       engine.score_bytes = decode.number("score_bytes");
+      if (!(engine.score_bytes >= 0)) decode.fail("score_bytes", "bytes per score, 0 or more");
     } else if (impl == "flash") {
       engine.decode_attention = DecodeAttention::kFlash;
       engine.decode_attention_kernels = static_cast<double>(decode.integer("kernels", 1));
@@ -68,6 +69,9 @@ EngineProfile read_engine_profile(const std::string& path) {
     if (impl != "flash") prefill.fail("impl", fmt::format("'flash', got '{}'", impl));
     engine.prefill_attention_kernels = static_cast<double>(prefill.integer("kernels", 1));
     engine.prefill_attention_traffic = prefill.number("traffic");
+    if (!(engine.prefill_attention_traffic >= 0)) {
+      prefill.fail("traffic", "a multiple of the minimal traffic, 0 or more");
+    }
     engine.prefill_attention_efficiency = prefill.fraction("efficiency");
     prefill.finish();
   }

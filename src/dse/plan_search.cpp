@@ -9,32 +9,43 @@
 #include "cost/step_cost.hpp"
 #include "plan/hardware.hpp"
 #include "serve/replica.hpp"
+#include "serve/scenario.hpp"
+#include "serve/simulator.hpp"
 
 namespace jalapeno {
 namespace {
 
-// Steady-state output tokens/s of one replica at `per_micro_batch` sequences
-// in each of pp micro-batches: every request is prefilled once (in chunks of
-// the token budget) and then decoded, prefill and decode taking turns on the
-// pipeline. Returns {tokens/s, TPOT, TTFT}.
+// The steady state of one replica with `per_micro_batch` decoding sequences
+// in each of its pp micro-batches. Each request brings `input` prompt tokens
+// for every `output` tokens it generates, so a step that decodes b sequences
+// must also prefill b x input/output prompt tokens to keep the batch full:
+// continuous batching runs them in the same (mixed) step. TPOT is that
+// step's time; TTFT a prompt's wait for its chunks at that rate; and when the
+// prefill share exceeds the token budget, prefill caps the throughput.
 struct Operating {
   double tokens_per_s = 0;
   double tpot_s = 0;
   double ttft_s = 0;
-  double comm_share = 0;
 };
 
 Operating operate(StepCostModel& cost, const PlanSearchSpec& spec, int64_t per_micro_batch) {
-  const int64_t context = spec.input_tokens + spec.output_tokens / 2;
-  const double pp = static_cast<double>(cost.plan().pp);
+  const double b = static_cast<double>(per_micro_batch);
+  const double in = static_cast<double>(spec.input_tokens);
+  const double out = static_cast<double>(spec.output_tokens);
+  const double budget = static_cast<double>(spec.max_batched_tokens) - b;
+  const double prefill_needed = b * in / out;
+  const double chunk = std::max(1.0, std::min(prefill_needed, budget));
+  BatchSummary step = decode_batch(per_micro_batch, spec.input_tokens + spec.output_tokens / 2);
+  // The chunk sits, on average, halfway through its prompt.
+  add_to_summary(step, {static_cast<int64_t>(std::llround(chunk)),
+                        std::max<int64_t>(0, spec.input_tokens / 2 -
+                                                 static_cast<int64_t>(std::llround(chunk)) / 2)});
   Operating op;
-  op.tpot_s = cost.seconds(decode_batch(per_micro_batch, context));
-  const int64_t chunk = std::min(spec.input_tokens, spec.max_batched_tokens);
-  const int64_t chunks = (spec.input_tokens + chunk - 1) / chunk;
-  op.ttft_s = static_cast<double>(chunks) * cost.seconds(prefill_batch(1, chunk));
-  const double decode_per_token = op.tpot_s / (pp * static_cast<double>(per_micro_batch));
-  const double prefill_per_token = op.ttft_s / (pp * static_cast<double>(spec.output_tokens));
-  op.tokens_per_s = 1.0 / (decode_per_token + prefill_per_token);
+  op.tpot_s = cost.seconds(step);
+  op.ttft_s = std::ceil(in / chunk) * op.tpot_s;
+  // Sequences finish as fast as prompts are admitted, and no faster.
+  const double decoding = std::min(b, chunk * out / in);
+  op.tokens_per_s = static_cast<double>(cost.plan().pp) * decoding / op.tpot_s;
   return op;
 }
 
@@ -115,7 +126,45 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
 
 }  // namespace
 
-PlanSearchResult search_plans(const PlanSearchSpec& spec) {
+SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
+                            double load) {
+  Scenario s;
+  s.model = spec.model;
+  s.hw = spec.hw;
+  s.topology = spec.topology;
+  s.engine = spec.engine;
+  s.plan = plan.plan;
+  s.plan.replicas = 1;
+  s.overlap = spec.overlap;
+  s.serve.scheduler.max_sequences = spec.max_sequences;
+  s.serve.scheduler.max_batched_tokens = spec.max_batched_tokens;
+  s.serve.scheduler.memory_utilization = spec.memory_utilization;
+  s.slo.ttft_s = spec.slo_ttft_s;
+  s.slo.tpot_s = spec.slo_tpot_s;
+  s.synthetic.requests = requests;
+  s.synthetic.input = LengthDistribution::fixed(spec.input_tokens);
+  s.synthetic.output = LengthDistribution::fixed(spec.output_tokens);
+  const double replica_tokens_per_s = plan.tokens_per_s / static_cast<double>(plan.plan.replicas);
+  s.synthetic.rate_per_s = load * replica_tokens_per_s / static_cast<double>(spec.output_tokens);
+  StepCostModel cost = make_scenario_cost_model(s);
+  auto source = make_source(s);
+  ServingMetrics metrics(1, s.slo, 10.0);
+  Simulator sim(cost, s.serve, *source, metrics);
+  sim.run();
+  SimulatedPlan out;
+  out.offered_requests_per_s = s.synthetic.rate_per_s;
+  out.tokens_per_s_per_chip = static_cast<double>(metrics.output_tokens()) / metrics.end_s() /
+                              static_cast<double>(plan.plan.chips_per_replica());
+  out.ttft_p90_s = metrics.ttft().quantile(0.9);
+  out.tpot_p90_s = metrics.tpot().quantile(0.9);
+  out.goodput_fraction = metrics.completed() > 0 ? static_cast<double>(metrics.goodput_requests()) /
+                                                       static_cast<double>(metrics.completed())
+                                                 : 0;
+  return out;
+}
+
+PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, int64_t requests,
+                              double load) {
   const ModelSpec model = load_model(spec.model);
   const Hardware hw = load_hardware(spec.hw, spec.topology);
   const EngineProfile engine = load_engine(spec.engine);
@@ -153,6 +202,10 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec) {
                      if (a.meets_slos != b.meets_slos) return a.meets_slos;
                      return a.tokens_per_s_per_chip > b.tokens_per_s_per_chip;
                    });
+  for (size_t i = 0; i < out.plans.size() && i < simulate_top; ++i) {
+    if (!out.plans[i].meets_slos) break;
+    out.plans[i].simulated = simulate_plan(spec, out.plans[i], requests, load);
+  }
   return out;
 }
 
@@ -172,6 +225,14 @@ std::string format_plan_table(const PlanSearchResult& result, size_t top) {
                          : rank == 1   ? "WINS: "
                                        : "",
                          p.verdict);
+      if (p.simulated) {
+        const SimulatedPlan& sim = *p.simulated;
+        out += fmt::format(
+            "{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12}  simulated at {:.2f} "
+            "requests/s per replica: p90 TPOT and TTFT shown, {:.0f}% within the SLOs\n",
+            "", "  simulated", "", 1e3 * sim.tpot_p90_s, 1e3 * sim.ttft_p90_s,
+            sim.tokens_per_s_per_chip, "", sim.offered_requests_per_s, 100 * sim.goodput_fraction);
+      }
     } else {
       out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12}  LOSES: {}\n", rank,
                          p.plan.describe(), "-", "-", "-", "-", "-", p.verdict);

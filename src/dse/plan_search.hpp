@@ -29,6 +29,17 @@ struct PlanSearchSpec {
   bool overlap = false;
 };
 
+// A plan checked by the serving simulator: one replica (the others are
+// alike) offered Poisson arrivals of the workload's requests at a fraction
+// of the throughput the analytical estimate promises.
+struct SimulatedPlan {
+  double offered_requests_per_s = 0;  // per replica
+  double tokens_per_s_per_chip = 0;   // output tokens, as simulated
+  double ttft_p90_s = 0;
+  double tpot_p90_s = 0;
+  double goodput_fraction = 0;  // of requests meeting both SLOs
+};
+
 struct PlanResult {
   ParallelPlan plan;
   bool meets_slos = false;
@@ -39,6 +50,7 @@ struct PlanResult {
   double comm_share = 0;    // of the decode step
   double tokens_per_s = 0;  // output tokens/s, all replicas
   double tokens_per_s_per_chip = 0;
+  std::optional<SimulatedPlan> simulated;  // with search_plans(..., simulate_top > 0)
 };
 
 struct PlanSearchResult {
@@ -49,7 +61,13 @@ struct PlanSearchResult {
 };
 
 // Throws ConfigError for bad input (unknown model or hardware, no network).
-PlanSearchResult search_plans(const PlanSearchSpec& spec);
+// simulate_top > 0 also runs the serving simulator on that many of the best
+// plans meeting the SLOs (requests each, at `load` of their estimated
+// throughput) to check the estimate.
+PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top = 0,
+                              int64_t requests = 2000, double load = 0.9);
+SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
+                            double load);
 std::string format_plan_table(const PlanSearchResult& result, size_t top);
 
 }  // namespace jalapeno

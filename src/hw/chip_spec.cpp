@@ -37,6 +37,7 @@ ChipSpec read_chip_spec(const std::string& path) {
   }
   chip.vector_flops = reader.positive_quantity("vector", Dimension::kFlopRate);
   chip.compute_units = reader.integer("compute_units", 1);
+  if (chip.compute_units > 1000000) reader.fail("compute_units", "1 to 1000000 compute units");
   {
     SpecReader hbm = reader.child("hbm");
     chip.hbm_bytes = hbm.positive_quantity("capacity", Dimension::kBytes);
@@ -67,8 +68,9 @@ ChipSpec read_chip_spec(const std::string& path) {
     for (size_t i = 0; i < tiles.size(); ++i) {
       SpecReader tile(tiles[i], reader.file(), fmt::format("gemm_tiles[{}]", i));
       if (!tiles[i].IsMap()) reader.fail("gemm_tiles", "each tile a mapping {m, n, efficiency}");
-      chip.gemm_tiles.push_back(
-          {tile.integer("m", 1), tile.integer("n", 1), tile.fraction("efficiency")});
+      const int64_t m = tile.integer("m", 1), n = tile.integer("n", 1);
+      if (m > 65536 || n > 65536) tile.fail(m > 65536 ? "m" : "n", "a tile side of 1 to 65536");
+      chip.gemm_tiles.push_back({m, n, tile.fraction("efficiency")});
       tile.finish();
     }
   }

@@ -173,7 +173,11 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   // Running sequences first, oldest first: a decode token each, or the next
   // chunk of an unfinished prefill. A sequence short of blocks takes them
   // from the youngest running sequences not in flight, itself last.
-  for (size_t i = 0; i < running_.size() && tokens_left > 0; ++i) {
+  // With pp micro-batches in flight each takes its share of the sequences, as
+  // pipeline-parallel engines keep one scheduler per micro-batch: otherwise
+  // the first would take everything and the pipeline would run half empty.
+  const auto share = static_cast<size_t>((config_.max_sequences + depth_ - 1) / depth_);
+  for (size_t i = 0; i < running_.size() && tokens_left > 0 && batch.items.size() < share; ++i) {
     const uint32_t slot = running_[i];
     if (slots_[slot].in_flight) continue;
     const Sequence& seq = slots_[slot];
@@ -201,7 +205,8 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   // requests in FCFS order, while there are slots, budget and free blocks.
   if (!preempted) {
     const auto slots_left = [&] {
-      return static_cast<int64_t>(running_.size()) < config_.max_sequences && tokens_left > 0;
+      return static_cast<int64_t>(running_.size()) < config_.max_sequences && tokens_left > 0 &&
+             batch.items.size() < share;
     };
     while (!swapped_.empty() && slots_left()) {
       Sequence seq = swapped_.front();

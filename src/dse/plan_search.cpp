@@ -202,10 +202,24 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
                      if (a.meets_slos != b.meets_slos) return a.meets_slos;
                      return a.tokens_per_s_per_chip > b.tokens_per_s_per_chip;
                    });
-  for (size_t i = 0; i < out.plans.size() && i < simulate_top; ++i) {
-    if (!out.plans[i].meets_slos) break;
-    out.plans[i].simulated = simulate_plan(spec, out.plans[i], requests, load);
+  size_t simulated = 0;
+  for (; simulated < out.plans.size() && simulated < simulate_top; ++simulated) {
+    PlanResult& p = out.plans[simulated];
+    if (!p.meets_slos) break;
+    p.simulated = simulate_plan(spec, p, requests, load);
+    if (!p.simulated->meets_slos()) {
+      p.verdict = fmt::format("misses the SLOs when served ({:.0f}% of requests within them)",
+                              100 * p.simulated->goodput_fraction);
+    }
   }
+  // The simulation outranks the estimate where it ran.
+  std::stable_sort(out.plans.begin(), out.plans.begin() + static_cast<std::ptrdiff_t>(simulated),
+                   [](const PlanResult& a, const PlanResult& b) {
+                     if (a.simulated->meets_slos() != b.simulated->meets_slos()) {
+                       return a.simulated->meets_slos();
+                     }
+                     return a.simulated->tokens_per_s_per_chip > b.simulated->tokens_per_s_per_chip;
+                   });
   return out;
 }
 
@@ -221,9 +235,9 @@ std::string format_plan_table(const PlanSearchResult& result, size_t top) {
       out += fmt::format("{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12.0f}  {}{}\n", rank,
                          p.plan.describe(), p.batch, 1e3 * p.tpot_s, 1e3 * p.ttft_s,
                          p.tokens_per_s_per_chip, p.tokens_per_s,
-                         !p.meets_slos ? "LOSES: "
-                         : rank == 1   ? "WINS: "
-                                       : "",
+                         !p.meets_slos || (p.simulated && !p.simulated->meets_slos()) ? "LOSES: "
+                         : rank == 1                                                  ? "WINS: "
+                                                                                      : "",
                          p.verdict);
       if (p.simulated) {
         const SimulatedPlan& sim = *p.simulated;

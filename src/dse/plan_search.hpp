@@ -38,6 +38,8 @@ struct SimulatedPlan {
   double ttft_p90_s = 0;
   double tpot_p90_s = 0;
   double goodput_fraction = 0;  // of requests meeting both SLOs
+  // Served within the SLOs: at least 90% of requests meet both.
+  bool meets_slos() const { return goodput_fraction >= 0.9; }
 };
 
 struct PlanResult {
@@ -63,7 +65,8 @@ struct PlanSearchResult {
 // Throws ConfigError for bad input (unknown model or hardware, no network).
 // simulate_top > 0 also runs the serving simulator on that many of the best
 // plans meeting the SLOs (requests each, at `load` of their estimated
-// throughput) to check the estimate.
+// throughput) to check the estimate; those plans are then ranked by what the
+// simulation reached, the ones it shows missing the SLOs after the others.
 PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top = 0,
                               int64_t requests = 2000, double load = 0.9);
 SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,

@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "hw/chip_spec.hpp"
 #include "hw/topology.hpp"
+#include "test_support.hpp"
 
 namespace jalapeno {
 namespace {
@@ -34,18 +35,7 @@ void expect_close(double actual, double expected, double rel = 1e-12) {
   EXPECT_NEAR(actual, expected, std::abs(expected) * rel) << "expected " << expected;
 }
 
-std::string config_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const ConfigError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected a ConfigError, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected a ConfigError, nothing was thrown";
-  return "";
-}
+using testing_support::config_error;
 
 std::vector<int64_t> iota_group(int64_t n) {
   std::vector<int64_t> group;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "test_support.hpp"
 
 namespace jalapeno {
 namespace {
@@ -16,20 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The message of the ConfigError that action throws; fails the test when it
-// throws nothing or something else.
-std::string config_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const ConfigError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected a ConfigError, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected a ConfigError, nothing was thrown";
-  return "";
-}
+using testing_support::config_error;
 
 SpecReader yaml_reader(const std::string& text, const std::string& name = "chip.yaml") {
   return SpecReader::mapping(parse_document(text, name, false));

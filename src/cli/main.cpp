@@ -367,6 +367,16 @@ double peak_rss_mb() {
 }
 
 int run_bench(const BenchOptions& opt) {
+  if (opt.requests < 1 || opt.requests > 100000000) {
+    throw ConfigError(fmt::format("--requests: expected 1 to 1e8, got {}", opt.requests));
+  }
+  if (!(opt.load > 0 && opt.load <= 10)) {
+    throw ConfigError(
+        fmt::format("--load: expected a fraction of capacity in (0, 10], got {}", opt.load));
+  }
+  if (opt.loops < 1 || opt.loops > 10000) {
+    throw ConfigError(fmt::format("--loops: expected 1 to 10000, got {}", opt.loops));
+  }
   Scenario s;
   s.synthetic.input = LengthDistribution::parse("lognormal:512:0.6:4096", "input");
   s.synthetic.output = LengthDistribution::parse("lognormal:256:0.6:2048", "output");

@@ -297,6 +297,8 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt) {
                      {"hw", scenario.hw},
                      {"engine", scenario.engine},
                      {"replicas", scenario.serve.replicas},
+                     {"tp", scenario.plan.tp},
+                     {"pp", scenario.plan.pp},
                      {"router", scenario.serve.router},
                      {"workload", source->describe()},
                      {"seed", scenario.seed}};
@@ -304,8 +306,11 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt) {
   if (opt.json) {
     std::cout << doc.dump(2) << "\n";
   } else {
-    std::cout << fmt::format("{} on {} x{} ({} engine), {}\n\n", scenario.model, scenario.hw,
-                             scenario.serve.replicas, scenario.engine, source->describe())
+    const std::string layout = cost.plan().chips_per_replica() > 1
+                                   ? fmt::format("{}, {}", scenario.hw, cost.plan().describe())
+                                   : fmt::format("{} x{}", scenario.hw, scenario.serve.replicas);
+    std::cout << fmt::format("{} on {} ({} engine), {}\n\n", scenario.model, layout,
+                             scenario.engine, source->describe())
               << metrics.summary_table();
   }
   return 0;

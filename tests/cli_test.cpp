@@ -665,4 +665,18 @@ TEST_F(Cli, PlanSearchBadInput) {
   EXPECT_EQ(run({"plan", "--model", "llama-3.1-8b", "--hw", "h100-sxm", "--chips", "4"}).code, 2);
 }
 
+TEST_F(Cli, StepShapesBeyondAnySystemAreRejected) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--batch", "4", "--ctx", "9223372036854775807"},
+        std::vector<std::string>{"--batch", "99999999999"},
+        std::vector<std::string>{"--phase", "prefill", "--batch", "1000000", "--tokens",
+                                 "10000000"}}) {
+    std::vector<std::string> cmd = {"step", "--model", "llama-3.1-8b", "--hw", "h200-sxm"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    const CliResult r = run(cmd);
+    EXPECT_EQ(r.code, 2) << args[1];
+    EXPECT_THAT(r.err, HasSubstr("error:")) << args[1];
+  }
+}
+
 }  // namespace

@@ -77,6 +77,15 @@ int run_step(const StepOptions& opt) {
     throw ConfigError(fmt::format("--ctx: expected 0 or more, got {}", req.context));
   if (req.tokens < 1)
     throw ConfigError(fmt::format("--tokens: expected at least 1, got {}", req.tokens));
+  // Far beyond any machine, and where 64-bit token arithmetic would overflow.
+  constexpr double kMaxPositions = 1e12;
+  const double per_sequence = req.phase == "prefill" ? static_cast<double>(req.tokens)
+                                                     : static_cast<double>(req.context) + 1;
+  if (static_cast<double>(req.batch) * per_sequence > kMaxPositions) {
+    throw ConfigError(fmt::format(
+        "--batch x {}: {} x {:g} token positions is beyond what any system holds (at most {:g})",
+        req.phase == "prefill" ? "--tokens" : "--ctx", req.batch, per_sequence, kMaxPositions));
+  }
   StepCostModel model = make_model(opt);
   const BatchSummary batch = to_batch(req);
   model.check_fits(batch);

@@ -1,0 +1,696 @@
+// The jalapeno command: a thin layer over the library. Bad input of any kind
+// ends with a message on stderr and exit code 2.
+#include "cli/app.hpp"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/error.hpp"
+#include "core/presets.hpp"
+#include "core/units.hpp"
+#include "cost/step_cost.hpp"
+#include "dse/plan_search.hpp"
+#include "plan/hardware.hpp"
+#include "report/step_report.hpp"
+#include "report/validation.hpp"
+#include "serve/scenario.hpp"
+#include "serve/simulator.hpp"
+
+namespace {
+
+using namespace jalapeno;
+
+constexpr int kBadInput = 2;
+
+struct StepOptions {
+  std::string model;
+  std::string hw;
+  std::string engine = "fused";
+  std::string calibration;
+  std::optional<std::string> topology;
+  int64_t tp = 1;
+  int64_t pp = 1;
+  int64_t replicas = 1;
+  bool overlap = false;
+  std::optional<int64_t> layers;
+  StepRequest request{"decode", 1, 0, 1};
+  bool json = false;
+};
+
+StepCostModel make_model(const StepOptions& opt) {
+  Hardware hw = load_hardware(opt.hw, opt.topology);
+  if (!opt.calibration.empty()) {
+    hw.chip.calibration = read_calibration(opt.calibration);
+    hw.chip.calibration_file = opt.calibration;
+  }
+  ParallelContext parallel;
+  parallel.plan.tp = opt.tp;
+  parallel.plan.pp = opt.pp;
+  parallel.plan.replicas = opt.replicas;
+  if (opt.replicas < 1 || opt.replicas > 1000000) {
+    throw ConfigError(fmt::format("--replicas: expected 1 to 1000000, got {}", opt.replicas));
+  }
+  // On a system, the replicas share its chips.
+  if (hw.network && parallel.plan.chips() > hw.chips) {
+    throw ConfigError(fmt::format("{} needs {} chips but {} has {}", parallel.plan.describe(),
+                                  parallel.plan.chips(), hw.system_name, hw.chips));
+  }
+  parallel.network = hw.network;
+  parallel.overlap = opt.overlap;
+  return StepCostModel(load_model(opt.model, opt.layers), std::move(hw.chip),
+                       load_engine(opt.engine), std::move(parallel));
+}
+
+int run_step(const StepOptions& opt, bool check_only) {
+  const StepRequest& req = opt.request;
+  if (req.batch < 1)
+    throw ConfigError(fmt::format("--batch: expected at least 1, got {}", req.batch));
+  if (req.context < 0)
+    throw ConfigError(fmt::format("--ctx: expected 0 or more, got {}", req.context));
+  if (req.tokens < 1)
+    throw ConfigError(fmt::format("--tokens: expected at least 1, got {}", req.tokens));
+  // Far beyond any machine, and where 64-bit token arithmetic would overflow.
+  constexpr double kMaxPositions = 1e12;
+  const double per_sequence = req.phase == "prefill" ? static_cast<double>(req.tokens)
+                                                     : static_cast<double>(req.context) + 1;
+  if (static_cast<double>(req.batch) * per_sequence > kMaxPositions) {
+    throw ConfigError(fmt::format(
+        "--batch x {}: {} x {:g} token positions is beyond what any system holds (at most {:g})",
+        req.phase == "prefill" ? "--tokens" : "--ctx", req.batch, per_sequence, kMaxPositions));
+  }
+  StepCostModel model = make_model(opt);
+  const BatchSummary batch = to_batch(req);
+  model.check_fits(batch);
+  const StepCost step = model.cost(batch);
+  if (check_only) return 0;
+  if (opt.json) {
+    std::cout << step_json(model, req, step).dump(2) << "\n";
+  } else {
+    std::cout << format_step_table(model, req, step);
+  }
+  return 0;
+}
+
+int run_presets() {
+  auto list = [](const char* what, const std::vector<std::string>& names) {
+    std::string line;
+    for (const auto& n : names) line += (line.empty() ? "" : ", ") + n;
+    fmt::print("{:<8} {}\n", what, line);
+  };
+  list("models", model_preset_names());
+  list("chips", chip_preset_names());
+  list("engines", engine_preset_names());
+  return 0;
+}
+
+// The default demonstration: predicted decode steps of Llama-3.1-8B with the
+// fused engine on H100 and H200, over batch sizes and contexts.
+int run_demo() {
+  const ModelSpec model = load_model("llama-3.1-8b");
+  fmt::print("Predicted decode step time of {} with the fused engine (ms; tokens/s)\n\n",
+             model.name);
+  const int64_t batches[] = {1, 8, 32, 64, 128, 256};
+  const int64_t contexts[] = {1024, 4096, 16384};
+  for (const char* hw : {"h100-sxm", "h200-sxm"}) {
+    StepCostModel cost(model, load_chip(hw), load_engine("fused"));
+    fmt::print("{}\n{:>8}", hw, "batch");
+    for (int64_t ctx : contexts) fmt::print(" {:>22}", fmt::format("ctx {}", ctx));
+    fmt::print("\n");
+    for (int64_t b : batches) {
+      fmt::print("{:>8}", b);
+      for (int64_t ctx : contexts) {
+        const BatchSummary batch = decode_batch(b, ctx);
+        const double kv =
+            static_cast<double>(batch.decode_kv_positions) * model.kv_bytes_per_token();
+        if (model.weight_bytes() + kv > cost.chip().hbm_bytes) {
+          fmt::print(" {:>22}", "does not fit");
+          continue;
+        }
+        const double s = cost.seconds(batch);
+        fmt::print(" {:>22}",
+                   fmt::format("{:.2f} ms; {:.0f} tok/s", s * 1e3, static_cast<double>(b) / s));
+      }
+      fmt::print("\n");
+    }
+    fmt::print("\n");
+  }
+  fmt::print("See `jalapeno step --help` for one step's breakdown by operator.\n");
+  return 0;
+}
+
+// Command-line overrides of single scenario fields; unset ones leave the
+// scenario (or the defaults) alone.
+struct ServeOptions {
+  std::string scenario_file;
+  std::optional<std::string> model, hw, engine, router, input_len, output_len, trace, preemption;
+  std::optional<uint32_t> replicas;
+  std::optional<int64_t> tp, pp;
+  std::optional<std::string> topology;
+  bool overlap = false;
+  std::optional<double> rate, speedup, think_s, slo_ttft_s, slo_tpot_s;
+  std::optional<int64_t> concurrency, requests, max_seqs, max_tokens, block_size, loops;
+  std::optional<int64_t> seed;
+  bool offline = false;
+  bool no_chunked_prefill = false;
+  bool json = false;
+  bool timeline = false;
+  std::string out_dir;
+};
+
+template <typename T>
+void require_at_least(const std::optional<T>& value, T minimum, const char* flag) {
+  if (value && !(*value >= minimum)) {
+    throw ConfigError(fmt::format("{}: expected at least {}, got {}", flag, minimum, *value));
+  }
+}
+
+template <typename T>
+void require_above_zero(const std::optional<T>& value, const char* flag) {
+  if (value && !(*value > 0)) {
+    throw ConfigError(fmt::format("{}: expected a value above zero, got {}", flag, *value));
+  }
+}
+
+Scenario build_scenario(const ServeOptions& opt) {
+  require_at_least(opt.replicas, 1u, "--replicas");
+  require_at_least(opt.tp, int64_t{1}, "--tp");
+  require_at_least(opt.pp, int64_t{1}, "--pp");
+  require_above_zero(opt.rate, "--rate");
+  require_above_zero(opt.speedup, "--speedup");
+  require_at_least(opt.think_s, 0.0, "--think");
+  require_at_least(opt.slo_ttft_s, 0.0, "--slo-ttft");
+  require_at_least(opt.slo_tpot_s, 0.0, "--slo-tpot");
+  require_at_least(opt.seed, int64_t{0}, "--seed");
+  for (const auto& [value, flag] :
+       {std::pair{opt.concurrency, "--concurrency"}, std::pair{opt.requests, "--requests"},
+        std::pair{opt.max_seqs, "--max-seqs"}, std::pair{opt.max_tokens, "--max-tokens"},
+        std::pair{opt.block_size, "--block-size"}, std::pair{opt.loops, "--loops"}}) {
+    require_at_least(value, int64_t{1}, flag);
+  }
+  Scenario s = opt.scenario_file.empty() ? Scenario{} : read_scenario(opt.scenario_file);
+  if (opt.model) s.model = *opt.model;
+  if (opt.hw) s.hw = *opt.hw;
+  if (opt.engine) s.engine = *opt.engine;
+  if (opt.router) s.serve.router = *opt.router;
+  if (opt.replicas) s.serve.replicas = *opt.replicas;
+  if (opt.tp) s.plan.tp = *opt.tp;
+  if (opt.pp) s.plan.pp = *opt.pp;
+  if (opt.topology) s.topology = *opt.topology;
+  if (opt.overlap) s.overlap = true;
+  if (opt.seed) s.seed = static_cast<uint64_t>(*opt.seed);
+  if (opt.max_seqs) s.serve.scheduler.max_sequences = *opt.max_seqs;
+  if (opt.max_tokens) s.serve.scheduler.max_batched_tokens = *opt.max_tokens;
+  if (opt.block_size) s.serve.scheduler.block_size = *opt.block_size;
+  if (opt.no_chunked_prefill) s.serve.scheduler.chunked_prefill = false;
+  if (opt.preemption) {
+    s.serve.scheduler.preemption =
+        *opt.preemption == "swap" ? Preemption::kSwap : Preemption::kRecompute;
+  }
+  if (opt.slo_ttft_s) s.slo.ttft_s = *opt.slo_ttft_s;
+  if (opt.slo_tpot_s) s.slo.tpot_s = *opt.slo_tpot_s;
+  const int arrival_flags = (opt.rate ? 1 : 0) + (opt.offline ? 1 : 0) + (opt.concurrency ? 1 : 0);
+  if (arrival_flags > 1) {
+    throw ConfigError("--rate, --offline and --concurrency: expected at most one of them");
+  }
+  if (opt.trace) {
+    if (arrival_flags > 0 || opt.input_len || opt.output_len) {
+      throw ConfigError(
+          "--trace: the trace gives arrivals and lengths; drop --rate, --offline, "
+          "--concurrency, --input-len and --output-len");
+    }
+    s.workload = WorkloadKind::kTrace;
+    s.trace.path = *opt.trace;
+  }
+  if (opt.speedup) s.trace.speedup = *opt.speedup;
+  if (opt.loops) s.trace.loops = *opt.loops;
+  if (opt.rate) {
+    s.workload = WorkloadKind::kSynthetic;
+    s.synthetic.arrivals = ArrivalKind::kPoisson;
+    s.synthetic.rate_per_s = *opt.rate;
+  }
+  if (opt.offline) {
+    s.workload = WorkloadKind::kSynthetic;
+    s.synthetic.arrivals = ArrivalKind::kOffline;
+  }
+  if (opt.concurrency) {
+    s.workload = WorkloadKind::kClosedLoop;
+    s.closed_loop.users = *opt.concurrency;
+  }
+  if (opt.think_s) s.closed_loop.think_s = *opt.think_s;
+  if (opt.requests) {
+    s.synthetic.requests = s.closed_loop.requests = *opt.requests;
+    s.trace.max_requests = *opt.requests;
+  }
+  if (opt.input_len) {
+    s.synthetic.input = s.closed_loop.input =
+        LengthDistribution::parse(*opt.input_len, "--input-len");
+  }
+  if (opt.output_len) {
+    s.synthetic.output = s.closed_loop.output =
+        LengthDistribution::parse(*opt.output_len, "--output-len");
+  }
+  s.synthetic.seed = s.closed_loop.seed = s.seed;
+  // A flag that would change nothing is a mistake worth saying.
+  if ((opt.input_len || opt.output_len) && s.workload == WorkloadKind::kTrace) {
+    throw ConfigError("--input-len, --output-len: the trace gives the lengths");
+  }
+  if (opt.think_s && s.workload != WorkloadKind::kClosedLoop) {
+    throw ConfigError("--think: only a closed loop (--concurrency) has think time");
+  }
+  if ((opt.speedup || opt.loops) && s.workload != WorkloadKind::kTrace) {
+    throw ConfigError("--speedup, --loops: only a trace (--trace) is sped up or looped");
+  }
+  validate_scenario(s);
+  return s;
+}
+
+std::ofstream open_output(const std::string& dir, const std::string& name) {
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  std::ofstream out(path);
+  if (!out) throw ConfigError(fmt::format("--out: cannot write {}", path));
+  return out;
+}
+
+int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_only) {
+  StepCostModel cost = make_scenario_cost_model(scenario);
+  std::unique_ptr<RequestSource> source = make_source(scenario);
+  if (check_only) {
+    if (opt.timeline && opt.out_dir.empty()) {
+      throw ConfigError("--timeline: needs --out DIR to write timeline.json into");
+    }
+    return 0;
+  }
+  ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
+  std::ofstream csv, timeline;
+  std::unique_ptr<PerfettoWriter> trace;
+  if (!opt.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.out_dir, ec);
+    if (ec)
+      throw ConfigError(fmt::format("--out: cannot create {}: {}", opt.out_dir, ec.message()));
+    csv = open_output(opt.out_dir, "requests.csv");
+    metrics.stream_requests_csv(&csv);
+    if (opt.timeline) {
+      timeline = open_output(opt.out_dir, "timeline.json");
+      trace = std::make_unique<PerfettoWriter>(timeline);
+    }
+  } else if (opt.timeline) {
+    throw ConfigError("--timeline: needs --out DIR to write timeline.json into");
+  }
+  Simulator sim(cost, scenario.serve, *source, metrics, trace.get());
+  sim.run();
+  trace.reset();  // closes the timeline's JSON
+  nlohmann::ordered_json doc = metrics.to_json();
+  doc["scenario"] = {{"model", scenario.model},
+                     {"hw", scenario.hw},
+                     {"engine", scenario.engine},
+                     {"replicas", scenario.serve.replicas},
+                     {"tp", scenario.plan.tp},
+                     {"pp", scenario.plan.pp},
+                     {"router", scenario.serve.router},
+                     {"workload", source->describe()},
+                     {"seed", scenario.seed}};
+  if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << doc.dump(2) << "\n";
+  if (opt.json) {
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    const std::string layout = cost.plan().chips_per_replica() > 1
+                                   ? fmt::format("{}, {}", scenario.hw, cost.plan().describe())
+                                   : fmt::format("{} x{}", scenario.hw, scenario.serve.replicas);
+    std::cout << fmt::format("{} on {} ({} engine), {}\n\n", scenario.model, layout,
+                             scenario.engine, source->describe())
+              << metrics.summary_table();
+  }
+  return 0;
+}
+
+void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
+  cmd->add_option("scenario", opt.scenario_file, "scenario YAML (flags override its fields)");
+  cmd->add_option("--model", opt.model, "model preset or config.json path");
+  cmd->add_option("--hw", opt.hw, "chip preset or chip YAML path");
+  cmd->add_option("--engine", opt.engine, "engine preset or YAML path");
+  cmd->add_option("--replicas", opt.replicas, "number of replicas");
+  cmd->add_option("--tp", opt.tp, "tensor parallel degree of each replica");
+  cmd->add_option("--pp", opt.pp, "pipeline stages of each replica");
+  cmd->add_option("--topology", opt.topology,
+                  "system preset or YAML whose network joins the chips");
+  cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
+  cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
+  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
+  cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
+  cmd->add_option("--concurrency", opt.concurrency, "closed loop: this many users");
+  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds");
+  cmd->add_option("--requests", opt.requests, "number of requests (a trace: at most this many)");
+  cmd->add_option(
+      "--input-len", opt.input_len,
+      "input length SPEC: N, uniform:a:b, normal:m:sd, lognormal:mean:sigma[:max], file:PATH");
+  cmd->add_option("--output-len", opt.output_len, "output length SPEC, as --input-len");
+  cmd->add_option("--trace", opt.trace, "replay a trace (Azure or BurstGPT CSV, or JSONL)");
+  cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
+  cmd->add_option("--loops", opt.loops, "trace: play it this many times");
+  cmd->add_option("--seed", opt.seed, "random seed");
+  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)");
+  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)");
+  cmd->add_option("--max-seqs", opt.max_seqs, "sequences per batch");
+  cmd->add_option("--max-tokens", opt.max_tokens, "token budget per step");
+  cmd->add_option("--block-size", opt.block_size, "KV block size in tokens");
+  cmd->add_flag("--no-chunked-prefill", opt.no_chunked_prefill, "prefill whole prompts only");
+  cmd->add_option("--preemption", opt.preemption, "recompute or swap")
+      ->check(CLI::IsMember({"recompute", "swap"}));
+  cmd->add_flag("--json", opt.json, "print the jalapeno.serve/1 JSON document");
+  cmd->add_option("--out", opt.out_dir, "write summary.json and requests.csv into DIR");
+  cmd->add_flag("--timeline", opt.timeline, "also write a Perfetto timeline.json into --out DIR");
+}
+
+// `jalapeno bench`: wall time and peak memory of the serving simulator on the
+// issue's reference workload. Capacity is the throughput of an offline run
+// (every request queued at t = 0); the timed run offers Poisson arrivals at
+// a fraction of it.
+struct BenchOptions {
+  int64_t requests = 100000;
+  double load = 0.9;
+  std::string trace;
+  int64_t loops = 1;
+};
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+int run_bench(const BenchOptions& opt, bool check_only) {
+  if (opt.requests < 1 || opt.requests > 100000000) {
+    throw ConfigError(fmt::format("--requests: expected 1 to 1e8, got {}", opt.requests));
+  }
+  if (!(opt.load > 0 && opt.load <= 10)) {
+    throw ConfigError(
+        fmt::format("--load: expected a fraction of capacity in (0, 10], got {}", opt.load));
+  }
+  if (opt.loops < 1 || opt.loops > 10000) {
+    throw ConfigError(fmt::format("--loops: expected 1 to 10000, got {}", opt.loops));
+  }
+  if (check_only) return 0;
+  Scenario s;
+  s.synthetic.input = LengthDistribution::parse("lognormal:512:0.6:4096", "input");
+  s.synthetic.output = LengthDistribution::parse("lognormal:256:0.6:2048", "output");
+  StepCostModel cost(load_model(s.model), load_chip(s.hw), load_engine(s.engine));
+  auto timed = [&](const Scenario& scenario, ServingMetrics& metrics) {
+    auto source = make_source(scenario);
+    Simulator sim(cost, scenario.serve, *source, metrics);
+    const auto start = std::chrono::steady_clock::now();
+    sim.run();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::make_pair(wall, sim.events());
+  };
+  if (!opt.trace.empty()) {
+    s.workload = WorkloadKind::kTrace;
+    s.trace.path = opt.trace;
+    s.trace.loops = opt.loops;
+    ServingMetrics metrics(1, s.slo);
+    const auto [wall, events] = timed(s, metrics);
+    fmt::print(
+        "trace {} x{}: {} requests in {:.3f} s wall ({:.0f} requests/s, {} events), peak RSS "
+        "{:.1f} MB\n",
+        opt.trace, opt.loops, metrics.completed(), wall,
+        static_cast<double>(metrics.completed()) / wall, events, peak_rss_mb());
+    return 0;
+  }
+  Scenario offline = s;
+  offline.synthetic.arrivals = ArrivalKind::kOffline;
+  offline.synthetic.requests = 20000;
+  ServingMetrics capacity_metrics(1, s.slo);
+  timed(offline, capacity_metrics);
+  const double capacity =
+      static_cast<double>(capacity_metrics.completed()) / capacity_metrics.end_s();
+  s.synthetic.arrivals = ArrivalKind::kPoisson;
+  s.synthetic.rate_per_s = opt.load * capacity;
+  s.synthetic.requests = opt.requests;
+  ServingMetrics metrics(1, s.slo);
+  const auto [wall, events] = timed(s, metrics);
+  fmt::print(
+      "{} on {} ({} engine): capacity {:.2f} requests/s (offline run); Poisson at {:.0f}% = "
+      "{:.2f}/s\n",
+      s.model, s.hw, s.engine, capacity, 100 * opt.load, s.synthetic.rate_per_s);
+  fmt::print(
+      "{} requests ({} input, {} output tokens) simulated in {:.3f} s wall: {:.0f} requests/s, "
+      "{} events, {} step-cost memo entries; peak RSS {:.1f} MB\n",
+      metrics.completed(), s.synthetic.input.spec(), s.synthetic.output.spec(), wall,
+      static_cast<double>(metrics.completed()) / wall, events, cost.memo_size(), peak_rss_mb());
+  fmt::print(
+      "simulated {:.0f} s of service; TTFT p50 {:.1f} ms p99 {:.1f} ms; TPOT p50 {:.1f} ms\n",
+      metrics.end_s(), 1e3 * metrics.ttft().quantile(0.5), 1e3 * metrics.ttft().quantile(0.99),
+      1e3 * metrics.tpot().quantile(0.5));
+  return 0;
+}
+
+struct PlanOptions {
+  PlanSearchSpec spec;
+  size_t simulate = 0;
+  int64_t simulate_requests = 2000;
+  std::string workload = "1024:256";
+  size_t top = 12;
+  bool json = false;
+};
+
+int run_plan(PlanOptions opt, bool check_only) {
+  // --workload IN:OUT, both whole token counts.
+  const auto colon = opt.workload.find(':');
+  const auto count = [&](std::string_view text) -> int64_t {
+    const auto value = parse_number(text);
+    if (!value || *value < 1 || *value > 1e9 || *value != std::floor(*value)) {
+      throw ConfigError(fmt::format(
+          "--workload: expected INPUT:OUTPUT mean token counts such as 1024:256 (whole numbers "
+          "from 1 to 1e9), got '{}'",
+          opt.workload));
+    }
+    return static_cast<int64_t>(*value);
+  };
+  if (colon == std::string::npos) count("");
+  opt.spec.input_tokens = count(std::string_view(opt.workload).substr(0, colon));
+  opt.spec.output_tokens = count(std::string_view(opt.workload).substr(colon + 1));
+  if (!(opt.spec.slo_ttft_s >= 0) || !(opt.spec.slo_tpot_s >= 0)) {
+    throw ConfigError("--slo-ttft, --slo-tpot: expected 0 (none) or a time in seconds above zero");
+  }
+  if (opt.spec.max_sequences < 1 || opt.spec.max_sequences > 1000000) {
+    throw ConfigError(
+        fmt::format("--max-seqs: expected 1 to 1000000, got {}", opt.spec.max_sequences));
+  }
+  if (opt.spec.chips < 0) {
+    throw ConfigError(
+        fmt::format("--chips: expected 1 or more (or leave it out for all the "
+                    "system's chips), got {}",
+                    opt.spec.chips));
+  }
+  if (opt.simulate_requests < 1 || opt.simulate_requests > 10000000) {
+    throw ConfigError(
+        fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
+  }
+  if (check_only) return 0;
+  const PlanSearchResult result = search_plans(opt.spec, opt.simulate, opt.simulate_requests, 0.9);
+  if (opt.json) {
+    nlohmann::ordered_json doc;
+    doc["schema"] = "jalapeno.plan/1";
+    doc["model"] = result.model;
+    doc["system"] = result.system;
+    doc["chips"] = result.chips;
+    auto& plans = doc["plans"] = nlohmann::ordered_json::array();
+    for (const auto& p : result.plans) {
+      plans.push_back({{"tp", p.plan.tp},
+                       {"pp", p.plan.pp},
+                       {"replicas", p.plan.replicas},
+                       {"meets_slos", p.meets_slos},
+                       {"batch", p.batch},
+                       {"tpot_s", p.tpot_s},
+                       {"ttft_s", p.ttft_s},
+                       {"comm_share", p.comm_share},
+                       {"tokens_per_s", p.tokens_per_s},
+                       {"tokens_per_s_per_chip", p.tokens_per_s_per_chip},
+                       {"verdict", p.verdict}});
+      if (p.simulated) {
+        plans.back()["simulated"] = {
+            {"offered_requests_per_s", p.simulated->offered_requests_per_s},
+            {"tokens_per_s_per_chip", p.simulated->tokens_per_s_per_chip},
+            {"ttft_p90_s", p.simulated->ttft_p90_s},
+            {"tpot_p90_s", p.simulated->tpot_p90_s},
+            {"goodput_fraction", p.simulated->goodput_fraction}};
+      }
+    }
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    std::cout << format_plan_table(result, opt.top);
+  }
+  return 0;
+}
+
+int run_validate(bool json, bool summary_only) {
+  const std::string dir = data_dir() + "/calibration/h200/";
+  std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
+  std::vector<ValidationRow> kernels = validate_kernels(dir + "kernels.json", "h200-sxm");
+  rows.insert(rows.end(), kernels.begin(), kernels.end());
+  // The H100 and A100 presets, built from their datasheets with the H200's
+  // efficiencies, against Vidur's published GEMM profiles.
+  const std::string published = data_dir() + "/calibration/published/";
+  for (const auto& [file, chip] :
+       {std::pair{"h100_vidur.json", "h100-sxm"}, std::pair{"a100_vidur.json", "a100-sxm"}}) {
+    std::vector<ValidationRow> more =
+        validate_kernels(published + file, chip, std::string(chip) + " (Vidur) ");
+    rows.insert(rows.end(), more.begin(), more.end());
+  }
+  if (json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& r : rows) {
+      out.push_back({{"set", r.set},
+                     {"shape", r.label},
+                     {"predicted_s", r.predicted_s},
+                     {"measured_s", r.measured_s},
+                     {"error", r.error()}});
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << "Cost model (analytical presets) against measurements: whole steps and kernels\n"
+              << "on an NVIDIA H200 (data/calibration/h200; Llama-3.1-8B, bf16), and GEMMs on\n"
+              << "H100 and A100 published by Vidur (data/calibration/published; Llama-2, fp16)\n\n"
+              << (summary_only ? format_validation_summary(rows) : format_validation(rows));
+  }
+  return 0;
+}
+
+}  // namespace
+
+namespace jalapeno::cli {
+
+int run(int argc, const char* const* argv, Mode mode) {
+  CLI::App app{"jalapeno: a digital twin of a rack-scale LLM inference machine"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "jalapeno 0.1.0");
+
+  StepOptions step;
+  CLI::App* step_cmd = app.add_subcommand("step", "Predict one inference step, by operator");
+  step_cmd->add_option("--model", step.model, "model preset or config.json path")->required();
+  step_cmd->add_option("--hw", step.hw, "chip or system preset, or a chip/system YAML path")
+      ->required();
+  step_cmd->add_option("--tp", step.tp, "tensor parallel degree (default 1)");
+  step_cmd->add_option("--pp", step.pp, "pipeline stages (default 1)");
+  step_cmd->add_option("--replicas", step.replicas,
+                       "data-parallel replicas sharing the system (default 1)");
+  step_cmd->add_option("--topology", step.topology,
+                       "system preset or YAML whose network joins the chips");
+  step_cmd->add_flag("--overlap", step.overlap, "overlap communication with compute");
+  step_cmd->add_option("--engine", step.engine, "engine preset or YAML path (default: fused)");
+  step_cmd->add_option("--layers", step.layers, "override the model's number of layers");
+  step_cmd->add_option("--phase", step.request.phase, "decode or prefill (default: decode)")
+      ->check(CLI::IsMember({"decode", "prefill"}));
+  step_cmd->add_option("--batch", step.request.batch, "sequences in the batch (default: 1)");
+  step_cmd->add_option("--ctx", step.request.context, "decode: tokens already cached per sequence");
+  step_cmd->add_option("--tokens", step.request.tokens, "prefill: prompt tokens per sequence");
+  step_cmd->add_option("--calibration", step.calibration,
+                       "kernels.json of measured kernel times that refine the chip");
+  step_cmd->add_flag("--json", step.json, "print one JSON object (schema jalapeno.step/1)");
+
+  app.add_subcommand("presets", "List the model, chip and engine presets");
+  app.add_subcommand("run", "Run the default scenario (data/scenarios/default.yaml)");
+  app.add_subcommand("decode-table", "Predicted decode steps of Llama-3.1-8B on H100 and H200");
+  ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Simulate an inference service");
+  add_serve_options(serve_cmd, serve);
+  PlanOptions plan;
+  CLI::App* plan_cmd =
+      app.add_subcommand("plan", "Search the parallel plans of a model on a system");
+  plan_cmd->add_option("--model", plan.spec.model, "model preset or config.json path")->required();
+  plan_cmd->add_option("--hw", plan.spec.hw, "system preset (or a chip with --topology)")
+      ->required();
+  plan_cmd->add_option("--topology", plan.spec.topology,
+                       "system preset whose network joins the chips");
+  plan_cmd->add_option("--engine", plan.spec.engine, "engine preset (default: fused)");
+  plan_cmd->add_option("--chips", plan.spec.chips, "chips to use (default: all of the system)");
+  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds");
+  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds");
+  plan_cmd->add_option("--workload", plan.workload, "mean INPUT:OUTPUT tokens (default 1024:256)");
+  plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
+  plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");
+  plan_cmd->add_option("--top", plan.top, "plans to show (default 12)");
+  plan_cmd->add_option("--simulate", plan.simulate,
+                       "check the best N plans with the serving simulator at 90% of their "
+                       "estimated throughput");
+  plan_cmd->add_option("--simulate-requests", plan.simulate_requests,
+                       "requests per simulated plan (default 2000)");
+  plan_cmd->add_flag("--json", plan.json, "print the jalapeno.plan/1 document");
+  BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
+  bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
+  bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity");
+  bench_cmd->add_option("--trace", bench.trace, "instead: replay this trace");
+  bench_cmd->add_option("--loops", bench.loops, "trace: play it this many times");
+  bool validate_json = false;
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Compare predictions with the H200 measurements");
+  validate_cmd->add_flag("--json", validate_json, "print rows as JSON");
+  bool validate_summary = false;
+  validate_cmd->add_flag("--summary", validate_summary, "print only each set's error summary");
+
+  // CLI11 reports an unknown first word as a missing subcommand; name it.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub :
+         std::as_const(app).get_subcommands([](const CLI::App*) { return true; })) {
+      found = found || sub->get_name() == word;
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      std::cerr << fmt::format("error: unknown command '{}' (commands: {})\n", word, known);
+      return kBadInput;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kBadInput;
+  }
+  try {
+    const bool check_only = mode == Mode::kCheckOnly;
+    if (step_cmd->parsed()) return run_step(step, check_only);
+    if (app.got_subcommand("presets")) return check_only ? 0 : run_presets();
+    if (app.got_subcommand("decode-table")) return check_only ? 0 : run_demo();
+    if (app.got_subcommand("run")) {
+      ServeOptions defaults;
+      defaults.scenario_file = data_dir() + "/scenarios/default.yaml";
+      return run_scenario(build_scenario(defaults), defaults, check_only);
+    }
+    if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve, check_only);
+    if (bench_cmd->parsed()) return run_bench(bench, check_only);
+    if (plan_cmd->parsed()) return run_plan(plan, check_only);
+    if (validate_cmd->parsed()) {
+      return check_only ? 0 : run_validate(validate_json, validate_summary);
+    }
+  } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const YAML::Exception& e) {
+    // A YAML node used against its type somewhere a SpecReader did not guard.
+    std::cerr << "error: malformed input: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const std::exception& e) {
+    // Not the user's input: a broken invariant. Say so rather than abort.
+    std::cerr << "internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace jalapeno::cli

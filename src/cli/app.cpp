@@ -33,6 +33,15 @@ using namespace jalapeno;
 
 constexpr int kBadInput = 2;
 
+// Every floating-point flag: a finite number of normal magnitude (CLI11 alone
+// would take "inf", "nan" and subnormals such as 1e-310).
+const CLI::Validator kFiniteNumber(
+    [](std::string& text) -> std::string {
+      return parse_number(text) ? std::string()
+                                : "expected a finite number such as 0.5 or 1e3, got '" + text + "'";
+    },
+    "NUMBER");
+
 struct StepOptions {
   std::string model;
   std::string hw;
@@ -347,21 +356,26 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
                   "system preset or YAML whose network joins the chips");
   cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
   cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
-  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
+  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second")
+      ->check(kFiniteNumber);
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
   cmd->add_option("--concurrency", opt.concurrency, "closed loop: this many users");
-  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds");
+  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds")
+      ->check(kFiniteNumber);
   cmd->add_option("--requests", opt.requests, "number of requests (a trace: at most this many)");
   cmd->add_option(
       "--input-len", opt.input_len,
       "input length SPEC: N, uniform:a:b, normal:m:sd, lognormal:mean:sigma[:max], file:PATH");
   cmd->add_option("--output-len", opt.output_len, "output length SPEC, as --input-len");
   cmd->add_option("--trace", opt.trace, "replay a trace (Azure or BurstGPT CSV, or JSONL)");
-  cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
+  cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor")
+      ->check(kFiniteNumber);
   cmd->add_option("--loops", opt.loops, "trace: play it this many times");
   cmd->add_option("--seed", opt.seed, "random seed");
-  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)");
-  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)");
+  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)")
+      ->check(kFiniteNumber);
+  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)")
+      ->check(kFiniteNumber);
   cmd->add_option("--max-seqs", opt.max_seqs, "sequences per batch");
   cmd->add_option("--max-tokens", opt.max_tokens, "token budget per step");
   cmd->add_option("--block-size", opt.block_size, "KV block size in tokens");
@@ -458,10 +472,10 @@ int run_bench(const BenchOptions& opt, bool check_only) {
 
 struct PlanOptions {
   PlanSearchSpec spec;
-  size_t simulate = 0;
+  int64_t simulate = 0;
   int64_t simulate_requests = 2000;
   std::string workload = "1024:256";
-  size_t top = 12;
+  int64_t top = 12;
   bool json = false;
 };
 
@@ -499,7 +513,14 @@ int run_plan(PlanOptions opt, bool check_only) {
         fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
   }
   if (check_only) return 0;
-  const PlanSearchResult result = search_plans(opt.spec, opt.simulate, opt.simulate_requests, 0.9);
+  if (opt.simulate < 0 || opt.simulate > 1000) {
+    throw ConfigError(fmt::format("--simulate: expected 0 to 1000 plans, got {}", opt.simulate));
+  }
+  if (opt.top < 1 || opt.top > 1000000) {
+    throw ConfigError(fmt::format("--top: expected 1 to 1000000 plans, got {}", opt.top));
+  }
+  const PlanSearchResult result =
+      search_plans(opt.spec, static_cast<size_t>(opt.simulate), opt.simulate_requests, 0.9);
   if (opt.json) {
     nlohmann::ordered_json doc;
     doc["schema"] = "jalapeno.plan/1";
@@ -530,7 +551,7 @@ int run_plan(PlanOptions opt, bool check_only) {
     }
     std::cout << doc.dump(2) << "\n";
   } else {
-    std::cout << format_plan_table(result, opt.top);
+    std::cout << format_plan_table(result, static_cast<size_t>(opt.top));
   }
   return 0;
 }
@@ -616,8 +637,10 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "system preset whose network joins the chips");
   plan_cmd->add_option("--engine", plan.spec.engine, "engine preset (default: fused)");
   plan_cmd->add_option("--chips", plan.spec.chips, "chips to use (default: all of the system)");
-  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds");
-  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds");
+  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds")
+      ->check(kFiniteNumber);
+  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds")
+      ->check(kFiniteNumber);
   plan_cmd->add_option("--workload", plan.workload, "mean INPUT:OUTPUT tokens (default 1024:256)");
   plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
   plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");
@@ -631,7 +654,8 @@ int run(int argc, const char* const* argv, Mode mode) {
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
   bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
-  bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity");
+  bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity")
+      ->check(kFiniteNumber);
   bench_cmd->add_option("--trace", bench.trace, "instead: replay this trace");
   bench_cmd->add_option("--loops", bench.loops, "trace: play it this many times");
   bool validate_json = false;

@@ -16,8 +16,19 @@ namespace jalapeno {
 namespace fs = std::filesystem;
 
 std::string data_dir() {
-  if (const char* dir = std::getenv("JALAPENO_DATA"); dir != nullptr && *dir != '\0') return dir;
-  return JALAPENO_DATA_DIR;
+  const char* env = std::getenv("JALAPENO_DATA");
+  const bool from_env = env != nullptr && *env != '\0';
+  const std::string dir = from_env ? env : JALAPENO_DATA_DIR;
+  // A missing data directory would list no presets and resolve none: say
+  // where we looked instead.
+  std::error_code ec;
+  if (!fs::is_directory(fs::path(dir) / "chips", ec)) {
+    throw ConfigError(fmt::format(
+        "data directory '{}' ({}) has no chips/ folder: set JALAPENO_DATA to the jalapeno data "
+        "directory (the one holding chips/, engines/, models/, systems/)",
+        dir, from_env ? "from JALAPENO_DATA" : "built in"));
+  }
+  return dir;
 }
 
 std::vector<std::string> preset_names(const std::string& kind, const std::string& extension) {

@@ -5,41 +5,163 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <set>
 
 #include "core/error.hpp"
+#include "core/input_file.hpp"
 
 namespace jalapeno {
 namespace {
 
-// JSON is parsed strictly by nlohmann and converted, so that both formats are
-// read by one SpecReader. Integers stay integers, floats keep full precision.
-YAML::Node to_yaml(const nlohmann::json& json) {
-  switch (json.type()) {
-    case nlohmann::json::value_t::object: {
-      YAML::Node node(YAML::NodeType::Map);
-      for (const auto& [key, value] : json.items()) node[key] = to_yaml(value);
-      return node;
+// Bounds on any document, whatever its format: configs are shallow and small,
+// so anything beyond these is a wrong file or an attack, and a clear error
+// beats a stack overflow or a runaway expansion of YAML aliases.
+constexpr int kMaxDepth = 64;
+constexpr int64_t kMaxNodes = 1000000;
+
+// Tag yaml-cpp gives a quoted (non-plain) scalar; JSON strings get it too, so
+// that "4096" is a string in either format and never read as a number.
+constexpr const char* kQuotedTag = "!";
+
+// JSON is read with nlohmann's SAX interface straight into YAML nodes, so both
+// formats are read by one SpecReader. The SAX parser keeps its own stack (no
+// recursion); the builder bounds the depth, rejects duplicate keys (which
+// nlohmann would resolve silently, keeping the last), keeps integers as
+// written and floats at full precision.
+class JsonToYaml final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit JsonToYaml(std::string file) : file_(std::move(file)) {}
+
+  YAML::Node root() const { return root_; }
+
+  bool null() override { return add(YAML::Node(YAML::NodeType::Null)); }
+  bool boolean(bool value) override { return add(YAML::Node(value ? "true" : "false")); }
+  bool number_integer(number_integer_t value) override {
+    return add(YAML::Node(std::to_string(value)));
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    return add(YAML::Node(std::to_string(value)));
+  }
+  bool number_float(number_float_t value, const string_t&) override {
+    return add(YAML::Node(fmt::format("{:.17g}", value)));
+  }
+  bool string(string_t& value) override {
+    YAML::Node node(value);
+    node.SetTag(kQuotedTag);
+    return add(node);
+  }
+  bool binary(binary_t&) override { return fail("binary values are not JSON"); }
+  bool start_object(std::size_t) override { return open(YAML::Node(YAML::NodeType::Map)); }
+  bool key(string_t& key) override {
+    Frame& frame = stack_.back();
+    if (!frame.keys.insert(key).second) {
+      return fail(fmt::format("duplicate key '{}' (each key may appear once in an object)",
+                              path_with(key)));
     }
-    case nlohmann::json::value_t::array: {
-      YAML::Node node(YAML::NodeType::Sequence);
-      for (const auto& value : json) node.push_back(to_yaml(value));
-      return node;
+    frame.key = key;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(YAML::Node(YAML::NodeType::Sequence)); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::json::exception& e) override {
+    if (error_.empty()) error_ = fmt::format("malformed JSON at byte {}: {}", position, e.what());
+    return false;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Frame {
+    YAML::Node node;
+    std::string key;
+    std::set<std::string> keys;
+  };
+
+  std::string path_with(const std::string& key) const {
+    std::string path;
+    for (size_t i = 1; i < stack_.size(); ++i) path += stack_[i - 1].key + ".";
+    return path + key;
+  }
+  bool fail(const std::string& message) {
+    if (error_.empty()) error_ = message;
+    return false;
+  }
+  bool add(YAML::Node node) {
+    if (++nodes_ > kMaxNodes) {
+      return fail(fmt::format("more than {} values; not a config file", kMaxNodes));
     }
-    case nlohmann::json::value_t::string:
-      return YAML::Node(json.get<std::string>());
-    case nlohmann::json::value_t::boolean:
-      return YAML::Node(json.get<bool>() ? "true" : "false");
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-      return YAML::Node(json.dump());
-    case nlohmann::json::value_t::number_float:
-      return YAML::Node(fmt::format("{:.17g}", json.get<double>()));
-    case nlohmann::json::value_t::null:
-    default:
-      return YAML::Node(YAML::NodeType::Null);
+    if (stack_.empty()) {
+      root_ = node;
+    } else if (stack_.back().node.IsMap()) {
+      // Appends without yaml-cpp's linear lookup: key() has already
+      // rejected duplicates.
+      stack_.back().node.force_insert(stack_.back().key, node);
+    } else {
+      stack_.back().node.push_back(node);
+    }
+    return true;
+  }
+  bool open(YAML::Node node) {
+    if (static_cast<int>(stack_.size()) >= kMaxDepth) {
+      return fail(fmt::format("nested deeper than {} levels; not a config file", kMaxDepth));
+    }
+    if (!add(node)) return false;
+    stack_.push_back(Frame{node, "", {}});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  std::string file_;
+  YAML::Node root_;
+  std::vector<Frame> stack_;
+  int64_t nodes_ = 0;
+  std::string error_;
+};
+
+std::string at_line(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null() || mark.line < 0) return file;
+  return fmt::format("{}:{}", file, mark.line + 1);
+}
+
+// YAML is parsed by yaml-cpp (which bounds its own recursion), then checked
+// once here, so that every reader downstream may assume: mapping keys are
+// plain scalars, each appears once, and the tree is shallow and finite (an
+// alias shares a node, so a walk counts every visit and stops aliases that
+// expand exponentially).
+void check_yaml_tree(const YAML::Node& node, const std::string& file, int depth, int64_t& visited) {
+  if (++visited > kMaxNodes) {
+    throw ConfigError(fmt::format("{}: more than {} values (aliases expanding?); not a config file",
+                                  file, kMaxNodes));
+  }
+  if (depth > kMaxDepth) {
+    throw ConfigError(fmt::format("{}: nested deeper than {} levels; not a config file",
+                                  at_line(file, node.Mark()), kMaxDepth));
+  }
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_yaml_tree(item, file, depth + 1, visited);
+  } else if (node.IsMap()) {
+    std::set<std::string> keys;
+    for (const auto& entry : node) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar() || key.Scalar().empty()) {
+        throw ConfigError(fmt::format("{}: expected a mapping key that is a plain name, got {}",
+                                      at_line(file, key.Mark()),
+                                      key.IsNull()  ? "an empty key"
+                                      : key.IsMap() ? "a mapping"
+                                                    : "a list"));
+      }
+      if (!keys.insert(key.Scalar()).second) {
+        throw ConfigError(fmt::format("{}: duplicate key '{}' (each key may appear once)",
+                                      at_line(file, key.Mark()), key.Scalar()));
+      }
+      check_yaml_tree(entry.second, file, depth + 1, visited);
+    }
   }
 }
 
@@ -68,26 +190,26 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 
 Document parse_document(const std::string& text, const std::string& name, bool is_json) {
   if (is_json) {
-    try {
-      return {to_yaml(nlohmann::json::parse(text)), name};
-    } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(fmt::format("{}: malformed JSON: {}", name, e.what()));
-    }
+    JsonToYaml builder(name);
+    const bool ok = nlohmann::json::sax_parse(text, &builder, nlohmann::json::input_format_t::json,
+                                              /*strict=*/true);
+    if (!ok) throw ConfigError(fmt::format("{}: {}", name, builder.error()));
+    return {builder.root(), name};
   }
+  Document doc;
   try {
-    return {YAML::Load(text), name};
+    doc = {YAML::Load(text), name};
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) throw ConfigError(fmt::format("{}: malformed YAML: {}", name, e.msg));
     throw ConfigError(fmt::format("{}:{}: malformed YAML: {}", name, e.mark.line + 1, e.msg));
   }
+  int64_t visited = 0;
+  check_yaml_tree(doc.root, name, 0, visited);
+  return doc;
 }
 
 Document load_document(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_document(buffer.str(), path, ends_with(path, ".json"));
+  return parse_document(read_regular_file(path, "config file"), path, ends_with(path, ".json"));
 }
 
 SpecReader::SpecReader(YAML::Node node, std::string file, std::string path)
@@ -150,10 +272,27 @@ std::string SpecReader::scalar(const std::string& key) {
   return value.Scalar();
 }
 
+std::string SpecReader::unquoted_scalar(const std::string& key, const std::string& expected) {
+  const std::string text = scalar(key);
+  const std::string& tag = node_[key].Tag();
+  if (tag == kQuotedTag || tag == "tag:yaml.org,2002:str") {
+    fail(key, fmt::format("{}, got the string \"{}\" (write it without quotes)", expected, text));
+  }
+  return text;
+}
+
 double SpecReader::quantity(const std::string& key, Dimension dim) {
   const std::string text = scalar(key);
   auto value = parse_quantity(text, dim);
+  if (!value && quantity_out_of_range(text, dim)) {
+    fail(key, fmt::format("a value {}, got '{}' (beyond what a number can hold)",
+                          describe_range(dim), text));
+  }
   if (!value) fail(key, fmt::format("{}, got '{}'", describe(dim), text));
+  const QuantityRange range = sane_range(dim);
+  if (*value != 0 && !(std::abs(*value) >= range.min && std::abs(*value) <= range.max)) {
+    fail(key, fmt::format("a value {}, got '{}'", describe_range(dim), text));
+  }
   return *value;
 }
 
@@ -168,7 +307,7 @@ std::string SpecReader::string(const std::string& key) {
 }
 
 double SpecReader::number(const std::string& key) {
-  const std::string text = scalar(key);
+  const std::string text = unquoted_scalar(key, "a number");
   const auto value = parse_number(text);
   if (!value) fail(key, fmt::format("a number, got '{}'", text));
   return *value;
@@ -181,7 +320,7 @@ double SpecReader::fraction(const std::string& key) {
 }
 
 int64_t SpecReader::integer(const std::string& key, int64_t min_value) {
-  const std::string text = scalar(key);
+  const std::string text = unquoted_scalar(key, "a whole number");
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
@@ -193,7 +332,7 @@ int64_t SpecReader::integer(const std::string& key, int64_t min_value) {
 }
 
 bool SpecReader::boolean(const std::string& key) {
-  const std::string text = scalar(key);
+  const std::string text = unquoted_scalar(key, "true or false");
   if (text == "true") return true;
   if (text == "false") return false;
   fail(key, fmt::format("true or false, got '{}'", text));

@@ -74,6 +74,8 @@ class SpecReader {
  private:
   YAML::Node get(const std::string& key);
   std::string scalar(const std::string& key);
+  // A scalar written without quotes: numbers and booleans must not be strings.
+  std::string unquoted_scalar(const std::string& key, const std::string& expected);
 
   YAML::Node node_;
   std::string file_;

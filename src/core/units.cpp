@@ -97,36 +97,98 @@ std::string describe(Dimension dim) {
   return "a quantity";
 }
 
+namespace {
+// Zero, or a finite value of normal magnitude: infinities, NaN and subnormals
+// (below 2.2e-308, where precision is lost and later arithmetic misbehaves)
+// are not numbers anyone means in a config.
+bool representable(double value) {
+  return value == 0 || std::isnormal(value);
+}
+}  // namespace
+
+QuantityRange sane_range(Dimension dim) {
+  switch (dim) {
+    case Dimension::kBytes:
+      return {1, 1e18};
+    case Dimension::kBandwidth:
+      return {1e3, 1e18};
+    case Dimension::kFlopRate:
+      return {1e3, 1e21};
+    case Dimension::kTime:
+      return {1e-15, 1e9};
+    case Dimension::kPower:
+      return {1e-6, 1e10};
+    case Dimension::kEnergy:
+      return {1e-18, 1e15};
+    case Dimension::kFrequency:
+      return {1, 1e13};
+    case Dimension::kRate:
+      return {1e-6, 1e9};
+  }
+  return {0, 0};
+}
+
+std::string describe_range(Dimension dim) {
+  const QuantityRange range = sane_range(dim);
+  return fmt::format("between {} and {}", format_quantity(range.min, dim),
+                     format_quantity(range.max, dim));
+}
+
 std::optional<double> parse_number(std::string_view text) {
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-      !std::isfinite(value)) {
+      !representable(value)) {
     return std::nullopt;
   }
   return value;
 }
 
-std::optional<double> parse_quantity(std::string_view text, Dimension dim) {
+namespace {
+enum class QuantityParse { kOk, kMalformed, kOutOfRange };
+
+QuantityParse parse_quantity_into(std::string_view text, Dimension dim, double& value) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   double number = 0;
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [after, ec] = std::from_chars(begin, end, number);
-  if (ec != std::errc() || !std::isfinite(number)) return std::nullopt;
+  if (ec == std::errc::invalid_argument) return QuantityParse::kMalformed;
+  if (ec == std::errc() && !std::isfinite(number)) return QuantityParse::kMalformed;  // "inf"
   std::string_view symbol(after, static_cast<size_t>(end - after));
   while (!symbol.empty() && symbol.front() == ' ') symbol.remove_prefix(1);
   auto scale = unit_scale(symbol, dim);
-  if (!scale) return std::nullopt;
-  return number * *scale;
+  if (!scale) return QuantityParse::kMalformed;
+  if (ec == std::errc::result_out_of_range || !representable(number)) {
+    return QuantityParse::kOutOfRange;
+  }
+  // "1e308PB" is a finite number times a finite scale, and still infinite.
+  value = number * *scale;
+  return representable(value) ? QuantityParse::kOk : QuantityParse::kOutOfRange;
+}
+}  // namespace
+
+std::optional<double> parse_quantity(std::string_view text, Dimension dim) {
+  double value = 0;
+  if (parse_quantity_into(text, dim, value) != QuantityParse::kOk) return std::nullopt;
+  return value;
+}
+
+bool quantity_out_of_range(std::string_view text, Dimension dim) {
+  double value = 0;
+  return parse_quantity_into(text, dim, value) == QuantityParse::kOutOfRange;
 }
 
 std::string format_quantity(double value, Dimension dim) {
   auto pick = [value](auto units) {
     // The largest decimal unit that keeps the mantissa, rounded to three
     // significant digits, at or above 1.
-    const double rounded = std::stod(fmt::format("{:.3g}", value));
+    // from_chars leaves rounded alone when the text is out of range
+    // (subnormals), where std::stod would throw.
+    const std::string text = fmt::format("{:.3g}", value);
+    double rounded = value;
+    std::from_chars(text.data(), text.data() + text.size(), rounded);
     const UnitDef* best = &units[0];
     for (const auto& unit : units) {
       if (std::abs(rounded) >= unit.scale && unit.symbol.find('i') == std::string_view::npos) {

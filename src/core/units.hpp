@@ -20,6 +20,23 @@ std::string describe(Dimension dim);
 // wrong-dimension unit, trailing garbage).
 std::optional<double> parse_quantity(std::string_view text, Dimension dim);
 
+// The magnitudes a config may give a quantity of this dimension: far beyond
+// any machine either way (1 B to 1 EB, 1 KB/s to 1 EB/s, 1 fs to 31 years...),
+// so that a typo in an exponent is an error rather than a simulation that
+// overflows, underflows or runs for ever. Zero is outside the range; callers
+// decide whether zero is allowed.
+struct QuantityRange {
+  double min;
+  double max;
+};
+QuantityRange sane_range(Dimension dim);
+// "between 1 B and 1 EB" for messages.
+std::string describe_range(Dimension dim);
+
+// True when text is a well-formed quantity of this dimension whose value a
+// double cannot hold (1e308PB, 1e-320s): for messages that say why.
+bool quantity_out_of_range(std::string_view text, Dimension dim);
+
 // A whole, finite number with nothing after it ("12", "0.5", "1e3").
 std::optional<double> parse_number(std::string_view text);
 

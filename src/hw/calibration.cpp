@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "core/json_input.hpp"
 
 namespace jalapeno {
 namespace {
@@ -100,17 +99,7 @@ std::optional<double> CalibrationTable::attention_seconds(int64_t group, int64_t
 }
 
 CalibrationTable read_calibration(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) {
-    throw ConfigError(fmt::format("{}: not a calibration file (no such regular file)", path));
-  }
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open calibration file", path));
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
-  }
+  const nlohmann::json doc = read_json_file(path, "calibration file");
   // Measurement files carry what they measured; anything else is a mistake
   // that would silently leave the chip uncalibrated.
   if (!doc.is_object()) {

@@ -99,12 +99,16 @@ LinkSpec read_link(SpecReader& parent, const std::string& key) {
 }
 
 // Checks a topology; throws ConfigError naming what does not hold.
+// Tori built have 2 or 3 dimensions (TPU v4/v5p: 3); 6 leaves room for what-ifs.
+constexpr size_t kMaxTorusDims = 6;
+
 void validate(const TopologySpec& spec) {
   const std::string kind = kind_name(spec.kind);
   auto fail = [&](const std::string& what) {
     throw ConfigError(fmt::format("{} topology of {} chips: {}", kind, spec.chips, what));
   };
   if (spec.chips < 1) fail("needs at least one chip");
+  if (spec.chips > kMaxChips) fail(fmt::format("at most {} chips are accepted", kMaxChips));
   if (!(spec.link.Bps > 0) || !std::isfinite(spec.link.Bps)) {
     fail(fmt::format("link bandwidth must be above zero, got {} B/s", spec.link.Bps));
   }
@@ -133,13 +137,18 @@ void validate(const TopologySpec& spec) {
   }
   if (spec.kind == TopologyKind::kTorus) {
     if (spec.dims.empty()) fail("a torus needs dims, the extent of each dimension");
+    if (spec.dims.size() > kMaxTorusDims) {
+      fail(fmt::format("a torus has at most {} dimensions, got {}", kMaxTorusDims,
+                       spec.dims.size()));
+    }
     int64_t product = 1;
+    bool overflow = false;
     for (int64_t d : spec.dims) {
       if (d < 1) fail(fmt::format("torus dimensions must be at least 1, got {}", d));
-      product *= d;
-      if (product > spec.chips) break;
+      overflow = __builtin_mul_overflow(product, d, &product);
+      if (overflow || product > spec.chips) break;
     }
-    if (product != spec.chips) {
+    if (overflow || product != spec.chips) {
       std::string dims;
       for (int64_t d : spec.dims) dims += (dims.empty() ? "" : " x ") + std::to_string(d);
       fail(fmt::format("dims {} do not hold exactly {} chips: chips beyond them are unreachable",
@@ -195,6 +204,11 @@ SystemSpec read_system_spec(const std::string& path) {
   }
   const bool has_switch = t.kind == TopologyKind::kSwitched || t.kind == TopologyKind::kLeafSpine;
   t.chips = topo.integer("chips", 1);
+  if (t.chips > kMaxChips) {
+    topo.fail("chips", fmt::format("at most {} chips in one system (the largest clusters "
+                                   "built hold a few hundred thousand), got {}",
+                                   kMaxChips, t.chips));
+  }
   t.link = read_link(topo, "link");
   if (has_switch || topo.has("switch_latency")) {
     t.switch_latency_s = non_negative_time(topo, "switch_latency");
@@ -231,6 +245,9 @@ SystemSpec read_system_spec(const std::string& path) {
     const YAML::Node dims = topo.raw("dims");
     const std::string expected = "a list of whole numbers of at least 1 such as [4, 4, 4]";
     if (!dims.IsSequence() || dims.size() == 0) topo.fail("dims", expected);
+    if (dims.size() > kMaxTorusDims) {
+      topo.fail("dims", fmt::format("at most {} dimensions, got {}", kMaxTorusDims, dims.size()));
+    }
     int64_t product = 1;
     bool beyond = false;  // the product passed chips (and might overflow)
     for (const auto& d : dims) {
@@ -242,7 +259,8 @@ SystemSpec read_system_spec(const std::string& path) {
       }
       if (value < 1) topo.fail("dims", expected);
       t.dims.push_back(value);
-      if (!beyond) product *= value;
+      // Checked: extents of 2^61 and 2^62 must not wrap to a small product.
+      if (!beyond) beyond = __builtin_mul_overflow(product, value, &product);
       beyond = beyond || product > t.chips;
     }
     if (beyond || product != t.chips) {

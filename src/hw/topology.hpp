@@ -10,6 +10,10 @@
 
 namespace jalapeno {
 
+// The most chips one system may have (2^20): beyond the largest clusters
+// built, and small enough that per-link state stays in megabytes.
+inline constexpr int64_t kMaxChips = int64_t{1} << 20;
+
 struct LinkSpec {
   double Bps = 0;        // per direction, achievable: datasheet rate x the file's link efficiency
   double latency_s = 0;  // wire and port latency, one hop

@@ -5,6 +5,7 @@
 #include <array>
 #include <string_view>
 
+#include "core/checked_math.hpp"
 #include "core/error.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
@@ -27,6 +28,43 @@ double dtype_bytes(SpecReader& reader, const std::string& dtype) {
   if (dtype == "bfloat16" || dtype == "float16") return 2;
   if (dtype == "float32") return 4;
   reader.fail("torch_dtype", fmt::format("bfloat16, float16 or float32, got '{}'", dtype));
+}
+
+// Beyond any model that exists by orders of magnitude (the largest public
+// ones have ~2e12 parameters, 262k-token vocabularies, 30k hidden sizes and
+// a few hundred layers), and small enough that every product of them below
+// stays exact in 64 bits.
+constexpr int64_t kMaxWidth = int64_t{1} << 20;      // hidden, intermediate, head_dim
+constexpr int64_t kMaxHeads = int64_t{1} << 16;      // attention and KV heads
+constexpr int64_t kMaxLayers = 100000;               // num_hidden_layers, --layers
+constexpr int64_t kMaxVocab = int64_t{1} << 24;      // 16.7M tokens
+constexpr int64_t kMaxPositions = int64_t{1} << 32;  // max_position_embeddings
+constexpr int64_t kMaxParams = 1000000000000000;     // 1e15: 2 PB of bf16 weights
+
+int64_t bounded_integer(SpecReader& reader, const std::string& key, int64_t max_value) {
+  const int64_t value = reader.integer(key, 1);
+  if (value > max_value) {
+    reader.fail(key, fmt::format("at most {} (far beyond any model), got {}", max_value, value));
+  }
+  return value;
+}
+
+// Parameters counted with checked arithmetic: each factor is bounded, but
+// their products are not.
+void check_total_params(const ModelSpec& spec, const std::string& where) {
+  const std::string what = where + ": parameter count";
+  const int64_t attention = checked_add(checked_mul(spec.hidden_size, spec.qkv_dim(), what),
+                                        checked_mul(spec.q_dim(), spec.hidden_size, what), what);
+  const int64_t mlp = checked_mul(3 * spec.hidden_size, spec.intermediate_size, what);
+  const int64_t layer = checked_add(attention, mlp, what);
+  const int64_t layers = checked_mul(spec.num_layers, layer, what);
+  const int64_t embeddings = checked_mul(2 * spec.vocab_size, spec.hidden_size, what);
+  const int64_t total = checked_add(layers, embeddings, what);
+  if (total > kMaxParams) {
+    throw ConfigError(
+        fmt::format("{}: {:.3g} parameters is beyond what any machine holds (at most {:.0e})",
+                    where, static_cast<double>(total), static_cast<double>(kMaxParams)));
+  }
 }
 
 }  // namespace
@@ -55,16 +93,19 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
     reader.fail("model_type",
                 fmt::format("a dense model of type llama, mistral or qwen2, got '{}'", model_type));
   }
-  spec.hidden_size = reader.integer("hidden_size", 1);
-  spec.intermediate_size = reader.integer("intermediate_size", 1);
-  spec.num_heads = reader.integer("num_attention_heads", 1);
-  spec.num_kv_heads = reader.integer_or("num_key_value_heads", spec.num_heads, 1);
+  spec.hidden_size = bounded_integer(reader, "hidden_size", kMaxWidth);
+  spec.intermediate_size = bounded_integer(reader, "intermediate_size", kMaxWidth);
+  spec.num_heads = bounded_integer(reader, "num_attention_heads", kMaxHeads);
+  spec.num_kv_heads = reader.has("num_key_value_heads")
+                          ? bounded_integer(reader, "num_key_value_heads", kMaxHeads)
+                          : spec.num_heads;
+  reader.ignore("num_key_value_heads");
   if (spec.num_heads % spec.num_kv_heads != 0) {
     reader.fail("num_key_value_heads", fmt::format("a divisor of num_attention_heads ({}), got {}",
                                                    spec.num_heads, spec.num_kv_heads));
   }
   if (reader.has("head_dim")) {
-    spec.head_dim = reader.integer("head_dim", 1);
+    spec.head_dim = bounded_integer(reader, "head_dim", kMaxWidth);
   } else {
     reader.ignore("head_dim");
     if (spec.hidden_size % spec.num_heads != 0) {
@@ -72,9 +113,14 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
     }
     spec.head_dim = spec.hidden_size / spec.num_heads;
   }
-  spec.num_layers = reader.integer("num_hidden_layers", 1);
-  spec.vocab_size = reader.integer("vocab_size", 1);
+  spec.num_layers = bounded_integer(reader, "num_hidden_layers", kMaxLayers);
+  spec.vocab_size = bounded_integer(reader, "vocab_size", kMaxVocab);
   spec.max_position_embeddings = reader.integer_or("max_position_embeddings", 0, 0);
+  if (spec.max_position_embeddings > kMaxPositions) {
+    reader.fail(
+        "max_position_embeddings",
+        fmt::format("at most {} positions, got {}", kMaxPositions, spec.max_position_embeddings));
+  }
   spec.tied_embeddings = reader.boolean_or("tie_word_embeddings", false);
   spec.qkv_bias = model_type == "qwen2" || reader.boolean_or("attention_bias", false);
   spec.dtype = reader.string_or("torch_dtype", "bfloat16");
@@ -83,6 +129,7 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
   if (act != "silu") reader.fail("hidden_act", fmt::format("'silu', got '{}'", act));
   for (auto key : kIgnoredKeys) reader.ignore(std::string(key));
   reader.finish();
+  check_total_params(spec, path);
   return spec;
 }
 
@@ -94,11 +141,12 @@ ModelSpec load_model(const std::string& name_or_path, std::optional<int64_t> lay
   const std::string path = resolve_preset("models", name_or_path, ".json", "model");
   ModelSpec spec = read_model_config(path, preset_display_name(name_or_path, ".json"));
   if (layers_override) {
-    if (*layers_override < 1) {
+    if (*layers_override < 1 || *layers_override > kMaxLayers) {
       throw ConfigError(
-          fmt::format("--layers: expected at least 1 layer, got {}", *layers_override));
+          fmt::format("--layers: expected 1 to {} layers, got {}", kMaxLayers, *layers_override));
     }
     spec.num_layers = *layers_override;
+    check_total_params(spec, fmt::format("--layers {}", *layers_override));
   }
   return spec;
 }

@@ -4,23 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_input.hpp"
 #include "cost/step_cost.hpp"
 
 namespace jalapeno {
 namespace {
 
 nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open measurement file", path));
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
-  }
+  return read_json_file(path, "measurement file");
 }
 
 // The calibration's model is Llama-3.1-8B, truncated to the measured layers.

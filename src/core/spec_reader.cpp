@@ -152,9 +152,9 @@ void check_yaml_tree(const YAML::Node& node, const std::string& file, int depth,
       if (!key.IsScalar() || key.Scalar().empty()) {
         throw ConfigError(fmt::format("{}: expected a mapping key that is a plain name, got {}",
                                       at_line(file, key.Mark()),
-                                      key.IsNull()  ? "an empty key"
-                                      : key.IsMap() ? "a mapping"
-                                                    : "a list"));
+                                      key.IsMap()        ? "a mapping"
+                                      : key.IsSequence() ? "a list"
+                                                         : "an empty key"));
       }
       if (!keys.insert(key.Scalar()).second) {
         throw ConfigError(fmt::format("{}: duplicate key '{}' (each key may appear once)",
@@ -328,6 +328,22 @@ int64_t SpecReader::integer(const std::string& key, int64_t min_value) {
   }
   if (value < min_value)
     fail(key, fmt::format("a whole number of at least {}, got {}", min_value, value));
+  return value;
+}
+
+int64_t SpecReader::integer_in(const std::string& key, int64_t min_value, int64_t max_value) {
+  const int64_t value = integer(key, INT64_MIN);
+  if (value < min_value || value > max_value) {
+    fail(key, fmt::format("a whole number from {} to {}, got {}", min_value, max_value, value));
+  }
+  return value;
+}
+
+double SpecReader::number_in(const std::string& key, double min_value, double max_value) {
+  const double value = number(key);
+  if (!(value >= min_value && value <= max_value)) {
+    fail(key, fmt::format("a number from {:g} to {:g}, got {:g}", min_value, max_value, value));
+  }
   return value;
 }
 

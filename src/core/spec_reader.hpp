@@ -45,6 +45,9 @@ class SpecReader {
   int64_t integer(const std::string& key, int64_t min_value = INT64_MIN);
   double number(const std::string& key);
   double fraction(const std::string& key);  // in (0, 1]
+  // Bounded values: the message states the range.
+  int64_t integer_in(const std::string& key, int64_t min_value, int64_t max_value);
+  double number_in(const std::string& key, double min_value, double max_value);
   bool boolean(const std::string& key);
 
   // Optional values: the default when absent, an error when malformed.

@@ -9,6 +9,14 @@
 namespace jalapeno {
 namespace {
 
+// Bounds far beyond any engine (today's launch at most a handful of kernels per
+// op and move a few times the minimal traffic), so that a typo cannot turn a
+// step into years.
+constexpr int64_t kMaxKernelsPerOp = 1000;
+constexpr double kMaxTrafficMultiple = 1000;
+constexpr int64_t kMaxKernelsPerStep = 1000000;
+constexpr double kMaxScoreBytes = 64;
+
 constexpr OpKind kElementwiseKinds[] = {OpKind::kEmbedding, OpKind::kNorm,     OpKind::kRope,
                                         OpKind::kKvWrite,   OpKind::kResidual, OpKind::kActivation,
                                         OpKind::kSampling};
@@ -16,9 +24,8 @@ constexpr OpKind kElementwiseKinds[] = {OpKind::kEmbedding, OpKind::kNorm,     O
 KernelPlan read_plan(SpecReader& ops, const std::string& key) {
   SpecReader entry = ops.child(key);
   KernelPlan plan;
-  plan.kernels = static_cast<double>(entry.integer("kernels", 0));
-  plan.traffic = entry.number("traffic");
-  if (plan.traffic < 0) entry.fail("traffic", "a multiple of the minimal traffic, 0 or more");
+  plan.kernels = static_cast<double>(entry.integer_in("kernels", 0, kMaxKernelsPerOp));
+  plan.traffic = entry.number_in("traffic", 0, kMaxTrafficMultiple);
   entry.finish();
   return plan;
 }
@@ -44,7 +51,8 @@ EngineProfile read_engine_profile(const std::string& path) {
     }
     ops.finish();
   }
-  engine.per_step_kernels = static_cast<double>(reader.integer("per_step_kernels", 0));
+  engine.per_step_kernels =
+      static_cast<double>(reader.integer_in("per_step_kernels", 0, kMaxKernelsPerStep));
   engine.collective_launch_s = reader.quantity("collective_launch", Dimension::kTime);
   if (engine.collective_launch_s < 0) reader.fail("collective_launch", "a time of 0 or more");
   {
@@ -52,12 +60,13 @@ EngineProfile read_engine_profile(const std::string& path) {
     const std::string impl = decode.string("impl");
     if (impl == "bmm") {
       engine.decode_attention = DecodeAttention::kBatchedMatmul;
-      engine.decode_attention_kernels = static_cast<double>(decode.integer("kernels", 2));
-      engine.score_bytes = decode.number("score_bytes");
-      if (!(engine.score_bytes >= 0)) decode.fail("score_bytes", "bytes per score, 0 or more");
+      engine.decode_attention_kernels =
+          static_cast<double>(decode.integer_in("kernels", 2, kMaxKernelsPerOp));
+      engine.score_bytes = decode.number_in("score_bytes", 0, kMaxScoreBytes);
     } else if (impl == "flash") {
       engine.decode_attention = DecodeAttention::kFlash;
-      engine.decode_attention_kernels = static_cast<double>(decode.integer("kernels", 1));
+      engine.decode_attention_kernels =
+          static_cast<double>(decode.integer_in("kernels", 1, kMaxKernelsPerOp));
     } else {
       decode.fail("impl", fmt::format("'bmm' or 'flash', got '{}'", impl));
     }
@@ -67,11 +76,9 @@ EngineProfile read_engine_profile(const std::string& path) {
     SpecReader prefill = reader.child("attention_prefill");
     const std::string impl = prefill.string("impl");
     if (impl != "flash") prefill.fail("impl", fmt::format("'flash', got '{}'", impl));
-    engine.prefill_attention_kernels = static_cast<double>(prefill.integer("kernels", 1));
-    engine.prefill_attention_traffic = prefill.number("traffic");
-    if (!(engine.prefill_attention_traffic >= 0)) {
-      prefill.fail("traffic", "a multiple of the minimal traffic, 0 or more");
-    }
+    engine.prefill_attention_kernels =
+        static_cast<double>(prefill.integer_in("kernels", 1, kMaxKernelsPerOp));
+    engine.prefill_attention_traffic = prefill.number_in("traffic", 0, kMaxTrafficMultiple);
     engine.prefill_attention_efficiency = prefill.fraction("efficiency");
     prefill.finish();
   }

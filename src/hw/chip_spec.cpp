@@ -74,7 +74,9 @@ ChipSpec read_chip_spec(const std::string& path) {
       tile.finish();
     }
   }
-  chip.max_split_k = reader.integer_or("max_split_k", 1, 1);
+  // The GEMM model tries every split-K factor up to this; libraries use a few.
+  chip.max_split_k = reader.has("max_split_k") ? reader.integer_in("max_split_k", 1, 256) : 1;
+  reader.ignore("max_split_k");
   if (reader.has("calibration")) {
     // Relative to the chip file, as presets ship them.
     std::filesystem::path file = reader.string("calibration");

@@ -91,7 +91,8 @@ LinkSpec read_link(SpecReader& parent, const std::string& key) {
   const double efficiency = link.has("efficiency") ? link.fraction("efficiency") : 1.0;
   link.ignore("efficiency");
   // Several physical links of one chip in the same direction act as one.
-  const int64_t count = link.integer_or("count", 1, 1);
+  const int64_t count = link.has("count") ? link.integer_in("count", 1, 4096) : 1;
+  link.ignore("count");
   spec.Bps = datasheet_Bps * static_cast<double>(count) * efficiency;
   spec.latency_s = non_negative_time(link, "latency");
   link.finish();

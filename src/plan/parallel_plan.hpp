@@ -4,6 +4,7 @@
 // replicas serve side by side (data parallel). Sharding changes the op graph
 // each chip runs and inserts the collectives the split needs.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,19 @@
 
 namespace jalapeno {
 
+inline int64_t saturating_mul(int64_t a, int64_t b) {
+  int64_t product = 0;
+  return __builtin_mul_overflow(a, b, &product) ? INT64_MAX : product;
+}
+
 struct ParallelPlan {
   int64_t tp = 1;        // tensor parallel degree
   int64_t pp = 1;        // pipeline stages
   int64_t replicas = 1;  // data parallel
-  int64_t chips_per_replica() const { return tp * pp; }
-  int64_t chips() const { return tp * pp * replicas; }
+  // Saturating: degrees come from flags and files, and a product that wraps
+  // must still compare as "more chips than any system has".
+  int64_t chips_per_replica() const { return saturating_mul(tp, pp); }
+  int64_t chips() const { return saturating_mul(chips_per_replica(), replicas); }
   std::string describe() const;
 };
 

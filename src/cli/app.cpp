@@ -53,6 +53,7 @@ struct StepOptions {
   int64_t replicas = 1;
   bool overlap = false;
   std::optional<int64_t> layers;
+  PrecisionOverride precision;
   StepRequest request{"decode", 1, 0, 1};
   bool json = false;
 };
@@ -77,7 +78,7 @@ StepCostModel make_model(const StepOptions& opt) {
   }
   parallel.network = hw.network;
   parallel.overlap = opt.overlap;
-  return StepCostModel(load_model(opt.model, opt.layers), std::move(hw.chip),
+  return StepCostModel(load_model(opt.model, opt.layers, opt.precision), std::move(hw.chip),
                        load_engine(opt.engine), std::move(parallel));
 }
 
@@ -156,6 +157,19 @@ int run_demo() {
   }
   fmt::print("See `jalapeno step --help` for one step's breakdown by operator.\n");
   return 0;
+}
+
+// --weights, --activations, --kv and --weight-group over the checkpoint's
+// precision (a config.json's quantization_config).
+void add_precision_options(CLI::App* cmd, PrecisionOverride& precision) {
+  cmd->add_option("--weights", precision.weights,
+                  "weight format of the projections: bf16, fp16, fp8_e4m3, fp8_e5m2, nvfp4, "
+                  "mxfp4, int8, int4");
+  cmd->add_option("--activations", precision.activations,
+                  "format the projections' inputs are quantised to (their matrix rate)");
+  cmd->add_option("--kv", precision.kv, "KV-cache format: bf16, fp16, fp8_e4m3, fp8_e5m2, int8");
+  cmd->add_option("--weight-group", precision.weight_group,
+                  "elements per weight scale (int4/int8/fp8; -1 per channel)");
 }
 
 // Command-line overrides of single scenario fields; unset ones leave the
@@ -318,22 +332,33 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     throw ConfigError("--timeline: needs --out DIR to write timeline.json into");
   }
   Simulator sim(cost, scenario.serve, *source, metrics, trace.get());
+  // A long run says how far it is, on a terminal only (tests and pipes see
+  // nothing); the line ends before the summary, or before an error.
+  std::unique_ptr<ProgressLine> progress;
+  if (stderr_is_terminal()) {
+    progress = std::make_unique<ProgressLine>(std::cerr, expected_requests(scenario));
+    sim.set_progress_hook([&progress](const RunProgress& p) { progress->update(p); });
+  }
   sim.run();
+  progress.reset();
   trace.reset();  // closes the timeline's JSON
-  nlohmann::ordered_json doc = metrics.to_json();
-  doc["scenario"] = {{"model", scenario.model},
-                     {"hw", scenario.hw},
-                     {"engine", scenario.engine},
-                     {"replicas", scenario.serve.replicas},
-                     {"tp", scenario.plan.tp},
-                     {"pp", scenario.plan.pp},
-                     {"router", scenario.serve.router},
-                     {"workload", source->describe()},
-                     {"seed", scenario.seed}};
-  if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << doc.dump(2) << "\n";
-  if (opt.json) {
-    std::cout << doc.dump(2) << "\n";
-  } else {
+  // The document only when it is written: with many replicas it is large.
+  if (!opt.out_dir.empty() || opt.json) {
+    nlohmann::ordered_json doc = metrics.to_json();
+    doc["scenario"] = {{"model", scenario.model},
+                       {"hw", scenario.hw},
+                       {"engine", scenario.engine},
+                       {"replicas", scenario.serve.replicas},
+                       {"tp", scenario.plan.tp},
+                       {"pp", scenario.plan.pp},
+                       {"router", scenario.serve.router},
+                       {"workload", source->describe()},
+                       {"seed", scenario.seed}};
+    const std::string text = doc.dump(2);
+    if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << text << "\n";
+    if (opt.json) std::cout << text << "\n";
+  }
+  if (!opt.json) {
     const std::string layout = cost.plan().chips_per_replica() > 1
                                    ? fmt::format("{}, {}", scenario.hw, cost.plan().describe())
                                    : fmt::format("{} x{}", scenario.hw, scenario.serve.replicas);
@@ -619,6 +644,7 @@ int run(int argc, const char* const* argv, Mode mode) {
   step_cmd->add_option("--tokens", step.request.tokens, "prefill: prompt tokens per sequence");
   step_cmd->add_option("--calibration", step.calibration,
                        "kernels.json of measured kernel times that refine the chip");
+  add_precision_options(step_cmd, step.precision);
   step_cmd->add_flag("--json", step.json, "print one JSON object (schema jalapeno.step/1)");
 
   app.add_subcommand("presets", "List the model, chip and engine presets");
@@ -650,6 +676,7 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "estimated throughput");
   plan_cmd->add_option("--simulate-requests", plan.simulate_requests,
                        "requests per simulated plan (default 2000)");
+  add_precision_options(plan_cmd, plan.spec.precision);
   plan_cmd->add_flag("--json", plan.json, "print the jalapeno.plan/1 document");
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");

@@ -89,6 +89,25 @@ EngineProfile read_engine_profile(const std::string& path) {
         unaligned.positive_quantity("per_problem_bandwidth", Dimension::kBandwidth);
     unaligned.finish();
   }
+  if (reader.has("kv_cache_dtypes")) {
+    const YAML::Node list = reader.raw("kv_cache_dtypes");
+    if (!list.IsSequence() || list.size() == 0 || list.size() > 16) {
+      reader.fail("kv_cache_dtypes", "a list of KV-cache formats such as [bf16, fp16, fp8_e4m3]");
+    }
+    engine.kv_cache_dtypes.clear();
+    for (const auto& item : list) {
+      const auto dtype = item.IsScalar() ? parse_dtype(item.Scalar()) : std::nullopt;
+      if (!dtype || !info(*dtype).kv_capable) {
+        reader.fail("kv_cache_dtypes",
+                    fmt::format("KV-cache formats among bf16, fp16, fp32, fp8_e4m3, fp8_e5m2, "
+                                "int8, got '{}'",
+                                item.IsScalar() ? item.Scalar() : "a list or mapping"));
+      }
+      engine.kv_cache_dtypes.push_back(*dtype);
+    }
+  } else {
+    reader.ignore("kv_cache_dtypes");
+  }
   reader.finish();
   return engine;
 }

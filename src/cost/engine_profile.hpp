@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/op_graph.hpp"
+#include "model/precision.hpp"
 
 namespace jalapeno {
 
@@ -23,6 +24,9 @@ enum class DecodeAttention {
 };
 
 struct EngineProfile {
+  // The formats its KV cache may take (key kv_cache_dtypes); bf16 and fp16
+  // unless the profile lists more.
+  std::vector<DType> kv_cache_dtypes{DType::kBf16, DType::kFp16};
   std::string name;
   std::string description;
   bool graphs_decode = true;   // decode steps replay as a CUDA graph

@@ -77,8 +77,17 @@ Bound KernelTime::bound() const {
 KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double flops_rate,
                      int64_t m, int64_t k, int64_t n, int64_t batch, double dtype_bytes,
                      double fixed_s, bool unaligned) {
+  return gemm_time(chip, engine, flops_rate, m, k, n, batch,
+                   GemmOperandBytes{dtype_bytes, dtype_bytes, dtype_bytes}, fixed_s, unaligned);
+}
+
+KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double flops_rate,
+                     int64_t m, int64_t k, int64_t n, int64_t batch, GemmOperandBytes operands,
+                     double fixed_s, bool unaligned) {
   const double bytes =
-      static_cast<double>(m * k + k * n + m * n) * dtype_bytes * static_cast<double>(batch);
+      (static_cast<double>(m * k) * operands.input + static_cast<double>(k * n) * operands.weight +
+       static_cast<double>(m * n) * operands.output) *
+      static_cast<double>(batch);
   const double unit_rate = flops_rate / static_cast<double>(chip.compute_units);
   const double read_Bps = chip.matrix_Bps_read();
   KernelTime best;
@@ -170,7 +179,21 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
     if (plan.pp > 1) stage_pair_ = {0, plan.tp};
   }
   model_ = shard_model(full_model_, plan.tp);
-  matrix_rate_ = chip_.matrix_flops_for(model_.dtype) * chip_.matrix_efficiency;
+  const Precision& precision = model_.precision;
+  matrix_rate_ = chip_.matrix_flops_for(std::string(info(precision.hidden).matrix_key)) *
+                 chip_.matrix_efficiency;
+  gemm_rate_ =
+      chip_.matrix_flops_for(std::string(precision.gemm_matrix_key()), precision.describe()) *
+      chip_.matrix_efficiency;
+  const auto& kv_formats = engine_.kv_cache_dtypes;
+  if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
+    std::string names;
+    for (DType d : kv_formats) names += (names.empty() ? "" : ", ") + std::string(to_string(d));
+    throw ConfigError(
+        fmt::format("engine '{}' keeps its KV cache in {}; it cannot hold a {} "
+                    "cache (key kv_cache_dtypes in its profile)",
+                    engine_.name, names, to_string(precision.kv)));
+  }
 }
 
 double StepCostModel::op_kernels(const Op& op) const {
@@ -228,16 +251,18 @@ KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary
 
 KernelTime StepCostModel::decode_attention_time_analytical(const Op& op,
                                                            const BatchSummary& batch) const {
-  const double dtype_bytes = model_.bytes_per_param;
+  // q and the scores in the hidden dtype, K and V in the cache's.
+  const GemmOperandBytes operands{model_.bytes_per_param, model_.precision.kv_bytes(),
+                                  model_.bytes_per_param};
   const int64_t sequences = batch.decode_sequences;
   const int64_t group = model_.num_heads / model_.num_kv_heads;
   const int64_t length = ceil_div(batch.decode_kv_positions, sequences);
   const bool unaligned = batch.decode_unaligned > 0;
   const int64_t problems = sequences * model_.num_kv_heads;
   KernelTime t = gemm_time(chip_, engine_, matrix_rate_, group, model_.head_dim, length, problems,
-                           dtype_bytes, chip_.kernel_fixed_s, unaligned);
-  t += gemm_time(chip_, engine_, matrix_rate_, group, length, model_.head_dim, problems,
-                 dtype_bytes, chip_.kernel_fixed_s, unaligned);
+                           operands, chip_.kernel_fixed_s, unaligned);
+  t += gemm_time(chip_, engine_, matrix_rate_, group, length, model_.head_dim, problems, operands,
+                 chip_.kernel_fixed_s, unaligned);
   const double chain_kernels = std::max(0.0, engine_.decode_attention_kernels - 2);
   t += roofline(0, op.elements * engine_.score_bytes / (chip_.hbm_Bps * chip_.copy_efficiency),
                 chain_kernels * chip_.kernel_fixed_s);
@@ -256,15 +281,20 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
   switch (op.kind) {
     case OpKind::kGemm: {
       if (op.m == 0) return {};
-      if (chip_.calibration) {
+      const GemmOperandBytes operands{op.input_element_bytes, op.weight_element_bytes,
+                                      op.output_element_bytes};
+      const double rate = op.quantised ? gemm_rate_ : matrix_rate_;
+      const KernelTime analytical =
+          gemm_time(chip_, engine_, rate, op.m, op.k, op.n, 1, operands, chip_.gemm_fixed_s, false);
+      // The measured table is of hidden-dtype GEMMs; a quantised one keeps
+      // the analytical time.
+      const bool table_format = !op.quantised || !model_.precision.quantised();
+      if (chip_.calibration && table_format) {
         if (auto measured = chip_.calibration->gemm_seconds(op.m, op.k, op.n)) {
-          KernelTime analytical = gemm_time(chip_, engine_, matrix_rate_, op.m, op.k, op.n, 1,
-                                            model_.bytes_per_param, chip_.gemm_fixed_s, false);
           return rescaled(analytical, *measured);
         }
       }
-      return gemm_time(chip_, engine_, matrix_rate_, op.m, op.k, op.n, 1, model_.bytes_per_param,
-                       chip_.gemm_fixed_s, false);
+      return analytical;
     }
     case OpKind::kAttentionDecode:
       return decode_attention_time(op, batch);

@@ -71,6 +71,17 @@ struct StepCost {
 // the chip's matrix library picks the output tile and split-K that finish
 // first, with whole waves of tiles over the compute units; memory time at the
 // achievable bandwidth, limited by how many units are busy.
+// Bytes per element of a GEMM's operands: input [m, k], weight [k, n]
+// (block scales included), output [m, n].
+struct GemmOperandBytes {
+  double input = 2;
+  double weight = 2;
+  double output = 2;
+};
+KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double flops_rate,
+                     int64_t m, int64_t k, int64_t n, int64_t batch, GemmOperandBytes bytes,
+                     double fixed_s, bool unaligned);
+// All three operands in one dtype of dtype_bytes.
 KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double flops_rate,
                      int64_t m, int64_t k, int64_t n, int64_t batch, double dtype_bytes,
                      double fixed_s, bool unaligned);
@@ -161,7 +172,8 @@ class StepCostModel {
   std::unique_ptr<CollectiveModel> collectives_;
   std::vector<int64_t> tp_group_;
   std::vector<int64_t> stage_pair_;
-  double matrix_rate_ = 0;  // achievable FLOP/s for the model's dtype
+  double matrix_rate_ = 0;  // achievable FLOP/s in the hidden dtype (attention, lm_head)
+  double gemm_rate_ = 0;    // achievable FLOP/s of the projections, at their precision
   std::unordered_map<LinearKey, Linear, LinearKeyHash> memo_;
 };
 

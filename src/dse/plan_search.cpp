@@ -165,7 +165,7 @@ SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, 
 
 PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, int64_t requests,
                               double load) {
-  const ModelSpec model = load_model(spec.model);
+  const ModelSpec model = load_model(spec.model, std::nullopt, spec.precision);
   const Hardware hw = load_hardware(spec.hw, spec.topology);
   const EngineProfile engine = load_engine(spec.engine);
   if (spec.input_tokens < 1 || spec.output_tokens < 1) {

@@ -27,6 +27,7 @@ struct PlanSearchSpec {
   int64_t max_batched_tokens = 8192;
   double memory_utilization = 0.9;
   bool overlap = false;
+  PrecisionOverride precision;  // over the checkpoint's
 };
 
 // A plan checked by the serving simulator: one replica (the others are

@@ -10,15 +10,25 @@
 
 namespace jalapeno {
 
-double ChipSpec::matrix_flops_for(const std::string& dtype) const {
+double ChipSpec::matrix_flops_for(const std::string& dtype, const std::string& purpose) const {
   const std::string key = dtype == "bfloat16"  ? "bf16"
                           : dtype == "float16" ? "fp16"
                           : dtype == "float32" ? "tf32"
                                                : dtype;
   auto it = matrix_flops.find(key);
   if (it == matrix_flops.end()) {
-    throw ConfigError(fmt::format("chip '{}' lists no matrix rate for dtype '{}' (key 'matrix.{}')",
-                                  name, dtype, key));
+    std::string listed;
+    for (const auto& [name, rate] : matrix_flops) listed += (listed.empty() ? "" : ", ") + name;
+    // Refused, not emulated: a chip without the unit does not run the GEMM
+    // at another rate silently. Weight-only formats (narrow weights, wider
+    // activations) run at the activations' rate and need no such unit.
+    throw ConfigError(fmt::format(
+        "chip '{}' has no {} matrix rate (key 'matrix.{}' in {}; it lists {}){}", name, key, key,
+        source_file.empty() ? "its file" : source_file, listed,
+        purpose.empty() ? ""
+                        : fmt::format(": {} needs it; narrower weights run weight-only with "
+                                      "--activations bf16 or another listed format",
+                                      purpose)));
   }
   return it->second;
 }
@@ -27,6 +37,7 @@ ChipSpec read_chip_spec(const std::string& path) {
   SpecReader reader = SpecReader::mapping(load_document(path));
   ChipSpec chip;
   chip.name = reader.string("name");
+  chip.source_file = path;
   chip.source = reader.string("source");
   {
     SpecReader matrix = reader.child("matrix");

@@ -20,6 +20,7 @@ struct GemmTile {
 
 struct ChipSpec {
   std::string name;
+  std::string source_file;  // the file it was read from
   std::string source;
   // Datasheet figures (dense, no sparsity).
   std::map<std::string, double> matrix_flops;  // FLOP/s by dtype: bf16, fp16, fp8, ...
@@ -44,7 +45,10 @@ struct ChipSpec {
   std::string calibration_file;
 
   double matrix_Bps_read() const { return hbm_Bps * read_efficiency; }
-  double matrix_flops_for(const std::string& dtype) const;
+  // The matrix rate of a dtype key (bf16, fp16, tf32, fp8, fp4, int8, int4;
+  // torch names such as bfloat16 are mapped). A chip without that rate
+  // refuses it: `purpose` says what needed it, for the message.
+  double matrix_flops_for(const std::string& dtype, const std::string& purpose = "") const;
 };
 
 ChipSpec read_chip_spec(const std::string& path);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -9,25 +10,35 @@
 #include "core/error.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
+#include "model/quantization_config.hpp"
 
 namespace jalapeno {
 namespace {
 
 // Keys Hugging Face configs of these families carry that do not change what a
 // step costs here. Anything not listed and not read is an error.
-constexpr std::array<std::string_view, 28> kIgnoredKeys{
-    "_name_or_path", "architectures",   "attention_dropout",   "bos_token_id",
-    "eos_token_id",  "pad_token_id",    "initializer_range",   "pretraining_tp",
-    "rms_norm_eps",  "rope_scaling",    "rope_theta",          "transformers_version",
-    "use_cache",     "sliding_window",  "use_sliding_window",  "max_window_layers",
-    "mlp_bias",      "auto_map",        "quantization_config", "use_mrope",
-    "rope_type",     "tokenizer_class", "model_name",          "layer_types",
-    "bias",          "hidden_dropout",  "resid_pdrop",         "embd_pdrop"};
+constexpr std::array<std::string_view, 27> kIgnoredKeys{
+    "_name_or_path",   "architectures",  "attention_dropout",  "bos_token_id",
+    "eos_token_id",    "pad_token_id",   "initializer_range",  "pretraining_tp",
+    "rms_norm_eps",    "rope_scaling",   "rope_theta",         "transformers_version",
+    "use_cache",       "sliding_window", "use_sliding_window", "max_window_layers",
+    "mlp_bias",        "auto_map",       "use_mrope",          "rope_type",
+    "tokenizer_class", "model_name",     "layer_types",        "bias",
+    "hidden_dropout",  "resid_pdrop",    "embd_pdrop"};
 
-double dtype_bytes(SpecReader& reader, const std::string& dtype) {
-  if (dtype == "bfloat16" || dtype == "float16") return 2;
-  if (dtype == "float32") return 4;
-  reader.fail("torch_dtype", fmt::format("bfloat16, float16 or float32, got '{}'", dtype));
+DType hidden_dtype(SpecReader& reader, const std::string& dtype) {
+  if (dtype == "bfloat16") return DType::kBf16;
+  if (dtype == "float16") return DType::kFp16;
+  if (dtype == "float32") return DType::kFp32;
+  reader.fail("torch_dtype", fmt::format("bfloat16, float16 or float32 (a quantised checkpoint "
+                                         "says so in quantization_config), got '{}'",
+                                         dtype));
+}
+
+// The smallest input width of the projection GEMMs: a weight group must
+// divide every one.
+int64_t smallest_gemm_k(const ModelSpec& m) {
+  return std::min({m.hidden_size, m.q_dim(), m.intermediate_size});
 }
 
 // Beyond any model that exists by orders of magnitude (the largest public
@@ -68,6 +79,17 @@ void check_total_params(const ModelSpec& spec, const std::string& where) {
 }
 
 }  // namespace
+
+int64_t ModelSpec::projection_params_per_layer() const {
+  return hidden_size * qkv_dim() + q_dim() * hidden_size + 3 * hidden_size * intermediate_size;
+}
+
+double ModelSpec::weight_bytes() const {
+  const double projections =
+      static_cast<double>(num_layers) * static_cast<double>(projection_params_per_layer());
+  const double rest = static_cast<double>(params()) - projections;
+  return projections * precision.weight_bytes_per_param() + rest * bytes_per_param;
+}
 
 int64_t ModelSpec::params_per_layer() const {
   const int64_t attention = hidden_size * qkv_dim() + q_dim() * hidden_size;
@@ -124,12 +146,21 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
   spec.tied_embeddings = reader.boolean_or("tie_word_embeddings", false);
   spec.qkv_bias = model_type == "qwen2" || reader.boolean_or("attention_bias", false);
   spec.dtype = reader.string_or("torch_dtype", "bfloat16");
-  spec.bytes_per_param = dtype_bytes(reader, spec.dtype);
+  const DType hidden = hidden_dtype(reader, spec.dtype);
+  spec.precision = Precision{hidden, hidden, hidden, 0, hidden};
+  spec.bytes_per_param = spec.precision.hidden_bytes();
+  if (reader.has("quantization_config")) {
+    SpecReader quant = reader.child("quantization_config");
+    read_quantization_config(quant, spec.precision);
+  } else {
+    reader.ignore("quantization_config");
+  }
   const std::string act = reader.string_or("hidden_act", "silu");
   if (act != "silu") reader.fail("hidden_act", fmt::format("'silu', got '{}'", act));
   for (auto key : kIgnoredKeys) reader.ignore(std::string(key));
   reader.finish();
   check_total_params(spec, path);
+  check_precision(spec.precision, smallest_gemm_k(spec), path + ": quantization_config");
   return spec;
 }
 
@@ -137,7 +168,29 @@ std::vector<std::string> model_preset_names() {
   return preset_names("models", ".json");
 }
 
-ModelSpec load_model(const std::string& name_or_path, std::optional<int64_t> layers_override) {
+void apply_precision(ModelSpec& model, const PrecisionOverride& o) {
+  const auto parse = [&](const std::optional<std::string>& text, const char* part, DType& out) {
+    if (!text) return;
+    const auto dtype = parse_dtype(*text);
+    if (!dtype) {
+      throw ConfigError(fmt::format("{}: {}: expected one of {}, got '{}'", o.source, part,
+                                    dtype_names(), *text));
+    }
+    out = *dtype;
+  };
+  parse(o.weights, "weights", model.precision.weights);
+  parse(o.activations, "activations", model.precision.activations);
+  parse(o.kv, "kv", model.precision.kv);
+  if (o.weight_group) {
+    model.precision.weight_group = *o.weight_group;
+  } else if (o.weights) {
+    model.precision.weight_group = 0;  // a new format: its own default block
+  }
+  check_precision(model.precision, smallest_gemm_k(model), o.source);
+}
+
+ModelSpec load_model(const std::string& name_or_path, std::optional<int64_t> layers_override,
+                     const PrecisionOverride& precision) {
   const std::string path = resolve_preset("models", name_or_path, ".json", "model");
   ModelSpec spec = read_model_config(path, preset_display_name(name_or_path, ".json"));
   if (layers_override) {
@@ -148,6 +201,7 @@ ModelSpec load_model(const std::string& name_or_path, std::optional<int64_t> lay
     spec.num_layers = *layers_override;
     check_total_params(spec, fmt::format("--layers {}", *layers_override));
   }
+  if (precision.any()) apply_precision(spec, precision);
   return spec;
 }
 

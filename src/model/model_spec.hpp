@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "model/precision.hpp"
+
 namespace jalapeno {
 
 struct ModelSpec {
@@ -20,19 +22,25 @@ struct ModelSpec {
   int64_t vocab_size = 0;
   int64_t max_position_embeddings = 0;
   bool tied_embeddings = false;
-  bool qkv_bias = false;  // Qwen2 and attention_bias=true Llamas
-  std::string dtype;      // as in torch_dtype: bfloat16, float16, float32
-  double bytes_per_param = 2;
+  bool qkv_bias = false;       // Qwen2 and attention_bias=true Llamas
+  std::string dtype;           // as in torch_dtype: bfloat16, float16, float32
+  double bytes_per_param = 2;  // the hidden (unquantised) dtype's bytes: activations
+  Precision precision;         // weights, GEMM inputs and KV cache as served
 
   int64_t q_dim() const { return num_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }
   int64_t qkv_dim() const { return q_dim() + 2 * kv_dim(); }
   int64_t params_per_layer() const;
+  // The projection GEMMs' weights of one layer: what quantisation shrinks.
+  int64_t projection_params_per_layer() const;
   int64_t params() const;  // embeddings, layers, final norm, lm_head unless tied
-  double weight_bytes() const { return static_cast<double>(params()) * bytes_per_param; }
-  // K and V of one token across all layers.
+  // Weights as stored: projections in the weight format (scales included),
+  // the rest (embeddings, norms, biases, lm_head) in the hidden dtype, as
+  // quantised checkpoints keep them.
+  double weight_bytes() const;
+  // K and V of one token across all layers, in the KV-cache format.
   double kv_bytes_per_token() const {
-    return 2.0 * static_cast<double>(num_layers * kv_dim()) * bytes_per_param;
+    return 2.0 * static_cast<double>(num_layers * kv_dim()) * precision.kv_bytes();
   }
 };
 
@@ -40,10 +48,23 @@ struct ModelSpec {
 // not change the cost (token ids, dropout, RoPE settings) are accepted.
 ModelSpec read_model_config(const std::string& path, const std::string& name);
 
+// Precision chosen on the command line or in a scenario, over the
+// checkpoint's own; unset parts keep the checkpoint's.
+struct PrecisionOverride {
+  std::optional<std::string> weights, activations, kv;
+  std::optional<int64_t> weight_group;
+  std::string source = "flags";  // where they came from, for messages
+  bool any() const { return weights || activations || kv || weight_group; }
+};
+
 // A preset name (see model_preset_names) or a path to a config.json.
 // layers_override replaces num_hidden_layers (what-ifs, truncated models).
 ModelSpec load_model(const std::string& name_or_path,
-                     std::optional<int64_t> layers_override = std::nullopt);
+                     std::optional<int64_t> layers_override = std::nullopt,
+                     const PrecisionOverride& precision = {});
+
+// Applies an override to a model (checked: see check_precision).
+void apply_precision(ModelSpec& model, const PrecisionOverride& precision);
 
 std::vector<std::string> model_preset_names();
 

@@ -32,15 +32,25 @@ std::string_view to_string(OpKind kind) {
 
 namespace {
 
-Op gemm(std::string_view name, int64_t count, int64_t m, int64_t k, int64_t n, double dtype_bytes,
-        bool bias) {
+// A projection in the model's precision, or (quantised = false) in the
+// hidden dtype throughout. A bias stays in the hidden dtype.
+Op gemm(std::string_view name, int64_t count, int64_t m, int64_t k, int64_t n,
+        const ModelSpec& model, bool quantised, bool bias) {
+  const Precision& p = model.precision;
+  const double hidden = model.bytes_per_param;
   Op op{name, OpKind::kGemm, count};
   op.m = m;
   op.k = k;
   op.n = n;
+  op.quantised = quantised;
+  op.input_element_bytes = quantised ? p.activation_bytes() : hidden;
+  op.weight_element_bytes = quantised ? p.weight_bytes_per_param() : hidden;
+  op.output_element_bytes = hidden;
   op.flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
-  op.weight_bytes = static_cast<double>(k * n + (bias ? n : 0)) * dtype_bytes;
-  op.activation_bytes = static_cast<double>(m * k + m * n) * dtype_bytes;
+  op.weight_bytes = static_cast<double>(k * n) * op.weight_element_bytes +
+                    static_cast<double>(bias ? n : 0) * hidden;
+  op.activation_bytes = static_cast<double>(m * k) * op.input_element_bytes +
+                        static_cast<double>(m * n) * op.output_element_bytes;
   op.elements = static_cast<double>(m * n);
   return op;
 }
@@ -60,7 +70,8 @@ Op elementwise(std::string_view name, OpKind kind, int64_t count, double element
 
 Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
   const double b = model.bytes_per_param;
-  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * b;  // K and V of a position
+  // K and V of a position, in the cache's format.
+  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * model.precision.kv_bytes();
   const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
   Op attn{"attention_decode", OpKind::kAttentionDecode, model.num_layers};
   const double positions = static_cast<double>(batch.decode_kv_positions);
@@ -73,7 +84,7 @@ Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
 
 Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
   const double b = model.bytes_per_param;
-  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * b;
+  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * model.precision.kv_bytes();
   const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
   Op attn{"attention_prefill", OpKind::kAttentionPrefill, model.num_layers};
   const double pairs = static_cast<double>(batch.prefill_pairs);
@@ -104,27 +115,30 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   Op norm = elementwise("attn_norm", OpKind::kNorm, L, tokens * h, 1, 1, b);
   norm.weight_bytes = h * b;
   ops.push_back(norm);
-  ops.push_back(gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), b, model.qkv_bias));
+  ops.push_back(
+      gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), model, true, model.qkv_bias));
   ops.push_back(elementwise("rope", OpKind::kRope, L,
                             tokens * static_cast<double>(model.q_dim() + model.kv_dim()), 1, 1, b));
   Op kv_write = elementwise("kv_write", OpKind::kKvWrite, L,
                             tokens * 2.0 * static_cast<double>(model.kv_dim()), 1, 0, b);
-  kv_write.kv_write_bytes = kv_write.activation_bytes;
+  // Reads the new K and V in the hidden dtype, writes them in the cache's.
+  kv_write.kv_write_bytes = kv_write.elements * model.precision.kv_bytes();
   kv_write.flops = 0;
   ops.push_back(kv_write);
 
   if (batch.decode_sequences > 0) ops.push_back(attention_decode_op(model, batch));
   if (batch.prefill_sequences > 0) ops.push_back(attention_prefill_op(model, batch));
-  ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, b, false));
+  ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false));
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
   Op ffn_norm = norm;
   ffn_norm.name = "ffn_norm";
   ops.push_back(ffn_norm);
-  ops.push_back(
-      gemm("gate_up_proj", L, T, model.hidden_size, 2 * model.intermediate_size, b, false));
+  ops.push_back(gemm("gate_up_proj", L, T, model.hidden_size, 2 * model.intermediate_size, model,
+                     true, false));
   ops.push_back(elementwise("activation", OpKind::kActivation, L,
                             tokens * static_cast<double>(model.intermediate_size), 2, 1, b));
-  ops.push_back(gemm("down_proj", L, T, model.intermediate_size, model.hidden_size, b, false));
+  ops.push_back(
+      gemm("down_proj", L, T, model.intermediate_size, model.hidden_size, model, true, false));
   ops.push_back(elementwise("ffn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
 
   // Only each sequence's last position produces logits.
@@ -133,7 +147,7 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
       elementwise("final_norm", OpKind::kNorm, 1, static_cast<double>(rows) * h, 1, 1, b);
   final_norm.weight_bytes = h * b;
   ops.push_back(final_norm);
-  ops.push_back(gemm("lm_head", 1, rows, model.hidden_size, model.vocab_size, b, false));
+  ops.push_back(gemm("lm_head", 1, rows, model.hidden_size, model.vocab_size, model, false, false));
   Op sample = elementwise("sampling", OpKind::kSampling, 1,
                           static_cast<double>(rows * model.vocab_size), 1, 0, b);
   ops.push_back(sample);

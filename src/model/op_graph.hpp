@@ -34,8 +34,13 @@ struct Op {
   std::string_view name;
   OpKind kind;
   int64_t count = 1;  // instances per step (layers for per-layer ops)
-  // GEMM shape (kGemm only).
+  // GEMM shape and operand formats (kGemm only): bytes per element of the
+  // input, the weight (block scales included) and the output, and whether it
+  // runs at the precision's matrix rate (a projection) or the hidden
+  // dtype's (lm_head, which checkpoints keep unquantised).
   int64_t m = 0, k = 0, n = 0;
+  double input_element_bytes = 0, weight_element_bytes = 0, output_element_bytes = 0;
+  bool quantised = false;
   // Per instance.
   double flops = 0;
   double weight_bytes = 0;

@@ -24,6 +24,9 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
   out += fmt::format("{} on {}{} with {} ({} layers): {}\n", model.full_model().name,
                      model.chip().name, plan_text, model.engine().name, model.model().num_layers,
                      shape);
+  if (model.model().precision.quantised()) {
+    out += fmt::format("precision: {}\n", model.model().precision.describe());
+  }
   out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
                      "kernels", "time", "share", "GFLOP", "MB", "bound");
   for (const OpCost& op : step.ops) {
@@ -72,6 +75,11 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
   j["hw"] = model.chip().name;
   j["engine"] = model.engine().name;
   j["layers"] = model.model().num_layers;
+  const Precision& precision = model.model().precision;
+  j["precision"] = {{"weights", to_string(precision.weights)},
+                    {"activations", to_string(precision.activations)},
+                    {"kv", to_string(precision.kv)},
+                    {"weight_bytes_per_param", precision.weight_bytes_per_param()}};
   j["tp"] = model.plan().tp;
   j["pp"] = model.plan().pp;
   j["replicas"] = model.plan().replicas;

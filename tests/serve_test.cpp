@@ -1,8 +1,13 @@
 // The serving simulator against closed forms and invariants: conservation,
-// determinism, Little's law, the M/D/1 queue, KV accounting and preemption.
+// determinism, Little's law, the M/D/1 queue, KV accounting and preemption;
+// work per event that does not grow with the replica count; bounded series;
+// the limits of one run; the progress hook.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 
 #include "core/error.hpp"
@@ -239,6 +244,257 @@ TEST(Serve, SwappedSequencesAreNotStarved) {
   }
   std::cout << "[ swap     ] worst e2e " << worst[0] << " s, recompute " << worst[1] << " s\n";
   EXPECT_LT(worst[0], 1.25 * worst[1]) << "swap's worst latency against recompute's";
+}
+
+// --- many replicas -------------------------------------------------------------
+
+struct RouterCount {
+  uint64_t operations = 0;
+  uint64_t events = 0;
+  uint64_t arrivals = 0;
+  uint32_t created = 0;
+  uint64_t completed = 0;
+  std::string json;
+};
+
+RouterCount count_router_work(Scenario s) {
+  StepCostModel cost(load_model(s.model), load_chip(s.hw), load_engine(s.engine));
+  auto source = make_source(s);
+  ServingMetrics metrics(s.serve.replicas, s.slo, s.sample_interval_s);
+  Simulator sim(cost, s.serve, *source, metrics);
+  sim.run();
+  RouterCount c;
+  c.operations = sim.router().operations();
+  c.events = sim.events();
+  c.arrivals = sim.arrivals();
+  c.created = sim.replicas_created();
+  c.completed = metrics.completed();
+  c.json = metrics.to_json().dump();
+  return c;
+}
+
+// `--replicas 100000` with 2,000 requests took > 20 s: every arrival scanned
+// every replica. The routers now keep an indexed heap: their operations per
+// event grow with log2(replicas), not with replicas, and a replica gets state
+// only when a request is routed to it.
+TEST(Serve, RouterWorkPerEventDoesNotGrowWithReplicas) {
+  for (const char* router : {"least-outstanding", "least-kv", "round-robin"}) {
+    double per_event[2] = {0, 0};
+    const uint32_t counts[2] = {16, 100000};
+    for (int k = 0; k < 2; ++k) {
+      Scenario s = poisson(40, 2000, "uniform:64:1024", "uniform:8:128");
+      s.serve.replicas = counts[k];
+      s.serve.router = router;
+      const RouterCount c = count_router_work(s);
+      ASSERT_EQ(c.completed, 2000u) << router;
+      EXPECT_EQ(c.arrivals, 2000u);
+      EXPECT_LE(c.created, 2000u) << router;
+      per_event[k] = static_cast<double>(c.operations) / static_cast<double>(c.events);
+      // A few heap levels (two comparisons each) per load change, a few
+      // load changes per event: nothing near one operation per replica.
+      EXPECT_LE(per_event[k], 6 * std::log2(static_cast<double>(counts[k])) + 6)
+          << router << " with " << counts[k] << " replicas";
+    }
+    std::cout << "[ router   ] " << router << ": " << per_event[0] << " operations/event with 16"
+              << " replicas, " << per_event[1] << " with 100000\n";
+    EXPECT_LT(per_event[1], 8 * per_event[0] + 8) << router;
+  }
+}
+
+// The heap picks what a scan keeping the first strict minimum picks (ties to
+// the lowest index): same seed, same routing, byte-identical results.
+TEST(Serve, IndexedRoutersPickWhatAScanPicks) {
+  StepCostModel cost(load_model("llama-3.1-8b"), load_chip("h200-sxm"), load_engine("fused"));
+  SchedulerConfig config;
+  config.memory_utilization = 0.13;  // a small cache: KV fractions spread out
+  const int64_t blocks = kv_cache_blocks(cost, config);
+  constexpr uint32_t kReplicas = 37;
+  for (const char* policy : {"least-outstanding", "least-kv"}) {
+    const std::string name = policy;
+    std::vector<Replica> replicas;
+    replicas.reserve(kReplicas);
+    for (uint32_t i = 0; i < kReplicas; ++i) replicas.emplace_back(i, cost, config, blocks);
+    ServingMetrics metrics(kReplicas, Slo{});
+    auto router = make_router(name, "test");
+    router->reset(kReplicas);
+    const auto load = [&](uint32_t i) {
+      return name == "least-kv" ? replicas[i].kv_used_fraction()
+                                : static_cast<double>(replicas[i].outstanding());
+    };
+    uint64_t state = 12345;
+    const auto next = [&state](uint64_t n) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return (state >> 33) % n;
+    };
+    double now = 0;
+    uint64_t id = 0;
+    std::vector<Request> finished;
+    for (int op = 0; op < 20000; ++op) {
+      uint32_t scan = 0;
+      for (uint32_t i = 1; i < kReplicas; ++i) {
+        if (load(i) < load(scan)) scan = i;
+      }
+      Request request;
+      request.id = id++;
+      request.arrival_s = now;
+      request.input_tokens = static_cast<int64_t>(16 + next(2000));
+      request.output_tokens = static_cast<int64_t>(1 + next(64));
+      const uint32_t pick = router->route(request);
+      ASSERT_EQ(pick, scan) << name << " at operation " << op;
+      now += 0.5;
+      uint32_t target = pick;
+      switch (next(3)) {
+        case 0:
+          replicas[pick].enqueue(request);
+          break;
+        case 1:
+          target = static_cast<uint32_t>(next(kReplicas));
+          if (replicas[target].can_start(now)) replicas[target].start_step(now, metrics);
+          break;
+        default:
+          target = static_cast<uint32_t>(next(kReplicas));
+          if (replicas[target].busy()) replicas[target].finish_step(now, metrics, finished);
+          break;
+      }
+      router->update(target, replicas[target]);
+    }
+  }
+}
+
+TEST(Serve, ManyReplicasAreDeterministic) {
+  for (const char* router : {"least-outstanding", "least-kv"}) {
+    Scenario s = poisson(200, 1500, "uniform:64:1024", "uniform:8:128");
+    s.serve.replicas = 1000;
+    s.serve.router = router;
+    const RouterCount a = count_router_work(s);
+    EXPECT_EQ(a.json, count_router_work(s).json) << router;
+    EXPECT_EQ(a.completed, 1500u);
+  }
+}
+
+// --- bounded series ------------------------------------------------------------
+
+std::string write_trace(const std::string& name, const std::string& rows) {
+  const std::string path = (std::filesystem::path(testing::TempDir()) / name).string();
+  std::ofstream(path) << "TIMESTAMP,ContextTokens,GeneratedTokens\n" << rows;
+  return path;
+}
+
+Scenario trace_scenario(const std::string& path) {
+  Scenario s;
+  s.workload = WorkloadKind::kTrace;
+  s.trace.path = path;
+  return s;
+}
+
+// Two trace rows 9e6 s apart gave 405 MB of JSON and 1.2 GB of memory: the
+// series now coarsen to at most 2048 buckets, whatever the span.
+TEST(Serve, SeriesStayBoundedOverALongSpan) {
+  Scenario s = trace_scenario(write_trace("gap.csv", "0,100,10\n9000000,100,10\n"));
+  s.serve.replicas = 3;
+  const SimRun r = simulate(s);
+  EXPECT_EQ(r.completed, 2u);
+  const auto doc = nlohmann::json::parse(r.json);
+  for (const auto& replica : doc.at("replicas")) {
+    const auto& series = replica.at("series");
+    EXPECT_LE(series.at("busy_fraction").size(), 2048u);
+    EXPECT_GE(series.at("interval_s").get<double>() * 2048, r.end_s);
+  }
+  EXPECT_LT(r.json.size(), 400000u);
+}
+
+// --- limits --------------------------------------------------------------------
+
+void expect_config_error(const std::function<void()>& run, const std::string& text) {
+  try {
+    run();
+    ADD_FAILURE() << "expected a ConfigError mentioning '" << text << "'";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("sample_interval"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Serve, ScenarioLimitsNameTheKey) {
+  const Scenario base = poisson(10, 1000, "128", "16");
+  const auto with = [&](const std::function<void(Scenario&)>& change) {
+    Scenario s = base;
+    change(s);
+    return [s] { validate_scenario(s); };
+  };
+  EXPECT_NO_THROW(validate_scenario(base));
+  expect_config_error(with([](Scenario& s) { s.serve.replicas = ServeLimits::kMaxReplicas + 1; }),
+                      "replicas");
+  expect_config_error(with([](Scenario& s) { s.synthetic.requests = 10000000000; }),
+                      "workload.requests (--requests)");
+  // A rate of 1e-7/s over 1,000 requests is 1e10 s of simulated time.
+  expect_config_error(with([](Scenario& s) { s.synthetic.rate_per_s = 1e-7; }),
+                      "span about 1e+10 s");
+  expect_config_error(with([](Scenario& s) { s.serve.scheduler.swap_Bps = 1; }),
+                      "scheduler.swap_bandwidth");
+  expect_config_error(with([](Scenario& s) {
+                        s.workload = WorkloadKind::kTrace;
+                        s.trace.loops = 1000000;
+                      }),
+                      "trace.loops (--loops)");
+  expect_config_error(with([](Scenario& s) {
+                        s.workload = WorkloadKind::kTrace;
+                        s.trace.max_requests = 10000000000;
+                      }),
+                      "trace.max_requests");
+  expect_config_error(with([](Scenario& s) {
+                        s.workload = WorkloadKind::kClosedLoop;
+                        s.closed_loop.users = 2;
+                        s.closed_loop.requests = 100;
+                        s.closed_loop.think_s = 1e7;
+                      }),
+                      "closed_loop.think (--think)");
+}
+
+TEST(Serve, RunLimitsSayWhatIsWrong) {
+  // More requests than one run may take (a looped trace finds out as it goes).
+  Scenario many = poisson(100, 200, "128", "4");
+  many.serve.limits.max_requests = 50;
+  expect_config_error([&] { simulate(many); }, "more than 50 requests");
+  // A billion-second gap in a trace: beyond the simulated span.
+  const Scenario gap = trace_scenario(write_trace("billion.csv", "0,100,10\n1000000000,100,10\n"));
+  expect_config_error([&] { simulate(gap); }, "simulated time: request 1 arrives at t = 1e+09 s");
+  // A swap bandwidth of 1 B/s: one step would take weeks.
+  Scenario swap = tight_memory(Preemption::kSwap);
+  swap.serve.scheduler.swap_Bps = 1;
+  expect_config_error([&] { simulate(swap); }, "check scheduler.swap_bandwidth");
+}
+
+TEST(Serve, TooManyReplicasIsAConfigError) {
+  Scenario s = poisson(1, 10, "128", "4");
+  s.serve.replicas = ServeLimits::kMaxReplicas + 1;
+  expect_config_error([&] { simulate(s); }, "replicas: expected 1 to 100000");
+}
+
+// --- progress ------------------------------------------------------------------
+
+TEST(Serve, ProgressHookSeesTheRunAdvance) {
+  const Scenario s = poisson(20, 500, "256", "32");
+  StepCostModel cost(load_model(s.model), load_chip(s.hw), load_engine(s.engine));
+  auto source = make_source(s);
+  ServingMetrics metrics(1, s.slo);
+  Simulator sim(cost, s.serve, *source, metrics);
+  std::vector<RunProgress> seen;
+  sim.set_progress_hook([&seen](const RunProgress& p) { seen.push_back(p); }, 100);
+  sim.run();
+  ASSERT_GE(seen.size(), 3u);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].simulated_s, seen[i - 1].simulated_s);
+    EXPECT_GE(seen[i].completed, seen[i - 1].completed);
+    EXPECT_GE(seen[i].events, seen[i - 1].events);
+  }
+  EXPECT_EQ(seen.size(), sim.events() / 100 + 1);
+  EXPECT_TRUE(seen.back().finished);
+  EXPECT_EQ(seen.back().completed, 500u);
+  EXPECT_EQ(seen.back().arrived, 500u);
+  EXPECT_EQ(expected_requests(s), 500u);
+  // The hook does not change the run.
+  EXPECT_EQ(simulate(s).json, metrics.to_json().dump());
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // quantiles, bounded memory, merge, empty sketches and zeros. ServingMetrics:
 // exact means, goodput under SLOs, the per-request CSV, the
 // "jalapeno.serve/1" document, utilisation and series from steps, and
-// determinism. PerfettoWriter: the trace parses and holds the events.
+// determinism; bounded series that coarsen as the span grows. ProgressLine:
+// throttled, overwritten in place, ended with a newline. PerfettoWriter: the
+// trace parses and holds the events.
 #include "report/serving_metrics.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "report/progress.hpp"
 #include "report/quantile_sketch.hpp"
 
 namespace jalapeno {
@@ -451,6 +454,195 @@ TEST(ServingMetrics, SummaryTableShowsTheHeadlines) {
                            "queue", "583.33", "replica", "25.0%"}) {
     EXPECT_NE(table.find(text), std::string::npos) << text << " in\n" << table;
   }
+}
+
+// --- bounded series -----------------------------------------------------------
+
+// Busy seconds, sequence-seconds and KV-seconds summed back from a replica's
+// series (fractions times each bucket's length inside the run).
+struct SeriesTotals {
+  double busy = 0, batch = 0, kv = 0;
+};
+SeriesTotals series_totals(const nlohmann::ordered_json& replica, double duration) {
+  const auto& series = replica["series"];
+  const double interval = series["interval_s"].get<double>();
+  SeriesTotals t;
+  const auto& busy = series["busy_fraction"];
+  for (size_t b = 0; b < busy.size(); ++b) {
+    double span = std::min(interval, duration - static_cast<double>(b) * interval);
+    if (!(span > 1e-9 * interval)) span = interval;
+    const double busy_s = busy[b].get<double>() * span;
+    t.busy += busy_s;
+    t.batch += series["mean_batch"][b].get<double>() * busy_s;
+    t.kv += series["mean_kv_fraction"][b].get<double>() * busy_s;
+  }
+  return t;
+}
+
+TEST(ServingMetrics, SeriesBucketsPerReplicaAreCappedByTheReplicaCount) {
+  EXPECT_EQ(ServingMetrics::series_buckets_for(1), 2048u);
+  EXPECT_EQ(ServingMetrics::series_buckets_for(1024), 2048u);
+  EXPECT_EQ(ServingMetrics::series_buckets_for(4096), 512u);
+  EXPECT_EQ(ServingMetrics::series_buckets_for(100000), 20u);
+  EXPECT_EQ(ServingMetrics::series_buckets_for(1000000), 16u);
+  EXPECT_EQ(ServingMetrics(4096, Slo{}).max_series_buckets(), 512u);
+}
+
+// A run that fits keeps the requested interval (and byte-identical output).
+TEST(ServingMetrics, SeriesKeepTheIntervalWhileTheRunFits) {
+  ServingMetrics m(1, Slo{}, 1.0);
+  m.on_step(step(0, 2046.5, 1.0, 4, 0.5));
+  m.set_end_time(2048.0);
+  const auto j = m.to_json();
+  EXPECT_EQ(m.series_interval_s(), 1.0);
+  EXPECT_EQ(j["replicas"][0]["series"]["interval_s"], 1.0);
+  EXPECT_EQ(j["replicas"][0]["series"]["busy_fraction"].size(), 2048u);
+}
+
+// Two steps 9e6 s apart (the trace that gave 405 MB of JSON): the interval
+// doubles until 2048 buckets cover the run, and every total is kept.
+TEST(ServingMetrics, SeriesCoarsenAsTheSpanGrowsAndConserveTotals) {
+  ServingMetrics m(2, Slo{}, 1.0);
+  Lcg rng(3);
+  double busy = 0, batch = 0, kv = 0;
+  double t = 0;
+  for (int i = 0; i < 5000; ++i) {
+    // Mostly short steps; now and then a gap of days, and one of 9e6 s.
+    t += i == 2500 ? 9e6 : (rng.uniform() < 0.01 ? 86400 * rng.uniform() : rng.uniform());
+    const double seconds = 0.5 * rng.uniform();
+    const auto seqs = static_cast<int64_t>(1 + 200 * rng.uniform());
+    const double frac = rng.uniform();
+    m.on_step(step(static_cast<uint32_t>(i % 2), t, seconds, seqs, frac));
+    if (i % 2 == 0) {
+      busy += seconds;
+      batch += static_cast<double>(seqs) * seconds;
+      kv += frac * seconds;
+    }
+    t += seconds;
+    ASSERT_LE(std::ceil(t / m.series_interval_s()), 2048.0);
+  }
+  m.set_end_time(t);
+  const auto j = m.to_json();
+  const double interval = m.series_interval_s();
+  EXPECT_EQ(j["replicas"][0]["series"]["interval_s"], interval);
+  // The requested interval times a power of two, no coarser than needed.
+  EXPECT_EQ(std::exp2(std::round(std::log2(interval))), interval);
+  EXPECT_GT(2048 * interval, t);
+  EXPECT_LE(1024 * interval, t);
+  for (const auto& replica : j["replicas"]) {
+    EXPECT_LE(replica["series"]["busy_fraction"].size(), 2048u);
+    EXPECT_EQ(replica["series"]["busy_fraction"].size(),
+              j["replicas"][0]["series"]["busy_fraction"].size());
+  }
+  const SeriesTotals totals = series_totals(j["replicas"][0], t);
+  EXPECT_NEAR(totals.busy / busy, 1.0, 1e-9);
+  EXPECT_NEAR(totals.batch / batch, 1.0, 1e-9);
+  EXPECT_NEAR(totals.kv / kv, 1.0, 1e-9);
+  EXPECT_NEAR(j["replicas"][0]["utilisation"].get<double>(), busy / t, 1e-12);
+}
+
+// Coarsening when a step ends far out merges what came before into the
+// coarser buckets, exactly as if it had been collected at that interval.
+TEST(ServingMetrics, CoarsenedSeriesEqualTheSeriesCollectedCoarse) {
+  auto feed = [](ServingMetrics& m) {
+    m.on_step(step(0, 0.25, 0.5, 2, 0.5));  // bucket 0 of 1 s
+    m.on_step(step(0, 1.5, 1.0, 4, 0.25));  // buckets 1 and 2 of 1 s
+    m.on_step(step(0, 7.0, 1.0, 8, 1.0));   // bucket 7 of 1 s
+    m.on_step(step(0, 15.0, 1.0, 1, 0.0));  // ends at 16: needs 16 buckets
+  };
+  ServingMetrics small(1, Slo{}, 1.0, 4);  // at most 4 buckets: interval 4 s
+  feed(small);
+  small.set_end_time(16.0);
+  ServingMetrics coarse(1, Slo{}, 4.0, 4);
+  feed(coarse);
+  coarse.set_end_time(16.0);
+  EXPECT_EQ(small.series_interval_s(), 4.0);
+  EXPECT_EQ(small.to_json().dump(), coarse.to_json().dump());
+  EXPECT_EQ(small.to_json()["replicas"][0]["series"]["busy_fraction"],
+            nlohmann::json({0.375, 0.25, 0.0, 0.25}));
+}
+
+// Memory does not grow with the simulated span: a step a year out, or one
+// that lasts a year, leaves the series at their cap.
+TEST(ServingMetrics, SeriesMemoryDoesNotGrowWithTheSpan) {
+  for (const double span : {1e3, 1e6, 3e7, 1e8}) {
+    ServingMetrics m(1, Slo{}, 1e-3);
+    m.on_step(step(0, 0.0, 0.01, 1, 0.5));
+    m.on_step(step(0, span, span, 1, 0.5));  // a long step spans every bucket
+    m.set_end_time(2 * span);
+    const auto j = m.to_json();
+    EXPECT_LE(j["replicas"][0]["series"]["busy_fraction"].size(), 2048u) << span;
+    EXPECT_GE(j["replicas"][0]["series"]["busy_fraction"].size(), 1024u) << span;
+    EXPECT_NEAR(series_totals(j["replicas"][0], 2 * span).busy / (span + 0.01), 1.0, 1e-9);
+  }
+}
+
+// --- progress line ------------------------------------------------------------
+
+TEST(ProgressLine, ShortRunsPrintNothing) {
+  std::ostringstream out;
+  double now = 0;
+  {
+    ProgressLine line(out, 100, 0.5, 0.25, [&now] { return now; });
+    RunProgress p;
+    p.completed = 10;
+    now = 0.4;
+    line.update(p);
+    p.finished = true;
+    p.completed = 100;
+    line.update(p);
+  }
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST(ProgressLine, UpdatesAreThrottledOverwrittenAndEndWithANewline) {
+  std::ostringstream out;
+  double now = 0;
+  {
+    ProgressLine line(out, 1000, 0.5, 0.25, [&now] { return now; });
+    RunProgress p;
+    for (int i = 1; i <= 100; ++i) {  // 100 updates over 2 s of wall time
+      now = 0.02 * i;
+      p.completed = static_cast<uint64_t>(5 * i);
+      p.simulated_s = 3.0 * i;
+      line.update(p);
+    }
+    p.finished = true;
+    line.update(p);
+  }
+  const std::string text = out.str();
+  // Shown from 0.5 s on, at most every 0.25 s, then the final line: 7 lines.
+  const auto lines = std::count(text.begin(), text.end(), '\r');
+  EXPECT_GE(lines, 5);
+  EXPECT_LE(lines, 8);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_NE(text.find("of 1000 requests"), std::string::npos) << text;
+  EXPECT_NE(text.find("ETA"), std::string::npos) << text;
+  EXPECT_NE(text.find("done in"), std::string::npos) << text;
+}
+
+TEST(ProgressLine, FormatsTimeRequestsRateAndEta) {
+  RunProgress p;
+  p.simulated_s = 7200;
+  p.completed = 250;
+  EXPECT_EQ(ProgressLine::format(p, 1000, 2.0),
+            "serve: 2.0 h simulated, 250 of 1000 requests (25.0%), 125 requests/s, ETA 6.0 s");
+  EXPECT_EQ(ProgressLine::format(p, 0, 2.0),
+            "serve: 2.0 h simulated, 250 requests, 125 requests/s");
+}
+
+TEST(ProgressLine, AnErrorMidRunStillEndsTheLine) {
+  std::ostringstream out;
+  double now = 0;
+  try {
+    ProgressLine line(out, 0, 0.5, 0.25, [&now] { return now; });
+    now = 1;
+    line.update(RunProgress{});
+    throw std::runtime_error("stop");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(out.str().back(), '\n');
 }
 
 TEST(PerfettoWriter, WritesAJsonArrayOfEvents) {

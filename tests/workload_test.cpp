@@ -5,11 +5,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "test_support.hpp"
 #include "workload/lengths.hpp"
 #include "workload/source.hpp"
 
@@ -211,6 +213,81 @@ TEST(Lengths, SameRngGivesSameSamples) {
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(dist.sample(a), dist.sample(b));
 }
 
+// Parameters whose samples cannot be represented or mean nothing are errors
+// that state the accepted range, never a distribution of 1-token samples.
+TEST(Lengths, RejectsUnrepresentableOrAbsurdParameters) {
+  struct Case {
+    std::string spec, range;
+  };
+  const std::vector<Case> cases = {
+      {"lognormal:512:1e200", "0 to 4"},    // sigma^2 overflows: mu = -inf
+      {"lognormal:512:5", "0 to 4"},        // nearly every sample clamped to 1
+      {"lognormal:512:1e-310", "0 to 4"},   // subnormal
+      {"lognormal:1e300:1", "1 to 1e+09"},  // mean beyond any request
+      {"lognormal:0.5:1", "1 to 1e+09"},    // mean below one token
+      {"lognormal:512:nan", "0 to 4"},      // not a number
+      {"lognormal:512:0.8:2000000000", "1000000000"},
+      {"normal:1e300:1", "1 to 1e+09"},  // samples beyond int64
+      {"normal:-1e300:1", "1 to 1e+09"},
+      {"normal:512:1e300", "0 to 1e+09"},
+      {"normal:512:1e400", "0 to 1e+09"},     // out of double's range
+      {"normal:512:4.9e-324", "0 to 1e+09"},  // subnormal
+      {"normal:inf:1", "1 to 1e+09"},
+      {"normal:512:10:1:99999999999999999999", "1000000000"},
+      {"uniform:1:10000000000", "1000000000"},
+      {"uniform:1e3:2e3", "1000000000"},  // not whole numbers as written
+      {"2000000000", "1000000000"},
+      {"99999999999999999999", "1000000000"},
+      {"1e308", "1000000000"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = length_error(c.spec);
+    EXPECT_NE(message.find("--input-len"), std::string::npos) << c.spec << ": " << message;
+    EXPECT_NE(message.find(c.range), std::string::npos) << c.spec << ": " << message;
+  }
+  EXPECT_THROW(LengthDistribution::fixed(kMaxRequestTokens + 1), ConfigError);
+}
+
+TEST(Lengths, SamplesAtTheLimitsAreRepresentable) {
+  Rng rng(11, "limits");
+  for (const std::string spec :
+       {"1000000000", "uniform:1:1000000000", "normal:1e9:1e9", "normal:1:1e9", "lognormal:1:4",
+        "lognormal:1e9:4", "lognormal:1e9:0", "normal:512:0"}) {
+    const auto dist = LengthDistribution::parse(spec, "x");
+    EXPECT_TRUE(std::isfinite(dist.mean())) << spec;
+    EXPECT_GE(dist.mean(), 1) << spec;
+    EXPECT_LE(dist.max(), kMaxRequestTokens) << spec;
+    int64_t above_one = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const int64_t x = dist.sample(rng);
+      ASSERT_GE(x, 1) << spec;
+      ASSERT_LE(x, kMaxRequestTokens) << spec;
+      above_one += x > 1;
+    }
+    // None of these collapses to 1 token every time.
+    if (spec != "lognormal:1:4") {
+      EXPECT_GT(above_one, 1000) << spec;
+    }
+  }
+}
+
+TEST(Lengths, LengthFilesMustBeBoundedRegularFiles) {
+  TempDir dir;
+  for (const std::string& path :
+       {std::string("/dev/zero"), std::string("/dev/null"), fs::temp_directory_path().string()}) {
+    const std::string message = length_error("file:" + path);
+    EXPECT_NE(message.find("--input-len"), std::string::npos) << message;
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find("not a regular file"), std::string::npos) << message;
+  }
+  const std::string big = dir.write("big.txt", "5\n2000000000\n");
+  const std::string message = length_error("file:" + big);
+  EXPECT_NE(message.find("line 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("1000000000"), std::string::npos) << message;
+  const std::string wide = dir.write("wide.txt", "5\n99999999999999999999\n");
+  EXPECT_NE(length_error("file:" + wide).find("line 2"), std::string::npos);
+}
+
 // ---------------------------------------------------------------- synthetic
 
 std::vector<Request> synthetic(ArrivalKind kind, double rate, int64_t n, double cv = 1,
@@ -334,6 +411,57 @@ TEST(Synthetic, RejectsBadSpecs) {
   EXPECT_TRUE(make_synthetic_source(spec)->exhausted());
 }
 
+// Parameters that cannot give finite, ordered arrival times are errors.
+TEST(Synthetic, RejectsArrivalParametersWithoutFiniteTimes) {
+  const auto error = [](ArrivalKind kind, double rate, double cv) {
+    SyntheticSpec spec;
+    spec.arrivals = kind;
+    spec.rate_per_s = rate;
+    spec.cv = cv;
+    try {
+      make_synthetic_source(spec);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const double cv : {1e300, 1e-300, 4.9e-324, inf, nan, -1.0, 0.0, 101.0, 1e-4}) {
+    const std::string message = error(ArrivalKind::kGamma, 1, cv);
+    EXPECT_NE(message.find("cv"), std::string::npos) << cv << ": " << message;
+    EXPECT_NE(message.find("0.001 to 100"), std::string::npos) << cv << ": " << message;
+  }
+  for (const auto kind : {ArrivalKind::kPoisson, ArrivalKind::kGamma, ArrivalKind::kConstant}) {
+    for (const double rate : {1e-310, 1e-300, 1e-9, 1e300, 2e9, inf, nan}) {
+      const std::string message = error(kind, rate, 1);
+      EXPECT_NE(message.find("arrival rate"), std::string::npos) << rate << ": " << message;
+      EXPECT_NE(message.find("3e-08 to 1e+09"), std::string::npos) << rate << ": " << message;
+    }
+  }
+  SyntheticSpec many;
+  many.requests = 20000000000;
+  EXPECT_THROW(make_synthetic_source(many), ConfigError);
+}
+
+TEST(Synthetic, ArrivalsAtTheLimitsAreFiniteAndOrdered) {
+  struct Case {
+    ArrivalKind kind;
+    double rate, cv;
+  };
+  for (const Case c : {Case{ArrivalKind::kGamma, 1, 100}, Case{ArrivalKind::kGamma, 1e9, 100},
+                       Case{ArrivalKind::kGamma, 3e-8, 100}, Case{ArrivalKind::kGamma, 1e9, 1e-3},
+                       Case{ArrivalKind::kGamma, 3e-8, 1e-3}, Case{ArrivalKind::kPoisson, 3e-8, 1},
+                       Case{ArrivalKind::kPoisson, 1e9, 1}, Case{ArrivalKind::kConstant, 1e9, 1}}) {
+    const auto requests = synthetic(c.kind, c.rate, 20000, c.cv);
+    for (size_t i = 1; i < requests.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(requests[i].arrival_s)) << c.rate << " " << c.cv << " " << i;
+      ASSERT_GE(requests[i].arrival_s, requests[i - 1].arrival_s) << c.rate << " " << c.cv;
+    }
+    EXPECT_GT(requests.back().arrival_s, 0) << c.rate << " " << c.cv;
+  }
+}
+
 // ---------------------------------------------------------------- closed loop
 
 TEST(ClosedLoop, UsersStartAtZeroAndReturnAfterThinkTime) {
@@ -412,6 +540,18 @@ TEST(ClosedLoop, LengthsAreDeterministic) {
   EXPECT_THROW(make_closed_loop_source(spec), ConfigError);
   spec.users = 1;
   spec.think_s = -1;
+  EXPECT_THROW(make_closed_loop_source(spec), ConfigError);
+  // Not finite, subnormal or beyond a year: errors naming the range.
+  for (const double think : {1e-310, 1e300, std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN()}) {
+    spec.think_s = think;
+    const std::string message =
+        testing_support::config_error([&] { make_closed_loop_source(spec); });
+    EXPECT_NE(message.find("think"), std::string::npos) << message;
+    EXPECT_NE(message.find("0 to 3e+07 s"), std::string::npos) << message;
+  }
+  spec.think_s = 0;
+  spec.users = 100000000;
   EXPECT_THROW(make_closed_loop_source(spec), ConfigError);
 }
 
@@ -608,12 +748,12 @@ TEST(Trace, BurstGptSkipsFailedRequests) {
 
 TEST(Trace, Jsonl) {
   TempDir dir;
-  const std::string path = dir.write(
-      "trace.jsonl",
-      "{\"timestamp\": 10.5, \"input_tokens\": 100, \"output_tokens\": 20}\n"
-      "\n"
-      "{\"timestamp\": 12, \"input_tokens\": 200, \"output_tokens\": 40, \"extra\": true}\n"
-      "{\"output_tokens\": 1, \"input_tokens\": 3, \"timestamp\": 12.0}\n");
+  const std::string path =
+      dir.write("trace.jsonl",
+                "{\"timestamp\": 10.5, \"input_tokens\": 100, \"output_tokens\": 20}\n"
+                "\n"
+                "{\"timestamp\": 12, \"input_tokens\": 200, \"output_tokens\": 40}\n"
+                "{\"output_tokens\": 1, \"input_tokens\": 3, \"timestamp\": 12.0}\n");
   const auto requests = read_trace(TraceSpec{path, 1.0, 2});
   ASSERT_EQ(requests.size(), 6u);
   EXPECT_EQ(requests[0].arrival_s, 0);
@@ -638,6 +778,128 @@ TEST(Trace, Jsonl) {
   const std::string broken = dir.write(
       "broken.jsonl", "{\"timestamp\": 1, \"input_tokens\": 4, \"output_tokens\": 1}\n{oops\n");
   expect_error(trace_error(broken), broken, {"line 2", "JSON"});
+}
+
+// Only regular files are traces: a device or a directory fails at once.
+TEST(Trace, OnlyRegularFiles) {
+  for (const std::string& path :
+       {std::string("/dev/zero"), std::string("/dev/null"), fs::temp_directory_path().string()}) {
+    expect_error(trace_error(path), path, {"not a regular file"});
+  }
+}
+
+TEST(Trace, CsvRowsAndHeadersMustMatch) {
+  TempDir dir;
+  const std::string row1 = "2023-11-16 18:15:46.0000000,10,5\n";
+  const std::string burst_header =
+      "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n";
+  struct Case {
+    std::string name, text, line, field, problem;
+  };
+  const std::vector<Case> cases = {
+      {"extra_columns", std::string(kAzureHeader) + row1 + "1,100,10,oops,,\n", "line 3",
+       "column 4", "extra column 'oops'"},
+      {"trailing_comma", std::string(kAzureHeader) + row1 + "2023-11-16 18:15:47,10,5,\n", "line 3",
+       "column 4", "extra column"},
+      {"few_columns", std::string(kAzureHeader) + "1,100\n", "line 2", "GeneratedTokens",
+       "missing column"},
+      {"unknown_header", "TIMESTAMP,ContextTokens,GeneratedTokens,Region\n" + row1, "line 1",
+       "Region", "unknown column"},
+      {"duplicate_header", "TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\n" + row1,
+       "line 1", "ContextTokens", "duplicate column"},
+      {"burst_extra", burst_header + "5,ChatGPT,472,18,490,Conversation log,x\n", "line 2",
+       "column 7", "extra column 'x'"},
+      {"burst_unknown", "Timestamp,Model,Request tokens,Response tokens,User\n", "line 1", "User",
+       "unknown column"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = dir.write(c.name + ".csv", c.text);
+    SCOPED_TRACE(c.name);
+    expect_error(trace_error(path), path, {c.line, c.field, c.problem});
+  }
+}
+
+TEST(Trace, TimestampsAndCountsMustBeRepresentable) {
+  TempDir dir;
+  struct Case {
+    std::string name, row, field, problem;
+  };
+  const std::vector<Case> cases = {
+      {"huge_time", "1e400,10,5", "TIMESTAMP", "not representable"},
+      {"subnormal_time", "1e-310,10,5", "TIMESTAMP", "subnormal"},
+      {"inf_time", "inf,10,5", "TIMESTAMP", "non-numeric"},
+      {"nan_time", "nan,10,5", "TIMESTAMP", "non-numeric"},
+      {"far_time", "1e13,10,5", "TIMESTAMP", "beyond any trace"},
+      {"huge_count", "1,99999999999999999999,5", "ContextTokens", "beyond any request"},
+      {"big_count", "1,10,1000000001", "GeneratedTokens", "beyond any request"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = dir.write(c.name + ".csv", std::string(kAzureHeader) + c.row + "\n");
+    SCOPED_TRACE(c.name);
+    expect_error(trace_error(path), path, {"line 2", c.field, c.problem});
+  }
+  // A billion-token request at a time near the limit still replays.
+  const std::string edge = dir.write(
+      "edge.csv", std::string(kAzureHeader) + "0,1000000000,1\n999999999999.5,1,1000000000\n");
+  const auto requests = read_trace(TraceSpec{edge, 1e-6, 3});
+  ASSERT_EQ(requests.size(), 6u);
+  for (const auto& r : requests) EXPECT_TRUE(std::isfinite(r.arrival_s));
+}
+
+TEST(Trace, JsonlKeysAreKnownAndUnique) {
+  TempDir dir;
+  const std::string good = "{\"timestamp\": 1, \"input_tokens\": 1, \"output_tokens\": 1}\n";
+  struct Case {
+    std::string name, row, field, problem;
+  };
+  const std::vector<Case> cases = {
+      {"unknown", R"({"timestamp": 2, "input_tokens": 1, "output_tokens": 1, "extra": true})",
+       "extra", "unknown key 'extra'"},
+      {"duplicate", R"({"timestamp": 2, "input_tokens": 1, "input_tokens": 9, "output_tokens": 1})",
+       "input_tokens", "duplicate key"},
+      {"nested", R"({"timestamp": 2, "input_tokens": [1], "output_tokens": 1})", "input_tokens",
+       "nested"},
+      {"deep", R"({"timestamp": )" + std::string(10000, '[') + std::string(10000, ']') + "}",
+       "timestamp", "nested"},
+      {"array", "[1, 2, 3]", "timestamp", "not a JSON object"},
+      {"scalar", "42", "timestamp", "not a JSON object"},
+      {"overflow", R"({"timestamp": 1e400, "input_tokens": 1, "output_tokens": 1})", "line 2",
+       "JSON"},
+      {"fraction", R"({"timestamp": 2, "input_tokens": 1.5, "output_tokens": 1})", "input_tokens",
+       "not a whole number"},
+      {"string", R"({"timestamp": 2, "input_tokens": "4", "output_tokens": 1})", "input_tokens",
+       "non-numeric"},
+      {"big", R"({"timestamp": 2, "input_tokens": 1e10, "output_tokens": 1})", "input_tokens",
+       "beyond any request"},
+      {"subnormal", R"({"timestamp": 1e-310, "input_tokens": 1, "output_tokens": 1})", "timestamp",
+       "subnormal"},
+      {"trailing", R"({"timestamp": 2, "input_tokens": 1, "output_tokens": 1} x)", "line 2",
+       "JSON"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = dir.write(c.name + ".jsonl", good + c.row + "\n");
+    SCOPED_TRACE(c.name);
+    expect_error(trace_error(path), path, {"line 2", c.field, c.problem});
+  }
+}
+
+TEST(Trace, LongLinesAndBadReplayParameters) {
+  TempDir dir;
+  const std::string long_line =
+      dir.write("long.csv", std::string(kAzureHeader) + std::string(1 << 20, '1') + ",1,1\n");
+  expect_error(trace_error(long_line), long_line, {"line 2", "longer than"});
+  const std::string ok = dir.write("ok.csv", std::string(kAzureHeader) + "0,1,1\n");
+  for (const double speedup : {1e-310, 1e-300, 1e300, std::numeric_limits<double>::infinity()}) {
+    const std::string message = testing_support::config_error([&] {
+      make_trace_source(TraceSpec{ok, speedup});
+    });
+    EXPECT_NE(message.find("speedup"), std::string::npos) << message;
+    EXPECT_NE(message.find("1e-06 to 1e+09"), std::string::npos) << message;
+  }
+  const std::string message = testing_support::config_error([&] {
+    make_trace_source(TraceSpec{ok, 1.0, 10000000});
+  });
+  EXPECT_NE(message.find("loops"), std::string::npos) << message;
 }
 
 }  // namespace

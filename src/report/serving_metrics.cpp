@@ -41,7 +41,10 @@
 //     peak_kv_fraction     highest KV fraction after any step
 //     preemptions          preemption events on this replica
 //     series               downsampled timeline, bucket k = [k, k+1) x interval_s
-//       interval_s           bucket width
+//       interval_s           bucket width: the requested sample interval times
+//                            the power of two that keeps every series within
+//                            ServingMetrics::max_series_buckets() buckets
+//                            (2048; fewer with more than 1,024 replicas)
 //       busy_fraction        busy seconds in the bucket / the bucket's length
 //                            (the last bucket's length stops at duration_s)
 //       mean_batch           as above, over the busy time inside the bucket
@@ -66,9 +69,6 @@
 namespace jalapeno {
 
 namespace {
-
-// More series buckets than this means an interval far too fine for the run.
-constexpr double kMaxSeriesBuckets = 1e7;
 
 double ratio(double num, double den) {
   return den > 0 ? num / den : 0;
@@ -98,8 +98,18 @@ void check_time(double value, const char* what) {
 
 }  // namespace
 
-ServingMetrics::ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s)
-    : slo_(slo), sample_interval_s_(sample_interval_s), replicas_(replicas) {
+size_t ServingMetrics::series_buckets_for(uint32_t replicas) {
+  const size_t share = kSeriesCells / std::max<size_t>(replicas, 1);
+  return std::clamp(share, kMinSeriesBuckets, kMaxSeriesBuckets);
+}
+
+ServingMetrics::ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s,
+                               size_t max_series_buckets)
+    : slo_(slo),
+      sample_interval_s_(sample_interval_s),
+      interval_s_(sample_interval_s),
+      max_buckets_(max_series_buckets > 0 ? max_series_buckets : series_buckets_for(replicas)),
+      replicas_(replicas) {
   if (!(sample_interval_s > 0) || !std::isfinite(sample_interval_s)) {
     throw ConfigError(
         fmt::format("sample interval must be a positive time, got {} s", sample_interval_s));
@@ -109,6 +119,42 @@ ServingMetrics::ServingMetrics(uint32_t replicas, Slo slo, double sample_interva
         fmt::format("SLO bounds must be >= 0 (0: unbounded), got TTFT {} s, TPOT {} s", slo.ttft_s,
                     slo.tpot_s));
   }
+}
+
+void ServingMetrics::cover(double end_s) {
+  // Buckets needed to reach end_s: ceil(end_s / interval).
+  const auto limit = static_cast<double>(max_buckets_);
+  double interval = interval_s_;
+  size_t doublings = 0;
+  while (std::ceil(end_s / interval) > limit) {
+    interval *= 2;
+    ++doublings;
+  }
+  if (doublings == 0) return;
+  interval_s_ = interval;
+  // Old bucket b lies inside new bucket b >> doublings (the new boundaries are
+  // old ones): merge the totals, which conserves every sum.
+  for (ReplicaStats& r : replicas_) {
+    if (r.busy_by_interval.empty()) continue;
+    const size_t n = r.busy_by_interval.size();
+    const size_t m = doublings >= 63 ? 1 : ((n - 1) >> doublings) + 1;
+    for (std::vector<double>* series :
+         {&r.busy_by_interval, &r.batch_by_interval, &r.kv_by_interval}) {
+      std::vector<double>& v = *series;
+      for (size_t b = 0; b < n; ++b) {
+        const size_t to = doublings >= 63 ? 0 : b >> doublings;
+        v[to] = to == b ? v[b] : v[to] + v[b];
+        if (to != b) v[b] = 0;
+      }
+      v.resize(m);
+    }
+  }
+}
+
+void ServingMetrics::set_end_time(double end_s) {
+  check_time(end_s, "end time");
+  cover(end_s);
+  end_s_ = end_s;
 }
 
 void ServingMetrics::stream_requests_csv(std::ostream* out) {
@@ -170,21 +216,20 @@ void ServingMetrics::on_step(const StepRecord& step) {
   if (step.seconds <= 0) {
     return;
   }
-  // Split the step over the sample buckets it overlaps, in proportion.
+  // Split the step over the sample buckets it overlaps, in proportion; first
+  // coarsen the series if the step ends beyond their last bucket.
   const double end_s = step.start_s + step.seconds;
-  const double last = std::floor(end_s / sample_interval_s_);
-  if (last >= kMaxSeriesBuckets) {
-    // The scenario asks for more time series than it could write out.
-    throw ConfigError(fmt::format(
-        "output.sample_interval: {} s of simulated service at {} s per sample needs more than "
-        "{:g} samples per replica; choose a larger sample interval",
-        end_s, sample_interval_s_, kMaxSeriesBuckets));
-  }
-  const auto first_bucket = static_cast<size_t>(std::floor(step.start_s / sample_interval_s_));
-  const auto last_bucket = static_cast<size_t>(last);
+  cover(end_s);
+  const double interval = interval_s_;
+  // At most max_buckets_ (cover() saw to it), but a step ending exactly on a
+  // boundary names the bucket after it, which gets no overlap.
+  const auto last_bucket =
+      std::min(static_cast<size_t>(std::floor(end_s / interval)), max_buckets_);
+  const auto first_bucket =
+      std::min(static_cast<size_t>(std::floor(step.start_s / interval)), last_bucket);
   for (size_t b = first_bucket; b <= last_bucket; ++b) {
-    const double lo = std::max(step.start_s, static_cast<double>(b) * sample_interval_s_);
-    const double hi = std::min(end_s, static_cast<double>(b + 1) * sample_interval_s_);
+    const double lo = std::max(step.start_s, static_cast<double>(b) * interval);
+    const double hi = std::min(end_s, static_cast<double>(b + 1) * interval);
     const double overlap = hi - lo;
     if (!(overlap > 0)) {
       continue;
@@ -233,11 +278,13 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   j["queue_s"] = latency_json(queue_);
   j["preemptions"] = preemptions_;
 
-  // Common series length: cover the whole run and every step.
+  // Common series length: cover the whole run and every step (set_end_time
+  // coarsened the interval to keep it within max_buckets_).
+  const double interval = interval_s_;
   size_t buckets = 0;
   if (duration > 0) {
-    buckets =
-        static_cast<size_t>(std::min(std::ceil(duration / sample_interval_s_), kMaxSeriesBuckets));
+    buckets = static_cast<size_t>(
+        std::min(std::ceil(duration / interval), static_cast<double>(max_buckets_)));
   }
   for (const ReplicaStats& r : replicas_) {
     buckets = std::max(buckets, r.busy_by_interval.size());
@@ -254,10 +301,9 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
       const double batch_s = b < r.batch_by_interval.size() ? r.batch_by_interval[b] : 0;
       const double kv_s = b < r.kv_by_interval.size() ? r.kv_by_interval[b] : 0;
       // The bucket's length inside the run; a whole interval past its end.
-      double span =
-          std::min(sample_interval_s_, duration - static_cast<double>(b) * sample_interval_s_);
-      if (!(span > 1e-9 * sample_interval_s_)) {
-        span = sample_interval_s_;
+      double span = std::min(interval, duration - static_cast<double>(b) * interval);
+      if (!(span > 1e-9 * interval)) {
+        span = interval;
       }
       busy.push_back(busy_s / span);
       batch.push_back(ratio(batch_s, busy_s));
@@ -272,7 +318,7 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
     rj["peak_kv_fraction"] = r.kv_peak;
     rj["preemptions"] = r.preemptions;
     rj["series"] = {
-        {"interval_s", sample_interval_s_},
+        {"interval_s", interval},
         {"busy_fraction", std::move(busy)},
         {"mean_batch", std::move(batch)},
         {"mean_kv_fraction", std::move(kv)},

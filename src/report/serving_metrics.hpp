@@ -53,9 +53,23 @@ struct StepRecord {
   double comm_seconds = 0;      // of `seconds`, spent in collectives and stage sends
 };
 
+// The per-replica time series are bounded: every replica's series has at most
+// max_series_buckets() buckets, so memory and output do not grow with the
+// simulated span. The interval starts at the requested sample interval and
+// doubles (merging buckets pairwise) whenever a step or the end of the run
+// would need more; the JSON states the interval used.
 class ServingMetrics {
  public:
-  ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s = 1.0);
+  // Buckets per replica's series: 2048, or fewer when many replicas would
+  // hold more than kSeriesCells buckets in all (never fewer than 16).
+  static constexpr size_t kMaxSeriesBuckets = 2048;
+  static constexpr size_t kMinSeriesBuckets = 16;
+  static constexpr size_t kSeriesCells = size_t{1} << 21;  // ~48 MB of series at most
+  static size_t series_buckets_for(uint32_t replicas);
+
+  // max_series_buckets 0: series_buckets_for(replicas).
+  ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s = 1.0,
+                 size_t max_series_buckets = 0);
 
   // Optional per-request CSV, written as requests finish (header first).
   void stream_requests_csv(std::ostream* out);
@@ -64,7 +78,7 @@ class ServingMetrics {
   void on_request_done(const RequestRecord& record);
   void on_step(const StepRecord& step);
   void on_preemption(uint32_t replica);
-  void set_end_time(double end_s) { end_s_ = end_s; }
+  void set_end_time(double end_s);
 
   uint64_t completed() const { return completed_; }
   uint64_t output_tokens() const { return output_tokens_; }
@@ -79,6 +93,10 @@ class ServingMetrics {
   // Time-weighted mean number of requests in the system (arrival to finish):
   // sum of e2e over the span, for Little's law checks.
   double request_seconds() const { return request_seconds_; }
+  // The series' bucket width now: the requested sample interval times a power
+  // of two.
+  double series_interval_s() const { return interval_s_; }
+  size_t max_series_buckets() const { return max_buckets_; }
 
   // The "jalapeno.serve/1" document (see README "Serving output").
   nlohmann::ordered_json to_json() const;
@@ -92,14 +110,20 @@ class ServingMetrics {
     double batch_weighted = 0;  // sum of sequences x seconds
     double kv_weighted = 0;     // sum of kv fraction x seconds
     double kv_peak = 0;
-    // Downsampled time series, one bucket per sample interval.
+    // Downsampled time series, one bucket per interval_s_ (empty until the
+    // replica runs a step).
     std::vector<double> busy_by_interval;
     std::vector<double> batch_by_interval;
     std::vector<double> kv_by_interval;
   };
 
+  // Doubles the interval until `end_s` is inside max_buckets_ buckets.
+  void cover(double end_s);
+
   Slo slo_;
-  double sample_interval_s_;
+  double sample_interval_s_;  // as asked
+  double interval_s_;         // as used: sample_interval_s_ x 2^k
+  size_t max_buckets_;
   std::ostream* csv_ = nullptr;
   uint64_t completed_ = 0;
   uint64_t good_ = 0;

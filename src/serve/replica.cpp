@@ -231,7 +231,10 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }
   double comm_s = 0;
-  const double seconds = cost_.seconds(summary, &comm_s) + swap_bytes_ / config_.swap_Bps;
+  last_compute_s_ = cost_.seconds(summary, &comm_s);
+  last_swap_s_ = swap_bytes_ / config_.swap_Bps;
+  last_swap_bytes_ = swap_bytes_;
+  const double seconds = last_compute_s_ + last_swap_s_;
   // The batch holds the first stage for its share of the pipeline; it
   // leaves the last stage no sooner than the batch ahead of it.
   const double stage_s = seconds / static_cast<double>(depth_);

@@ -65,6 +65,11 @@ class Replica {
   uint32_t index() const { return index_; }
   int64_t capacity_tokens() const { return kv_.total_blocks() * kv_.block_size(); }
   const StepRecord& last_step() const { return last_step_; }
+  // The last started step's time computing (the step cost model's) and moving
+  // swapped KV blocks between host and HBM, and the bytes moved.
+  double last_compute_s() const { return last_compute_s_; }
+  double last_swap_s() const { return last_swap_s_; }
+  double last_swap_bytes() const { return last_swap_bytes_; }
   int64_t pipeline_depth() const { return depth_; }
 
  private:
@@ -114,6 +119,9 @@ class Replica {
   double stage_free_s_ = 0;
   double last_end_s_ = 0;  // in a pipeline, batches leave in order
   double swap_bytes_ = 0;
+  double last_compute_s_ = 0;
+  double last_swap_s_ = 0;
+  double last_swap_bytes_ = 0;
   StepRecord last_step_;
 };
 

@@ -11,31 +11,94 @@ namespace {
 
 class RoundRobin : public Router {
  public:
-  uint32_t route(const Request&, const std::vector<Replica>& replicas) override {
+  void reset(uint32_t replicas) override {
+    replicas_ = replicas;
+    next_ = 0;
+  }
+  uint32_t route(const Request&) override {
+    ++operations_;
     const uint32_t pick = next_;
-    next_ = (next_ + 1) % static_cast<uint32_t>(replicas.size());
+    next_ = (next_ + 1) % replicas_;
     return pick;
   }
 
  private:
+  uint32_t replicas_ = 1;
   uint32_t next_ = 0;
 };
 
-// The replica minimising a load measure.
+// The replica minimising a load measure, ties to the lowest index: the top of
+// a binary min-heap over (load, index) with each replica's position in it, so
+// a pick is O(1) and a load change O(log replicas). The same pick as a scan
+// that keeps the first strict minimum.
 template <typename Load>
 class LeastLoaded : public Router {
  public:
   explicit LeastLoaded(Load load) : load_(load) {}
-  uint32_t route(const Request&, const std::vector<Replica>& replicas) override {
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < replicas.size(); ++i) {
-      if (load_(replicas[i]) < load_(replicas[best])) best = i;
+
+  void reset(uint32_t replicas) override {
+    // Every load is 0: the identity order is a valid heap.
+    heap_.resize(replicas);
+    pos_.resize(replicas);
+    key_.assign(replicas, 0.0);
+    for (uint32_t i = 0; i < replicas; ++i) heap_[i] = pos_[i] = i;
+  }
+
+  uint32_t route(const Request&) override {
+    ++operations_;
+    return heap_.front();
+  }
+
+  void update(uint32_t index, const Replica& replica) override {
+    const double key = load_(replica);
+    const double old = key_[index];
+    ++operations_;
+    if (key == old) return;
+    key_[index] = key;
+    if (key < old) {
+      sift_up(pos_[index]);
+    } else {
+      sift_down(pos_[index]);
     }
-    return best;
   }
 
  private:
+  bool less(uint32_t a, uint32_t b) {
+    ++operations_;
+    return key_[a] < key_[b] || (key_[a] == key_[b] && a < b);
+  }
+  void place(size_t at, uint32_t id) {
+    heap_[at] = id;
+    pos_[id] = static_cast<uint32_t>(at);
+  }
+  void sift_up(size_t at) {
+    const uint32_t id = heap_[at];
+    while (at > 0) {
+      const size_t parent = (at - 1) / 2;
+      if (!less(id, heap_[parent])) break;
+      place(at, heap_[parent]);
+      at = parent;
+    }
+    place(at, id);
+  }
+  void sift_down(size_t at) {
+    const uint32_t id = heap_[at];
+    const size_t n = heap_.size();
+    for (;;) {
+      size_t child = 2 * at + 1;
+      if (child >= n) break;
+      if (child + 1 < n && less(heap_[child + 1], heap_[child])) ++child;
+      if (!less(heap_[child], id)) break;
+      place(at, heap_[child]);
+      at = child;
+    }
+    place(at, id);
+  }
+
   Load load_;
+  std::vector<uint32_t> heap_;  // replica indices, heap-ordered by (key, index)
+  std::vector<uint32_t> pos_;   // each replica's position in heap_
+  std::vector<double> key_;     // each replica's load as last reported
 };
 
 struct Entry {

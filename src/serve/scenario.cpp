@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -122,7 +123,9 @@ Scenario read_scenario(const std::string& path) {
     SpecReader system = reader.child("system");
     s.hw = system.string("hw");
     const int64_t replicas = system.integer_or("replicas", 1, 1);
-    if (replicas > 100000) system.fail("replicas", fmt::format("1 to 100000, got {}", replicas));
+    if (replicas > ServeLimits::kMaxReplicas) {
+      system.fail("replicas", fmt::format("1 to {}, got {}", ServeLimits::kMaxReplicas, replicas));
+    }
     s.serve.replicas = static_cast<uint32_t>(replicas);
     s.serve.router = system.string_or("router", s.serve.router);
     s.plan.tp = system.integer_or("tp", 1, 1);
@@ -174,29 +177,67 @@ void validate_scenario(const Scenario& s) {
     }
   };
   const SchedulerConfig& c = s.serve.scheduler;
-  check("replicas (system.replicas, --replicas)", s.serve.replicas, 1, 1e5);
+  const auto max_requests = static_cast<double>(ServeLimits::kMaxRequests);
+  const double max_span = ServeLimits::kMaxSimulatedSeconds;
+  check("replicas (system.replicas, --replicas)", s.serve.replicas, 1, ServeLimits::kMaxReplicas);
   check("tp (system.tp, --tp)", static_cast<double>(s.plan.tp), 1, 1e5);
   check("pp (system.pp, --pp)", static_cast<double>(s.plan.pp), 1, 1e5);
   check("scheduler.max_sequences (--max-seqs)", static_cast<double>(c.max_sequences), 1, 1e6);
   check("scheduler.max_batched_tokens (--max-tokens)", static_cast<double>(c.max_batched_tokens), 1,
         1e9);
   check("scheduler.block_size (--block-size)", static_cast<double>(c.block_size), 1, 1e6);
+  // Slower than 1 MB/s is no host link; at 1 B/s one swapped sequence would
+  // take weeks to move.
+  check("scheduler.swap_bandwidth (bytes/s)", c.swap_Bps, 1e6, 1e16);
+  check("output.sample_interval (seconds)", s.sample_interval_s, 1e-9, max_span);
+  // Expected span of an open-loop workload: requests / rate.
+  const auto span_check = [&](double requests, double rate) {
+    const double span = requests / rate;
+    if (span > max_span) {
+      throw ConfigError(fmt::format(
+          "workload.requests (--requests) and the arrival rate (--rate): {:g} requests at {:g}/s "
+          "span about {:.3g} s of simulated time, beyond the {:g} s (about {:.1f} years) one run "
+          "may simulate",
+          requests, rate, span, max_span, max_span / 3.15576e7));
+    }
+  };
   switch (s.workload) {
     case WorkloadKind::kSynthetic:
-      check("workload.requests (--requests)", static_cast<double>(s.synthetic.requests), 1, 1e10);
+      check("workload.requests (--requests)", static_cast<double>(s.synthetic.requests), 1,
+            max_requests);
       if (s.synthetic.arrivals != ArrivalKind::kOffline) {
         // Slower than one request a year leaves a simulation of empty time.
         check("arrival rate (--rate)", s.synthetic.rate_per_s, 3e-8, 1e9);
+        span_check(static_cast<double>(s.synthetic.requests), s.synthetic.rate_per_s);
       }
       break;
     case WorkloadKind::kClosedLoop:
-      check("workload.requests (--requests)", static_cast<double>(s.closed_loop.requests), 1, 1e10);
+      check("workload.requests (--requests)", static_cast<double>(s.closed_loop.requests), 1,
+            max_requests);
       check("closed_loop.users (--concurrency)", static_cast<double>(s.closed_loop.users), 1, 1e7);
       check("closed_loop.think (--think, seconds)", s.closed_loop.think_s, 0, 3e7);
+      {
+        // Each user thinks between its requests: at least this much time.
+        const double rounds = std::ceil(static_cast<double>(s.closed_loop.requests) /
+                                        static_cast<double>(s.closed_loop.users));
+        const double span = (rounds - 1) * s.closed_loop.think_s;
+        if (span > max_span) {
+          throw ConfigError(fmt::format(
+              "closed_loop.think (--think): {} requests from {} users thinking {:g} s between "
+              "requests span at least {:.3g} s of simulated time, beyond the {:g} s (about "
+              "{:.1f} years) one run may simulate",
+              s.closed_loop.requests, s.closed_loop.users, s.closed_loop.think_s, span, max_span,
+              max_span / 3.15576e7));
+        }
+      }
       break;
     case WorkloadKind::kTrace:
       check("trace.speedup (--speedup)", s.trace.speedup, 1e-6, 1e9);
-      check("trace.loops (--loops)", static_cast<double>(s.trace.loops), 1, 1e6);
+      // The loops replay the file; the requests they yield count against the
+      // run's limit as they come (the file's length is not known up front).
+      check("trace.loops (--loops)", static_cast<double>(s.trace.loops), 1, 1e4);
+      check("trace.max_requests (--requests)", static_cast<double>(s.trace.max_requests), 0,
+            max_requests);
       break;
   }
 }
@@ -223,10 +264,43 @@ std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {
       return make_synthetic_source(scenario.synthetic);
     case WorkloadKind::kClosedLoop:
       return make_closed_loop_source(scenario.closed_loop);
-    case WorkloadKind::kTrace:
-      return make_trace_source(scenario.trace);
+    case WorkloadKind::kTrace: {
+      const TraceSpec& spec = scenario.trace;
+      if (spec.loops > 1 && spec.max_requests == 0) {
+        // Loops multiply a length known only by reading the file: count one
+        // pass, up to what the loops could take, so a run that would exceed
+        // the limit says so now rather than after hours.
+        const uint64_t allowed = ServeLimits::kMaxRequests / static_cast<uint64_t>(spec.loops);
+        TraceSpec once = spec;
+        once.loops = 1;
+        std::unique_ptr<RequestSource> pass = make_trace_source(once);
+        uint64_t rows = 0;
+        while (rows <= allowed && pass->next()) ++rows;
+        if (rows > allowed) {
+          throw ConfigError(fmt::format(
+              "trace.loops (--loops): {} loops of {} ({} requests or more each) are more than "
+              "the {} requests one run may simulate; lower the loops or cap the run with "
+              "trace.max_requests (--requests)",
+              spec.loops, std::filesystem::path(spec.path).filename().string(), rows,
+              ServeLimits::kMaxRequests));
+        }
+      }
+      return make_trace_source(spec);
+    }
   }
   return nullptr;
+}
+
+uint64_t expected_requests(const Scenario& scenario) {
+  switch (scenario.workload) {
+    case WorkloadKind::kSynthetic:
+      return static_cast<uint64_t>(scenario.synthetic.requests);
+    case WorkloadKind::kClosedLoop:
+      return static_cast<uint64_t>(scenario.closed_loop.requests);
+    case WorkloadKind::kTrace:
+      return static_cast<uint64_t>(scenario.trace.max_requests);
+  }
+  return 0;
 }
 
 }  // namespace jalapeno

@@ -36,11 +36,16 @@ struct Scenario {
 Scenario read_scenario(const std::string& path);
 
 // Checks the values a scenario ends up with, from a file or flags, against
-// the ranges a simulation can honour (a million replicas, a billion tokens
-// per step ...). Throws ConfigError naming the setting.
+// the ranges a simulation can honour (ServeLimits: replicas, requests,
+// simulated span; a billion tokens per step ...). Throws ConfigError naming
+// the setting.
 void validate_scenario(const Scenario& scenario);
 
 std::unique_ptr<RequestSource> make_source(const Scenario& scenario);
+
+// How many requests the scenario's run completes: the workload's count, a
+// trace's max_requests, or 0 when only reading the trace would tell.
+uint64_t expected_requests(const Scenario& scenario);
 
 // The step cost model of one replica. Throws ConfigError when the plan does
 // not divide the model, or the replicas need more chips than the system has.

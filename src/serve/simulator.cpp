@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.hpp"
 
@@ -10,21 +11,58 @@ namespace jalapeno {
 
 Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSource& source,
                      ServingMetrics& metrics, PerfettoWriter* trace)
-    : source_(source),
+    : cost_(cost),
+      scheduler_(config.scheduler),
+      limits_(config.limits),
+      kv_blocks_(0),
+      source_(source),
       metrics_(metrics),
       trace_(trace),
       router_(make_router(config.router, "router")) {
   if (config.replicas < 1) throw ConfigError("replicas: expected at least 1");
-  const int64_t blocks = kv_cache_blocks(cost, config.scheduler);
-  replicas_.reserve(config.replicas);
-  for (uint32_t i = 0; i < config.replicas; ++i) {
-    replicas_.emplace_back(i, cost, config.scheduler, blocks);
-    if (trace_) trace_->replica_name(i, fmt::format("replica {}", i));
+  if (config.replicas > ServeLimits::kMaxReplicas) {
+    throw ConfigError(fmt::format("replicas: expected 1 to {}, got {}", ServeLimits::kMaxReplicas,
+                                  config.replicas));
   }
-  queue_.reserve(config.replicas + 4);
-  max_waiting_ = static_cast<int64_t>(config.replicas) *
-                 std::max<int64_t>(1024, 4 * config.scheduler.max_sequences);
-  finished_.reserve(static_cast<size_t>(config.scheduler.max_sequences));
+  // Throws InfeasibleError when the model does not fit, before any request.
+  kv_blocks_ = kv_cache_blocks(cost, config.scheduler);
+  replicas_.resize(config.replicas);
+  router_->reset(config.replicas);
+  if (trace_) {
+    for (uint32_t i = 0; i < config.replicas; ++i) {
+      trace_->replica_name(i, fmt::format("replica {}", i));
+    }
+  }
+  queue_.reserve(std::min<size_t>(config.replicas, 4096) + 4);
+  const int64_t per_replica = std::max<int64_t>(1024, 4 * config.scheduler.max_sequences);
+  max_waiting_ = std::min(static_cast<int64_t>(config.replicas) * per_replica,
+                          std::max(ServeLimits::kMaxBacklog, per_replica));
+  finished_.reserve(static_cast<size_t>(std::min<int64_t>(config.scheduler.max_sequences, 4096)));
+}
+
+void Simulator::set_progress_hook(std::function<void(const RunProgress&)> hook,
+                                  uint64_t every_events) {
+  progress_hook_ = std::move(hook);
+  progress_every_ = std::max<uint64_t>(every_events, 1);
+  next_progress_ = progress_hook_ ? events_ + progress_every_ : UINT64_MAX;
+}
+
+RunProgress Simulator::progress() const {
+  RunProgress p;
+  p.simulated_s = now_s_;
+  p.events = events_;
+  p.arrived = arrivals_;
+  p.completed = metrics_.completed();
+  return p;
+}
+
+Replica& Simulator::replica_for(uint32_t index) {
+  std::unique_ptr<Replica>& slot = replicas_[index];
+  if (!slot) {
+    slot = std::make_unique<Replica>(index, cost_, scheduler_, kv_blocks_);
+    ++created_;
+  }
+  return *slot;
 }
 
 // One arrival is pending at a time: the source is read as the simulation
@@ -37,22 +75,49 @@ void Simulator::pull_next_arrival() {
   if (arrival_pending_ || backlogged()) return;
   std::optional<Request> next = source_.next();
   if (!next) return;
+  if (arrivals_ >= limits_.max_requests) {
+    throw ConfigError(fmt::format(
+        "requests: the workload ({}) has more than {} requests, the most one run simulates; "
+        "lower workload.requests (--requests), trace.loops (--loops), or cap a trace with "
+        "trace.max_requests (--requests)",
+        source_.describe(), limits_.max_requests));
+  }
+  if (!(next->arrival_s <= limits_.max_simulated_s)) {
+    throw ConfigError(fmt::format(
+        "simulated time: request {} arrives at t = {:.6g} s, beyond the {:g} s (about {:.1f} "
+        "years) one run may simulate ({}); check the arrival rate (--rate), the think time "
+        "(--think) or the trace's timestamps and speedup (--speedup)",
+        next->id, next->arrival_s, limits_.max_simulated_s, limits_.max_simulated_s / 3.15576e7,
+        source_.describe()));
+  }
+  ++arrivals_;
   pending_ = *next;
   arrival_pending_ = true;
   queue_.push(std::max(pending_.arrival_s, now_s_), kArrival);
 }
 
-bool Simulator::backlogged() const {
-  int64_t waiting = 0;
-  for (const Replica& r : replicas_) waiting += r.waiting();
-  return waiting >= max_waiting_;
-}
-
 void Simulator::try_start(uint32_t index) {
-  Replica& replica = replicas_[index];
+  Replica& replica = *replicas_[index];
   if (!replica.can_start(now_s_)) return;
+  const int64_t waiting_before = replica.waiting();
   const double seconds = replica.start_step(now_s_, metrics_);
+  waiting_ += replica.waiting() - waiting_before;
+  router_->update(index, replica);
   if (seconds <= 0) return;
+  const double step_s = replica.last_compute_s() + replica.last_swap_s();
+  if (!(step_s <= limits_.max_step_s)) {
+    const StepRecord& step = replica.last_step();
+    const bool swapping = replica.last_swap_s() > replica.last_compute_s();
+    throw ConfigError(fmt::format(
+        "step time: one step of replica {} at t = {:.6g} s takes {:.6g} s ({:.6g} s computing "
+        "{} sequences with {} prefill tokens, {:.6g} s moving {:.4g} GB of swapped KV cache), "
+        "beyond the {:g} s one step may take; {}",
+        index, now_s_, step_s, replica.last_compute_s(), step.sequences, step.prefill_tokens,
+        replica.last_swap_s(), replica.last_swap_bytes() / 1e9, limits_.max_step_s,
+        swapping ? "check scheduler.swap_bandwidth"
+                 : "check the chip's compute and bandwidth, the model, and "
+                   "scheduler.max_batched_tokens (--max-tokens)"));
+  }
   if (trace_) trace_->step(replica.last_step());
   queue_.push(now_s_ + seconds, kStepDone, index);
   // With pipeline stages, the next micro-batch may enter when this one has
@@ -67,13 +132,28 @@ void Simulator::run() {
     in_system_area_ += static_cast<double>(in_system_) * (event.time_s - now_s_);
     now_s_ = event.time_s;
     ++events_;
+    if (events_ >= next_progress_) {
+      next_progress_ = events_ + progress_every_;
+      progress_hook_(progress());
+    }
+    if (!(now_s_ <= limits_.max_simulated_s)) {
+      throw ConfigError(fmt::format(
+          "simulated time: the run reaches t = {:.6g} s with {} requests in the system, beyond "
+          "the {:g} s (about {:.1f} years) one run may simulate ({}); check the workload and the "
+          "step times of the chip and model",
+          now_s_, in_system_, limits_.max_simulated_s, limits_.max_simulated_s / 3.15576e7,
+          source_.describe()));
+    }
     if (event.kind == kArrival) {
       arrival_pending_ = false;
       ++in_system_;
       // A request held back by a backlog was in the system since it arrived.
       in_system_area_ += now_s_ - pending_.arrival_s;
-      const uint32_t target = router_->route(pending_, replicas_);
-      replicas_[target].enqueue(pending_);
+      const uint32_t target = router_->route(pending_);
+      Replica& replica = replica_for(target);
+      replica.enqueue(pending_);
+      ++waiting_;
+      router_->update(target, replica);
       pull_next_arrival();
       try_start(target);
       continue;
@@ -82,21 +162,27 @@ void Simulator::run() {
       try_start(event.target);
       continue;
     }
-    Replica& replica = replicas_[event.target];
+    Replica& replica = *replicas_[event.target];
     finished_.clear();
     replica.finish_step(now_s_, metrics_, finished_);
+    if (!finished_.empty()) router_->update(event.target, replica);
     in_system_ -= static_cast<int64_t>(finished_.size());
     for (const Request& done : finished_) source_.on_complete(done, now_s_);
     pull_next_arrival();
     try_start(event.target);
   }
-  for (const Replica& r : replicas_) {
-    if (r.has_work()) {
-      throw std::logic_error(fmt::format("replica {} stalled with work left", r.index()));
+  for (const auto& r : replicas_) {
+    if (r && r->has_work()) {
+      throw std::logic_error(fmt::format("replica {} stalled with work left", r->index()));
     }
   }
   if (!source_.exhausted()) throw std::logic_error("the request source stalled before its end");
   metrics_.set_end_time(now_s_);
+  if (progress_hook_) {
+    RunProgress p = progress();
+    p.finished = true;
+    progress_hook_(p);
+  }
 }
 
 }  // namespace jalapeno

@@ -3,12 +3,20 @@
 // router assigns each to a replica, and every replica runs steps back to back
 // while it has work. Events are (time, insertion order): a run is a pure
 // function of its inputs and seed.
+//
+// The work per event does not grow with the number of replicas (beyond the
+// router's logarithm): the backlog is a running count, the router keeps its
+// own index of loads, and a replica's state is created when the first
+// request is routed to it (a replica never used costs a null pointer, a
+// router entry and a metrics record).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/event_queue.hpp"
+#include "report/progress.hpp"
 #include "report/serving_metrics.hpp"
 #include "serve/replica.hpp"
 #include "serve/router.hpp"
@@ -16,21 +24,58 @@
 
 namespace jalapeno {
 
+// What one run may cover; beyond these a scenario is a mistake (a rate per
+// hour given per second, a swap bandwidth in bytes instead of gigabytes), or
+// would run for hours or exhaust memory without a word. Exceeding one throws
+// ConfigError saying which and what to check. See README "Inputs and their
+// errors".
+struct ServeLimits {
+  // 100,000 replicas: as many accelerators as the largest fleets hold; one
+  // replica never used costs ~0.2 KB, but the output has a row (console) or
+  // an object (JSON, ~1 KB with its series) per replica.
+  static constexpr uint32_t kMaxReplicas = 100000;
+  // 1e8 requests: about 15 minutes at the benchmark's 120,000 requests/s,
+  // hours for long outputs on many replicas.
+  static constexpr uint64_t kMaxRequests = 100000000;
+  // About 3.2 years of simulated service: every scenario of a real service is
+  // far shorter; longer means a unit mistake.
+  static constexpr double kMaxSimulatedSeconds = 1e8;
+  // One hour for one step: real steps take milliseconds to seconds.
+  static constexpr double kMaxStepSeconds = 3600;
+  // Requests waiting in all replicas before arrivals are held in the source:
+  // 4,194,304 (~0.5 GB of queued requests), so an offline run of 1e8 requests
+  // over many replicas stays in memory.
+  static constexpr int64_t kMaxBacklog = int64_t{1} << 22;
+
+  uint64_t max_requests = kMaxRequests;
+  double max_simulated_s = kMaxSimulatedSeconds;
+  double max_step_s = kMaxStepSeconds;
+};
+
 struct ServeConfig {
   uint32_t replicas = 1;
   std::string router = "round-robin";
   SchedulerConfig scheduler;
+  ServeLimits limits;
 };
 
 class Simulator {
  public:
   // All replicas share one step cost model (same model, chip and engine), so
-  // they share its memo too.
+  // they share its memo too. Throws ConfigError for more than
+  // ServeLimits::kMaxReplicas replicas.
   Simulator(StepCostModel& cost, const ServeConfig& config, RequestSource& source,
             ServingMetrics& metrics, PerfettoWriter* trace = nullptr);
 
   // Runs until the source is exhausted and every request has finished.
   void run();
+
+  // Calls `hook` every `every_events` events (and once at the end of run())
+  // with where the run stands; a hook is expected to throttle itself by wall
+  // clock (see ProgressLine). Without one the loop pays one comparison per
+  // event.
+  void set_progress_hook(std::function<void(const RunProgress&)> hook,
+                         uint64_t every_events = 4096);
 
   double now_s() const { return now_s_; }
   // The integral over time of the number of requests in the system (arrived,
@@ -38,29 +83,47 @@ class Simulator {
   // of latencies it checks Little's law.
   double requests_in_system_integral() const { return in_system_area_; }
   uint64_t events() const { return events_; }
-  const std::vector<Replica>& replicas() const { return replicas_; }
+  uint64_t arrivals() const { return arrivals_; }
+  uint32_t replica_count() const { return static_cast<uint32_t>(replicas_.size()); }
+  // Replica `index`, or null when no request was ever routed to it.
+  const Replica* replica(uint32_t index) const { return replicas_.at(index).get(); }
+  // How many replicas were given state (routed at least one request).
+  uint32_t replicas_created() const { return created_; }
+  const Router& router() const { return *router_; }
 
  private:
   enum EventKind : uint32_t { kArrival = 0, kStepDone = 1, kStageFree = 2 };
 
   void pull_next_arrival();
-  bool backlogged() const;
+  bool backlogged() const { return waiting_ >= max_waiting_; }
   void try_start(uint32_t replica);
+  Replica& replica_for(uint32_t index);
+  RunProgress progress() const;
 
+  StepCostModel& cost_;
+  SchedulerConfig scheduler_;
+  ServeLimits limits_;
+  int64_t kv_blocks_;
   RequestSource& source_;
   ServingMetrics& metrics_;
   PerfettoWriter* trace_;
   std::unique_ptr<Router> router_;
-  std::vector<Replica> replicas_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  uint32_t created_ = 0;
   EventQueue queue_;
   bool arrival_pending_ = false;
-  int64_t max_waiting_ = 0;  // requests waiting in all replicas before arrivals are held
+  int64_t waiting_ = 0;      // requests waiting in all replicas (queued or swapped out)
+  int64_t max_waiting_ = 0;  // ... before arrivals are held in the source
   Request pending_;
   std::vector<Request> finished_;
   double now_s_ = 0;
   uint64_t events_ = 0;
+  uint64_t arrivals_ = 0;  // requests taken from the source
   int64_t in_system_ = 0;
   double in_system_area_ = 0;
+  std::function<void(const RunProgress&)> progress_hook_;
+  uint64_t progress_every_ = 0;
+  uint64_t next_progress_ = UINT64_MAX;
 };
 
 }  // namespace jalapeno

@@ -5,21 +5,34 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <numbers>
 #include <numeric>
 #include <optional>
 #include <string_view>
 
 #include "core/error.hpp"
-#include "core/units.hpp"
+#include "core/input_file.hpp"
 
 namespace jalapeno {
 namespace {
 
 constexpr std::string_view kForms =
     "expected one of: N (fixed), uniform:LO:HI, normal:MEAN:SD[:MIN:MAX], "
-    "lognormal:MEAN:SIGMA[:MAX], file:PATH (token counts are integers >= 1)";
+    "lognormal:MEAN:SIGMA[:MAX], file:PATH (token counts N, LO, HI, MIN, MAX and each line of "
+    "the file are whole numbers from 1 to 1000000000; MEAN from 1 to 1e9 tokens, SD from 0 to "
+    "1e9, SIGMA from 0 to 4)";
+
+// Bounds of the real-valued parameters, in tokens.
+constexpr double kMinMean = 1;
+constexpr double kMaxMean = static_cast<double>(kMaxRequestTokens);
+constexpr double kMaxSd = static_cast<double>(kMaxRequestTokens);
+
+// User text in a message, cut short: a spec may be any length.
+std::string excerpt(std::string_view text) {
+  constexpr size_t kMax = 120;
+  if (text.size() <= kMax) return std::string(text);
+  return std::string(text.substr(0, kMax)) + "...";
+}
 
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -48,8 +61,20 @@ std::optional<int64_t> to_int(std::string_view text) {
   return value;
 }
 
-std::optional<double> to_double(std::string_view text) {
-  return parse_number(trim(text));
+// A whole-string parse; a value out of double's range is reported as such.
+struct Real {
+  double value = 0;
+  bool ok = false;
+  bool out_of_range = false;
+};
+Real to_double(std::string_view text) {
+  text = trim(text);
+  Real real;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), real.value);
+  if (text.empty() || ptr != text.data() + text.size()) return real;
+  real.out_of_range = ec == std::errc::result_out_of_range;
+  real.ok = ec == std::errc() && std::isfinite(real.value);
+  return real;
 }
 
 double phi_cdf(double z) {
@@ -65,34 +90,46 @@ int64_t clamp_round(double x, int64_t lo, int64_t hi) {
   return std::clamp(static_cast<int64_t>(std::llround(x)), lo, hi);
 }
 
-std::vector<int64_t> read_lengths_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open length file '{}'", what, path));
-  std::vector<int64_t> values;
-  std::string line;
+// One token count per line (or in the first CSV column); a first line that is
+// not a number is a header. The file is read whole, so only a regular file of
+// bounded size is accepted (/dev/zero or a FIFO would be read forever).
+std::vector<int32_t> read_lengths_file(const std::string& path, const std::string& what) {
+  std::string text;
+  try {
+    text = read_regular_file(path, "length file", kMaxLengthFileBytes);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", what, e.what()));
+  }
+  std::vector<int32_t> values;
   int64_t line_no = 0;
   bool seen_content = false;
-  while (std::getline(in, line)) {
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t newline = text.find('\n', start);
+    const size_t end = newline == std::string::npos ? text.size() : newline;
+    std::string_view line = trim(std::string_view(text).substr(start, end - start));
+    start = end + 1;
     ++line_no;
-    std::string_view text = trim(line);
-    if (text.empty()) continue;
+    if (line.empty()) continue;
     // CSV: the first column holds the length.
-    if (const auto comma = text.find(','); comma != std::string_view::npos) {
-      text = trim(text.substr(0, comma));
+    if (const auto comma = line.find(','); comma != std::string_view::npos) {
+      line = trim(line.substr(0, comma));
     }
-    const auto value = to_int(text);
+    const auto value = to_int(line);
     const bool first = !seen_content;
     seen_content = true;
     if (!value) {
       if (first) continue;  // a header line
-      throw ConfigError(fmt::format("{}: {}: line {}: '{}' is not an integer token count", what,
-                                    path, line_no, text));
-    }
-    if (*value < 1) {
       throw ConfigError(
-          fmt::format("{}: {}: line {}: token count {} is below 1", what, path, line_no, *value));
+          fmt::format("{}: {}: line {}: '{}' is not a whole number of tokens (expected 1 to {})",
+                      what, path, line_no, excerpt(line), kMaxRequestTokens));
     }
-    values.push_back(*value);
+    if (*value < 1 || *value > kMaxRequestTokens) {
+      throw ConfigError(fmt::format(
+          "{}: {}: line {}: token count {} is {} (expected 1 to {})", what, path, line_no, *value,
+          *value < 1 ? "below 1" : "beyond any request", kMaxRequestTokens));
+    }
+    values.push_back(static_cast<int32_t>(*value));
   }
   if (values.empty()) {
     throw ConfigError(fmt::format("{}: {}: no token counts in the file", what, path));
@@ -103,7 +140,10 @@ std::vector<int64_t> read_lengths_file(const std::string& path, const std::strin
 }  // namespace
 
 LengthDistribution LengthDistribution::fixed(int64_t tokens) {
-  if (tokens < 1) throw ConfigError(fmt::format("fixed length {} is below 1 token", tokens));
+  if (tokens < 1 || tokens > kMaxRequestTokens) {
+    throw ConfigError(
+        fmt::format("fixed length {} is not from 1 to {} tokens", tokens, kMaxRequestTokens));
+  }
   LengthDistribution dist;
   dist.kind_ = Kind::kFixed;
   dist.spec_ = std::to_string(tokens);
@@ -114,7 +154,8 @@ LengthDistribution LengthDistribution::fixed(int64_t tokens) {
 
 LengthDistribution LengthDistribution::parse(const std::string& spec, const std::string& what) {
   const auto fail = [&](const std::string& reason) {
-    return ConfigError(fmt::format("{}: bad length spec '{}': {}; {}", what, spec, reason, kForms));
+    return ConfigError(
+        fmt::format("{}: bad length spec '{}': {}; {}", what, excerpt(spec), reason, kForms));
   };
   const std::string_view text = trim(spec);
   if (text.empty()) throw fail("empty");
@@ -133,25 +174,40 @@ LengthDistribution LengthDistribution::parse(const std::string& spec, const std:
   }
 
   const auto parts = split(text, ':');
-  const auto count = [&](std::string_view name, int64_t value) {
-    if (value < 1) throw fail(fmt::format("{} must be at least 1, got {}", name, value));
-    return value;
-  };
+  // Token counts: whole numbers from 1 to kMaxRequestTokens.
   const auto integer = [&](size_t i, std::string_view name) {
     const auto value = to_int(parts[i]);
-    if (!value) throw fail(fmt::format("{} '{}' is not an integer", name, parts[i]));
-    return count(name, *value);
-  };
-  const auto real = [&](size_t i, std::string_view name) {
-    const auto value = to_double(parts[i]);
-    if (!value) throw fail(fmt::format("{} '{}' is not a number", name, parts[i]));
+    if (!value) {
+      throw fail(fmt::format("{} '{}' is not a whole number of tokens from 1 to {}", name,
+                             excerpt(parts[i]), kMaxRequestTokens));
+    }
+    if (*value < 1) throw fail(fmt::format("{} must be at least 1, got {}", name, *value));
+    if (*value > kMaxRequestTokens) {
+      throw fail(fmt::format("{} {} is beyond any request (at most {} tokens)", name, *value,
+                             kMaxRequestTokens));
+    }
     return *value;
+  };
+  // Real parameters: finite, normal (not subnormal) or zero, within [lo, hi].
+  const auto real = [&](size_t i, std::string_view name, double lo, double hi) {
+    const Real real = to_double(parts[i]);
+    if (real.out_of_range || (real.ok && std::fpclassify(real.value) == FP_SUBNORMAL)) {
+      throw fail(fmt::format("{} '{}' is not representable as a double; expected {:g} to {:g}",
+                             name, excerpt(parts[i]), lo, hi));
+    }
+    if (!real.ok) {
+      throw fail(fmt::format("{} '{}' is not a finite number; expected {:g} to {:g}", name,
+                             excerpt(parts[i]), lo, hi));
+    }
+    if (!(real.value >= lo && real.value <= hi)) {
+      throw fail(fmt::format("{} {:g} is outside {:g} to {:g}", name, real.value, lo, hi));
+    }
+    return real.value;
   };
 
   LengthDistribution dist;
   dist.spec_ = spec;
   if (parts.size() == 1) {
-    if (!to_int(parts[0])) throw fail(fmt::format("'{}' is not a token count", parts[0]));
     LengthDistribution fixed_dist = fixed(integer(0, "fixed length"));
     fixed_dist.spec_ = spec;
     return fixed_dist;
@@ -169,9 +225,8 @@ LengthDistribution LengthDistribution::parse(const std::string& spec, const std:
     if (parts.size() != 3 && parts.size() != 5)
       throw fail("normal takes MEAN:SD or MEAN:SD:MIN:MAX");
     dist.kind_ = Kind::kNormal;
-    dist.a_ = real(1, "MEAN");
-    dist.b_ = real(2, "SD");
-    if (dist.b_ < 0) throw fail("SD must not be negative");
+    dist.a_ = real(1, "MEAN", kMinMean, kMaxMean);
+    dist.b_ = real(2, "SD", 0, kMaxSd);
     if (parts.size() == 5) {
       dist.min_ = integer(3, "MIN");
       dist.max_ = integer(4, "MAX");
@@ -182,17 +237,15 @@ LengthDistribution LengthDistribution::parse(const std::string& spec, const std:
       throw fail("lognormal takes MEAN:SIGMA or MEAN:SIGMA:MAX");
     }
     dist.kind_ = Kind::kLognormal;
-    const double mean = real(1, "MEAN");
-    const double sigma = real(2, "SIGMA");
-    if (mean <= 0) throw fail("MEAN must be positive");
-    if (sigma < 0) throw fail("SIGMA must not be negative");
+    const double mean = real(1, "MEAN", kMinMean, kMaxMean);
+    const double sigma = real(2, "SIGMA", 0, kMaxLognormalSigma);
     // The spec gives the mean, the natural quantity for token counts; the
     // log-space mu that yields it is ln(mean) - sigma^2/2.
     dist.a_ = std::log(mean) - 0.5 * sigma * sigma;
     dist.b_ = sigma;
     if (parts.size() == 4) dist.max_ = integer(3, "MAX");
   } else {
-    throw fail(fmt::format("unknown form '{}'", name));
+    throw fail(fmt::format("unknown form '{}'", excerpt(name)));
   }
   return dist;
 }

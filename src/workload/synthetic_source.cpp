@@ -21,22 +21,47 @@ struct LengthStreams {
   Rng output;
 };
 
-void check_lengths_and_count(int64_t requests) {
-  if (requests < 0)
-    throw ConfigError(fmt::format("requests must not be negative, got {}", requests));
+// Bounds that keep every arrival time finite and increasing. Slower than one
+// request a year leaves a simulation of empty time; faster than 1e9/s, gaps
+// fall below what a double resolves at the times reached.
+constexpr double kMinRate = 3e-8;  // requests per second
+constexpr double kMaxRate = 1e9;
+// Gamma gaps have shape 1/cv^2. Beyond cv 100 (shape 1e-4) nearly every gap
+// underflows to exactly 0 and the arrivals are a few huge bursts; below
+// 1e-3 the process is constant-rate arrivals in all but name.
+constexpr double kMinCv = 1e-3;
+constexpr double kMaxCv = 100;
+constexpr int64_t kMaxRequests = 10000000000;  // 1e10
+constexpr int64_t kMaxUsers = 10000000;        // 1e7
+constexpr double kMaxThinkSeconds = 3e7;       // about a year
+
+// Finite, not subnormal, and within [lo, hi].
+bool in_range(double value, double lo, double hi) {
+  return std::isfinite(value) && std::fpclassify(value) != FP_SUBNORMAL && value >= lo &&
+         value <= hi;
+}
+
+void check_count(int64_t requests) {
+  if (requests < 0 || requests > kMaxRequests) {
+    throw ConfigError(fmt::format("requests: expected 0 to {:g}, got {}",
+                                  static_cast<double>(kMaxRequests), requests));
+  }
 }
 
 class SyntheticSource final : public RequestSource {
  public:
   explicit SyntheticSource(const SyntheticSpec& spec)
       : spec_(spec), arrivals_(spec.seed, "arrivals"), lengths_(spec.seed) {
-    check_lengths_and_count(spec.requests);
-    if (spec.arrivals != ArrivalKind::kOffline &&
-        !(spec.rate_per_s > 0 && std::isfinite(spec.rate_per_s))) {
-      throw ConfigError(fmt::format("arrival rate must be positive, got {}/s", spec.rate_per_s));
+    check_count(spec.requests);
+    if (spec.arrivals != ArrivalKind::kOffline && !in_range(spec.rate_per_s, kMinRate, kMaxRate)) {
+      throw ConfigError(fmt::format("arrival rate: expected {:g} to {:g} requests/s, got {:g}/s",
+                                    kMinRate, kMaxRate, spec.rate_per_s));
     }
-    if (spec.arrivals == ArrivalKind::kGamma && !(spec.cv > 0 && std::isfinite(spec.cv))) {
-      throw ConfigError(fmt::format("gamma arrivals need a positive cv, got {}", spec.cv));
+    if (spec.arrivals == ArrivalKind::kGamma && !in_range(spec.cv, kMinCv, kMaxCv)) {
+      throw ConfigError(fmt::format(
+          "gamma arrivals: cv (coefficient of variation of the gaps): expected {:g} to {:g}, got "
+          "{:g}",
+          kMinCv, kMaxCv, spec.cv));
     }
     if (spec.arrivals == ArrivalKind::kGamma) {
       // Gaps with mean 1/rate and the given cv: shape 1/cv^2, scale 1/(rate*shape).
@@ -104,11 +129,14 @@ class SyntheticSource final : public RequestSource {
 class ClosedLoopSource final : public RequestSource {
  public:
   explicit ClosedLoopSource(const ClosedLoopSpec& spec) : spec_(spec), lengths_(spec.seed) {
-    check_lengths_and_count(spec.requests);
-    if (spec.users < 1)
-      throw ConfigError(fmt::format("users must be at least 1, got {}", spec.users));
-    if (!(spec.think_s >= 0 && std::isfinite(spec.think_s))) {
-      throw ConfigError(fmt::format("think time must not be negative, got {} s", spec.think_s));
+    check_count(spec.requests);
+    if (spec.users < 1 || spec.users > kMaxUsers) {
+      throw ConfigError(fmt::format("closed loop users: expected 1 to {:g}, got {}",
+                                    static_cast<double>(kMaxUsers), spec.users));
+    }
+    if (!(spec.think_s == 0 || in_range(spec.think_s, 0, kMaxThinkSeconds))) {
+      throw ConfigError(fmt::format("closed loop think time: expected 0 to {:g} s, got {:g} s",
+                                    kMaxThinkSeconds, spec.think_s));
     }
     for (int64_t i = 0; i < std::min(spec.users, spec.requests); ++i) ready_.push_back(0.0);
   }

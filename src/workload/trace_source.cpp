@@ -2,6 +2,8 @@
 // line at a time so that a trace of any length runs in constant memory.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -10,16 +12,48 @@
 #include <string_view>
 #include <vector>
 
+#include "core/checked_math.hpp"
 #include "core/error.hpp"
-#include "core/units.hpp"
+#include "core/input_file.hpp"
+#include "workload/lengths.hpp"
 #include "workload/source.hpp"
 
 namespace jalapeno {
 namespace {
 
 // Beyond these a row is a mistake (and 64-bit arithmetic on it could wrap).
-constexpr double kMaxTokens = 1e9;    // tokens in one request
-constexpr double kMaxSeconds = 1e12;  // a timestamp: some 31,000 years
+constexpr int64_t kMaxTokens = kMaxRequestTokens;  // tokens in one request
+constexpr double kMaxSeconds = 1e12;               // a timestamp: some 31,000 years
+// A trace row is a few dozen bytes; a longer line is not a trace (and reading
+// it whole could exhaust memory).
+constexpr size_t kMaxLineBytes = 64 * 1024;
+// As a scenario accepts them: a speedup beyond these turns a trace into an
+// instant or an eternity, and loops multiply its span.
+constexpr double kMinSpeedup = 1e-6;
+constexpr double kMaxSpeedup = 1e9;
+constexpr int64_t kMaxLoops = 1000000;
+
+// The columns each CSV format may have; the first three are read.
+constexpr std::array<std::string_view, 3> kAzureColumns{"TIMESTAMP", "ContextTokens",
+                                                        "GeneratedTokens"};
+constexpr std::array<std::string_view, 6> kBurstGptColumns{
+    "Timestamp", "Request tokens", "Response tokens", "Model", "Total tokens", "Log Type"};
+// The keys of a JSONL row, all required.
+constexpr std::array<std::string_view, 3> kJsonlKeys{"timestamp", "input_tokens", "output_tokens"};
+
+// User text in a message, cut short.
+std::string excerpt(std::string_view text) {
+  constexpr size_t kMax = 80;
+  if (text.size() <= kMax) return std::string(text);
+  return std::string(text.substr(0, kMax)) + "...";
+}
+
+template <size_t N>
+std::string join(const std::array<std::string_view, N>& names) {
+  std::string text;
+  for (const auto name : names) text += (text.empty() ? "" : ", ") + std::string(name);
+  return text;
+}
 
 enum class Format { kAzure, kBurstGpt, kJsonl };
 
@@ -49,15 +83,32 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
-std::vector<std::string_view> split_csv(std::string_view line) {
-  std::vector<std::string_view> fields;
+// The comma-separated fields of line, trimmed, into fields (reused: no
+// allocation per row once it has grown).
+void split_csv(std::string_view line, std::vector<std::string_view>& fields) {
+  fields.clear();
   size_t start = 0;
   while (true) {
     const size_t end = line.find(',', start);
     fields.push_back(trim(line.substr(start, end == std::string_view::npos ? end : end - start)));
-    if (end == std::string_view::npos) return fields;
+    if (end == std::string_view::npos) return;
     start = end + 1;
   }
+}
+
+// A whole-string parse of a number of seconds.
+struct Seconds {
+  double value = 0;
+  bool ok = false;
+  bool out_of_range = false;
+};
+Seconds parse_seconds(std::string_view text) {
+  Seconds seconds;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds.value);
+  if (text.empty() || ptr != text.data() + text.size()) return seconds;
+  seconds.out_of_range = ec == std::errc::result_out_of_range;
+  seconds.ok = ec == std::errc() && std::isfinite(seconds.value);
+  return seconds;
 }
 
 // Howard Hinnant's days_from_civil: days since 1970-01-01, proleptic Gregorian.
@@ -100,8 +151,10 @@ std::optional<Stamp> parse_date_time(std::string_view text) {
   Stamp stamp{days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s, 0.0};
   if (text.size() > 19) {
     const size_t n = text.size() - 20;
+    // Length first: more than 18 digits would overflow the accumulator.
+    if (text[19] != '.' || n < 1 || n > 9) return std::nullopt;
     const int64_t frac = digits(text, 20, n);
-    if (text[19] != '.' || n < 1 || n > 9 || frac < 0) return std::nullopt;
+    if (frac < 0) return std::nullopt;
     stamp.frac = static_cast<double>(frac) / std::pow(10.0, static_cast<double>(n));
   }
   return stamp;
@@ -110,12 +163,14 @@ std::optional<Stamp> parse_date_time(std::string_view text) {
 class TraceSource final : public RequestSource {
  public:
   explicit TraceSource(const TraceSpec& spec) : spec_(spec) {
-    if (!(spec.speedup > 0 && std::isfinite(spec.speedup))) {
-      throw ConfigError(
-          fmt::format("{}: speedup must be positive, got {}", spec.path, spec.speedup));
+    if (!(std::isfinite(spec.speedup) && spec.speedup >= kMinSpeedup &&
+          spec.speedup <= kMaxSpeedup)) {
+      throw ConfigError(fmt::format("{}: speedup: expected {:g} to {:g}, got {:g}", spec.path,
+                                    kMinSpeedup, kMaxSpeedup, spec.speedup));
     }
-    if (spec.loops < 1) {
-      throw ConfigError(fmt::format("{}: loops must be at least 1, got {}", spec.path, spec.loops));
+    if (spec.loops < 1 || spec.loops > kMaxLoops) {
+      throw ConfigError(
+          fmt::format("{}: loops: expected 1 to {}, got {}", spec.path, kMaxLoops, spec.loops));
     }
     if (spec.max_requests < 0) {
       throw ConfigError(fmt::format("{}: max_requests must not be negative, got {}", spec.path,
@@ -167,6 +222,27 @@ class TraceSource final : public RequestSource {
         fmt::format("{}: line {}: field '{}': {}", spec_.path, line_no_, field, problem));
   }
 
+  // The next line, without its '\n', of at most kMaxLineBytes; false at the
+  // end of the file.
+  bool read_raw_line(std::string& line) {
+    line.clear();
+    std::streambuf* buffer = in_.rdbuf();
+    using Traits = std::streambuf::traits_type;
+    bool any = false;
+    for (Traits::int_type c = buffer->sbumpc(); !Traits::eq_int_type(c, Traits::eof());
+         c = buffer->sbumpc()) {
+      any = true;
+      if (c == '\n') break;
+      if (line.size() >= kMaxLineBytes) {
+        throw ConfigError(fmt::format(
+            "{}: line {}: longer than {} bytes: not a trace row (is this a trace file?)",
+            spec_.path, line_no_ + 1, kMaxLineBytes));
+      }
+      line.push_back(Traits::to_char_type(c));
+    }
+    return any;
+  }
+
   // The next non-blank line with CR (Windows line ends, as in the shipped
   // Azure traces) and a UTF-8 byte order mark removed; false at the end.
   bool read_line(std::string& line) {
@@ -175,7 +251,7 @@ class TraceSource final : public RequestSource {
       line = unread_;
       return true;
     }
-    while (std::getline(in_, line)) {
+    while (read_raw_line(line)) {
       ++line_no_;
       if (line_no_ == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -185,10 +261,8 @@ class TraceSource final : public RequestSource {
   }
 
   void open_pass(bool detect) {
-    in_.close();
-    in_.clear();
-    in_.open(spec_.path);
-    if (!in_) throw ConfigError(fmt::format("{}: cannot open trace file", spec_.path));
+    // Only a regular file: /dev/zero or a FIFO would be read forever.
+    in_ = open_regular_file(spec_.path, "trace");
     line_no_ = 0;
     std::string first;
     if (!read_line(first)) {
@@ -202,55 +276,90 @@ class TraceSource final : public RequestSource {
     }
   }
 
+  template <size_t N>
+  void check_header(const std::array<std::string_view, N>& known) {
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      const std::string_view name = fields_[i];
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        fail(name.empty() ? fmt::format("column {}", i + 1) : std::string(name),
+             fmt::format("unknown column '{}' in the header (known columns: {})", excerpt(name),
+                         join(known)));
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (fields_[j] == name) {
+          fail(name, fmt::format("duplicate column '{}' in the header (columns {} and {})", name,
+                                 j + 1, i + 1));
+        }
+      }
+    }
+  }
+
   void detect_format(const std::string& first) {
     const std::string_view text = trim(first);
     if (text.front() == '{') {
       format_ = Format::kJsonl;
       return;
     }
-    const auto header = split_csv(text);
+    split_csv(text, fields_);
     std::string_view time_name, input_name, output_name;
-    if (header[0] == "TIMESTAMP") {
+    if (fields_[0] == "TIMESTAMP") {
       format_ = Format::kAzure;
       time_name = "TIMESTAMP", input_name = "ContextTokens", output_name = "GeneratedTokens";
-    } else if (header[0] == "Timestamp") {
+    } else if (fields_[0] == "Timestamp") {
       format_ = Format::kBurstGpt;
       time_name = "Timestamp", input_name = "Request tokens", output_name = "Response tokens";
     } else {
       throw ConfigError(fmt::format("{}: line {}: unrecognized trace format '{}': {}", spec_.path,
-                                    line_no_, text.substr(0, 80), kFormats));
+                                    line_no_, excerpt(text), kFormats));
     }
     const auto column = [&](std::string_view name) {
-      for (size_t i = 0; i < header.size(); ++i) {
-        if (header[i] == name) return i;
+      for (size_t i = 0; i < fields_.size(); ++i) {
+        if (fields_[i] == name) return i;
       }
       fail(name, fmt::format("missing column '{}' in the header; {}", name, kFormats));
     };
     time_col_ = column(time_name);
     input_col_ = column(input_name);
     output_col_ = column(output_name);
+    if (format_ == Format::kAzure) {
+      check_header(kAzureColumns);
+    } else {
+      check_header(kBurstGptColumns);
+    }
+    // The names, kept: fields_ points into the first line, which goes away.
+    header_.assign(fields_.begin(), fields_.end());
     time_name_ = time_name, input_name_ = input_name, output_name_ = output_name;
   }
 
   Stamp parse_stamp(std::string_view field, std::string_view text) const {
     if (text.size() >= 10 && text[4] == '-' && text[0] != '-') {
       if (auto stamp = parse_date_time(text)) return *stamp;
-      fail(field,
-           fmt::format("'{}' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffff or seconds)", text));
+      fail(field, fmt::format("'{}' is not a timestamp (YYYY-MM-DD HH:MM:SS.fffffff or seconds)",
+                              excerpt(text)));
     }
-    const auto value = parse_number(text);
-    if (!value) {
+    const Seconds value = parse_seconds(text);
+    if (value.out_of_range) {
+      fail(field, fmt::format("'{}' is not representable as a time in seconds (expected 0 to {:g})",
+                              excerpt(text), kMaxSeconds));
+    }
+    if (!value.ok) {
       fail(field, fmt::format("non-numeric value '{}' (expected seconds or YYYY-MM-DD "
                               "HH:MM:SS.fffffff)",
-                              text));
+                              excerpt(text)));
     }
-    return from_seconds(field, *value);
+    return from_seconds(field, value.value);
   }
 
   Stamp from_seconds(std::string_view field, double value) const {
+    if (!std::isfinite(value)) fail(field, "a time that is not a finite number");
     if (value < 0) fail(field, fmt::format("negative value {}", value));
+    if (std::fpclassify(value) == FP_SUBNORMAL) {
+      fail(field, fmt::format("{:g} s is too small to represent (subnormal); expected 0 or 1e-300 "
+                              "to {:g} s",
+                              value, kMaxSeconds));
+    }
     if (!(value <= kMaxSeconds)) {
-      fail(field, fmt::format("{} s is beyond any trace (at most {:g} s)", value, kMaxSeconds));
+      fail(field, fmt::format("{:g} s is beyond any trace (at most {:g} s)", value, kMaxSeconds));
     }
     const double whole = std::floor(value);
     return {static_cast<int64_t>(whole), value - whole};
@@ -259,86 +368,219 @@ class TraceSource final : public RequestSource {
   int64_t parse_count(std::string_view field, std::string_view text) const {
     int64_t value = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      fail(field, fmt::format("non-numeric value '{}' (expected a whole number of tokens)", text));
+    if (!text.empty() && ptr == text.data() + text.size() && ec == std::errc::result_out_of_range) {
+      fail(field,
+           fmt::format("{} tokens is beyond any request (at most {})", excerpt(text), kMaxTokens));
     }
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      fail(field, fmt::format("non-numeric value '{}' (expected a whole number of tokens)",
+                              excerpt(text)));
+    }
+    return check_count(field, value);
+  }
+
+  int64_t check_count(std::string_view field, int64_t value) const {
     if (value < 0) fail(field, fmt::format("negative value {}", value));
     if (value > kMaxTokens) {
-      fail(field, fmt::format("{} tokens is beyond any request (at most {:g})", value, kMaxTokens));
+      fail(field, fmt::format("{} tokens is beyond any request (at most {})", value, kMaxTokens));
     }
     return value;
   }
 
-  Row parse_csv_row(const std::string& line) const {
-    const auto fields = split_csv(line);
-    const auto get = [&](size_t col, std::string_view name) {
-      if (col >= fields.size()) {
-        fail(name, fmt::format("missing column: the row has {} fields, '{}' is field {}",
-                               fields.size(), name, col + 1));
-      }
-      return fields[col];
-    };
+  Row parse_csv_row(const std::string& line) {
+    split_csv(line, fields_);
+    if (fields_.size() > header_.size()) {
+      fail(fmt::format("column {}", header_.size() + 1),
+           fmt::format("extra column '{}': the row has {} fields, the header {} ({})",
+                       excerpt(fields_[header_.size()]), fields_.size(), header_.size(),
+                       excerpt(join_header())));
+    }
+    if (fields_.size() < header_.size()) {
+      const std::string& name = header_[fields_.size()];
+      fail(name, fmt::format("missing column: the row has {} fields, '{}' is field {} of {}",
+                             fields_.size(), name, fields_.size() + 1, header_.size()));
+    }
     Row row;
-    row.time = parse_stamp(time_name_, get(time_col_, time_name_));
-    row.input = parse_count(input_name_, get(input_col_, input_name_));
-    row.output = parse_count(output_name_, get(output_col_, output_name_));
+    row.time = parse_stamp(time_name_, fields_[time_col_]);
+    row.input = parse_count(input_name_, fields_[input_col_]);
+    row.output = parse_count(output_name_, fields_[output_col_]);
     return row;
   }
 
+  std::string join_header() const {
+    std::string text;
+    for (const auto& name : header_) text += (text.empty() ? "" : ",") + name;
+    return text;
+  }
+
+  // A JSONL row read by SAX: flat, known keys, each once; no DOM is built.
+  class RowReader {
+   public:
+    using json = nlohmann::json;
+    explicit RowReader(const TraceSource& source) : source_(source) {}
+
+    struct Value {
+      enum class Type { kNone, kUnsigned, kInteger, kFloat, kString, kOther };
+      Type type = Type::kNone;
+      uint64_t u = 0;
+      int64_t i = 0;
+      double f = 0;
+      std::string text;  // the string, or the value as written
+    };
+    std::array<Value, kJsonlKeys.size()> values;
+
+    bool null() { return put(Value::Type::kOther, "null"); }
+    bool boolean(bool b) { return put(Value::Type::kOther, b ? "true" : "false"); }
+    bool number_integer(json::number_integer_t v) {
+      Value& value = slot();
+      value.type = Value::Type::kInteger;
+      value.i = v;
+      value.text = std::to_string(v);
+      return true;
+    }
+    bool number_unsigned(json::number_unsigned_t v) {
+      Value& value = slot();
+      value.type = Value::Type::kUnsigned;
+      value.u = v;
+      value.text = std::to_string(v);
+      return true;
+    }
+    bool number_float(json::number_float_t v, const json::string_t& raw) {
+      Value& value = slot();
+      value.type = Value::Type::kFloat;
+      value.f = v;
+      value.text = raw;
+      return true;
+    }
+    bool string(json::string_t& v) {
+      Value& value = slot();
+      value.type = Value::Type::kString;
+      value.text = std::move(v);
+      return true;
+    }
+    bool binary(json::binary_t&) { return put(Value::Type::kOther, "binary"); }
+    bool start_object(size_t) {
+      if (depth_++ > 0) nested();
+      return true;
+    }
+    bool end_object() {
+      --depth_;
+      return true;
+    }
+    bool start_array(size_t) {
+      if (depth_ == 0) source_.fail("timestamp", "the line is not a JSON object");
+      nested();
+    }
+    bool end_array() { return true; }
+    bool key(json::string_t& name) {
+      const auto it = std::find(kJsonlKeys.begin(), kJsonlKeys.end(), name);
+      if (it == kJsonlKeys.end()) {
+        source_.fail(excerpt(name), fmt::format("unknown key '{}' (known keys: {})", excerpt(name),
+                                                join(kJsonlKeys)));
+      }
+      current_ = static_cast<size_t>(it - kJsonlKeys.begin());
+      if (values[current_].type != Value::Type::kNone) {
+        source_.fail(name, fmt::format("duplicate key '{}' (each key may appear once)", name));
+      }
+      return true;
+    }
+    bool parse_error(size_t position, const std::string&, const nlohmann::detail::exception& e) {
+      throw ConfigError(fmt::format("{}: line {}: malformed JSON at byte {}: {}",
+                                    source_.spec_.path, source_.line_no_, position, e.what()));
+    }
+
+   private:
+    Value& slot() {
+      if (depth_ == 0) source_.fail("timestamp", "the line is not a JSON object");
+      return values[current_];
+    }
+    bool put(Value::Type type, const char* text) {
+      Value& value = slot();
+      value.type = type;
+      value.text = text;
+      return true;
+    }
+    [[noreturn]] void nested() const {
+      source_.fail(kJsonlKeys[current_], "a single value, not a nested object or list");
+    }
+
+    const TraceSource& source_;
+    int depth_ = 0;
+    size_t current_ = 0;
+  };
+
+  int64_t json_count(const RowReader& reader, size_t key) const {
+    using Type = RowReader::Value::Type;
+    const std::string_view name = kJsonlKeys[key];
+    const auto& value = reader.values[key];
+    switch (value.type) {
+      case Type::kNone:
+        fail(name, "missing field");
+      case Type::kUnsigned:
+        if (value.u > static_cast<uint64_t>(kMaxTokens)) {
+          fail(name,
+               fmt::format("{} tokens is beyond any request (at most {})", value.text, kMaxTokens));
+        }
+        return static_cast<int64_t>(value.u);
+      case Type::kInteger:
+        return check_count(name, value.i);
+      case Type::kFloat:
+        if (value.f != std::floor(value.f)) {
+          fail(name, fmt::format("{} is not a whole number of tokens", excerpt(value.text)));
+        }
+        if (value.f < 0) fail(name, fmt::format("negative value {}", excerpt(value.text)));
+        if (value.f > static_cast<double>(kMaxTokens)) {
+          fail(name, fmt::format("{} tokens is beyond any request (at most {})",
+                                 excerpt(value.text), kMaxTokens));
+        }
+        return static_cast<int64_t>(value.f);
+      case Type::kString:
+        fail(name, fmt::format("non-numeric value \"{}\" (expected a whole number of tokens, "
+                               "without quotes)",
+                               excerpt(value.text)));
+      case Type::kOther:
+        break;
+    }
+    fail(name, fmt::format("non-numeric value {} (expected a whole number of tokens)",
+                           excerpt(value.text)));
+  }
+
   Row parse_json_row(const std::string& line) const {
-    nlohmann::json object;
-    try {
-      object = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw ConfigError(
-          fmt::format("{}: line {}: malformed JSON: {}", spec_.path, line_no_, e.what()));
-    }
-    if (!object.is_object()) fail("timestamp", "the line is not a JSON object");
-    const auto get = [&](std::string_view name) -> const nlohmann::json& {
-      const auto it = object.find(name);
-      if (it == object.end()) fail(name, "missing field");
-      return *it;
-    };
-    const auto count = [&](std::string_view name) {
-      const auto& value = get(name);
-      const auto too_many = [&] {
-        fail(name, fmt::format("{} tokens is beyond any request (at most {:g})", value.dump(),
-                               kMaxTokens));
-      };
-      if (value.is_number_unsigned()) {
-        if (value.get<uint64_t>() > static_cast<uint64_t>(kMaxTokens)) too_many();
-        return value.get<int64_t>();
-      }
-      if (value.is_number_integer()) {
-        fail(name, fmt::format("negative value {}", value.get<int64_t>()));
-      }
-      if (value.is_number_float() && value.get<double>() == std::floor(value.get<double>())) {
-        if (value.get<double>() < 0) fail(name, fmt::format("negative value {}", value.dump()));
-        if (value.get<double>() > kMaxTokens) too_many();
-        return static_cast<int64_t>(value.get<double>());
-      }
-      fail(name,
-           fmt::format("non-numeric value {} (expected a whole number of tokens)", value.dump()));
-    };
+    RowReader reader(*this);
+    // The handler throws ConfigError naming the line and key at the first
+    // problem; strict: nothing may follow the object.
+    nlohmann::json::sax_parse(line, &reader, nlohmann::json::input_format_t::json, true);
+    using Type = RowReader::Value::Type;
     Row row;
-    const auto& time = get("timestamp");
-    if (time.is_string()) {
-      row.time = parse_stamp("timestamp", time.get<std::string>());
-    } else if (time.is_number()) {
-      row.time = from_seconds("timestamp", time.get<double>());
-    } else {
-      fail("timestamp", fmt::format("non-numeric value {} (expected seconds)", time.dump()));
+    const auto& time = reader.values[0];
+    switch (time.type) {
+      case Type::kNone:
+        fail("timestamp", "missing field");
+      case Type::kString:
+        row.time = parse_stamp("timestamp", time.text);
+        break;
+      case Type::kUnsigned:
+        row.time = from_seconds("timestamp", static_cast<double>(time.u));
+        break;
+      case Type::kInteger:
+        row.time = from_seconds("timestamp", static_cast<double>(time.i));
+        break;
+      case Type::kFloat:
+        row.time = from_seconds("timestamp", time.f);
+        break;
+      case Type::kOther:
+        fail("timestamp",
+             fmt::format("non-numeric value {} (expected seconds)", excerpt(time.text)));
     }
-    row.input = count("input_tokens");
-    row.output = count("output_tokens");
+    row.input = json_count(reader, 1);
+    row.output = json_count(reader, 2);
     return row;
   }
 
   // The next valid row of this pass, or nothing at its end.
   std::optional<Row> read_row() {
-    std::string line;
-    while (read_line(line)) {
-      Row row = format_ == Format::kJsonl ? parse_json_row(line) : parse_csv_row(line);
+    while (read_line(line_)) {
+      Row row = format_ == Format::kJsonl ? parse_json_row(line_) : parse_csv_row(line_);
       // BurstGPT logs failed requests with Response tokens 0: they never
       // reached the model, so they are not load to replay.
       if (format_ == Format::kBurstGpt && row.output == 0) continue;
@@ -367,10 +609,14 @@ class TraceSource final : public RequestSource {
         if (pass_ == 0) {
           if (first_pass_rows_ == 0) first_time_ = row->time;
           last_time_ = row->time;
-          ++first_pass_rows_;
+          first_pass_rows_ = checked_add(first_pass_rows_, 1, spec_.path + ": rows");
         }
         const double offset = static_cast<double>(pass_) * pass_span_s_;
         const double arrival = (seconds_between(row->time, first_time_) + offset) / spec_.speedup;
+        if (!std::isfinite(arrival)) {
+          fail(time_name_, fmt::format("arrival time {:g} s (pass {}, speedup {:g}) is not finite",
+                                       arrival, pass_ + 1, spec_.speedup));
+        }
         pending_ = Request{0, arrival, row->input, row->output};
         return;
       }
@@ -393,9 +639,12 @@ class TraceSource final : public RequestSource {
   Format format_ = Format::kAzure;
   std::ifstream in_;
   int64_t line_no_ = 0;
+  std::string line_;  // the row being parsed (reused)
   std::string unread_;
   bool has_unread_ = false;
 
+  std::vector<std::string_view> fields_;  // of the row being parsed, into line_
+  std::vector<std::string> header_;       // the CSV header's column names
   size_t time_col_ = 0, input_col_ = 0, output_col_ = 0;
   std::string_view time_name_ = "timestamp", input_name_ = "input_tokens",
                    output_name_ = "output_tokens";

@@ -1,11 +1,16 @@
 # Thin wrapper over CMake. `make run` builds and runs the default scenario;
 # `make test` builds and runs every test (also under ASan+UBSan with
-# `make test-sanitize`); `make bench` runs the benchmarks.
+# `make test-sanitize`); `make bench` runs the benchmarks. `make fuzz` runs
+# each libFuzzer harness (tests/fuzz/) for FUZZ_SECONDS; `make fuzz-regression`
+# replays their committed corpus and reproducers (build in `build-fuzz/`).
 BUILD ?= build
 SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build run test test-sanitize bench validate format format-check clean
+.PHONY: all setup build run test test-sanitize bench validate format format-check clean \
+	fuzz-build fuzz fuzz-regression
 
 all: build
 
@@ -34,6 +39,20 @@ test-sanitize: setup $(SANITIZE_BUILD)/CMakeCache.txt
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+		-DJALAPENO_FUZZ=ON -DJALAPENO_BENCHMARKS=OFF
+
+fuzz-build: setup $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+
+# FUZZERS="trace cli" limits either target to some harnesses.
+fuzz: fuzz-build
+	tests/fuzz/run.sh fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+
+fuzz-regression: fuzz-build
+	tests/fuzz/run.sh regression $(FUZZ_BUILD) 0 $(FUZZERS)
+
 bench: build
 	./$(BUILD)/jalapeno_bench
 
@@ -44,4 +63,4 @@ format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

@@ -42,4 +42,20 @@ void BM_ServePoissonAt90PercentOfCapacity(benchmark::State& state) {
 }
 BENCHMARK(BM_ServePoissonAt90PercentOfCapacity)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// 2,000 requests over N replicas with the least-outstanding router: the time
+// per request must not grow with N (it took > 20 s at N = 100,000 when every
+// arrival scanned every replica).
+void BM_ServeManyReplicas(benchmark::State& state) {
+  StepCostModel cost(load_model("llama-3.1-8b"), load_chip("h200-sxm"), load_engine("fused"));
+  Scenario s = reference(ArrivalKind::kPoisson, 50, 2000);
+  s.serve.replicas = static_cast<uint32_t>(state.range(0));
+  s.serve.router = "least-outstanding";
+  for (auto _ : state) {
+    ServingMetrics metrics(s.serve.replicas, {});
+    benchmark::DoNotOptimize(serve(cost, s, metrics));
+  }
+  state.SetItemsProcessed(state.iterations() * 2000);
+}
+BENCHMARK(BM_ServeManyReplicas)->Arg(16)->Arg(100000)->Unit(benchmark::kMillisecond);
+
 }  // namespace

@@ -3,7 +3,8 @@
 # Works as root or through sudo; does nothing when everything is present.
 set -euo pipefail
 packages=(g++ make cmake pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev
-  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format)
+  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

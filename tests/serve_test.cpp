@@ -465,6 +465,22 @@ TEST(Serve, RunLimitsSayWhatIsWrong) {
   expect_config_error([&] { simulate(swap); }, "check scheduler.swap_bandwidth");
 }
 
+// Loops of a trace whose length is known only by reading it: counted up front
+// (one pass, as far as the loops could take), not found out hours later.
+TEST(Serve, TraceLoopsBeyondTheRequestLimitAreRejectedUpFront) {
+  std::string rows;
+  const uint64_t per_pass = ServeLimits::kMaxRequests / 10000 + 1;
+  for (uint64_t i = 0; i < per_pass; ++i) rows += std::to_string(i) + ",100,10\n";
+  Scenario s = trace_scenario(write_trace("long.csv", rows));
+  s.trace.loops = 10000;
+  expect_config_error([&] { make_source(s); }, "trace.loops (--loops): 10000 loops of long.csv");
+  s.trace.max_requests = 1000;  // a cap makes it fine
+  EXPECT_NO_THROW(make_source(s));
+  s.trace.max_requests = 0;
+  s.trace.loops = 9999;
+  EXPECT_NO_THROW(make_source(s));
+}
+
 TEST(Serve, TooManyReplicasIsAConfigError) {
   Scenario s = poisson(1, 10, "128", "4");
   s.serve.replicas = ServeLimits::kMaxReplicas + 1;

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/error.hpp"
@@ -22,6 +24,7 @@
 #include "cost/step_cost.hpp"
 #include "dse/plan_search.hpp"
 #include "plan/hardware.hpp"
+#include "report/model_report.hpp"
 #include "report/step_report.hpp"
 #include "report/validation.hpp"
 #include "serve/scenario.hpp"
@@ -41,6 +44,31 @@ const CLI::Validator kFiniteNumber(
                                 : "expected a finite number such as 0.5 or 1e3, got '" + text + "'";
     },
     "NUMBER");
+
+// Every integer flag: CLI11 alone saturates 99999999999999999999 to
+// INT64_MAX and would use it silently.
+const CLI::Validator kWholeNumber(
+    [](std::string& text) -> std::string {
+      int64_t value = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec == std::errc() && end == text.data() + text.size()) return std::string();
+      return ec == std::errc::result_out_of_range
+                 ? "expected a whole number that fits in 64 bits, got '" + text + "'"
+                 : "expected a whole number such as 64, got '" + text + "'";
+    },
+    "INT");
+
+// Attaches kWholeNumber to every integer option of every command.
+void check_integer_flags(CLI::App& app) {
+  std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+  commands.push_back(&app);
+  for (CLI::App* command : commands) {
+    for (CLI::Option* option : command->get_options()) {
+      const std::string type = option->get_type_name();
+      if (type == "INT" || type == "UINT") option->check(kWholeNumber);
+    }
+  }
+}
 
 struct StepOptions {
   std::string model;
@@ -100,6 +128,15 @@ int run_step(const StepOptions& opt, bool check_only) {
         req.phase == "prefill" ? "--tokens" : "--ctx", req.batch, per_sequence, kMaxPositions));
   }
   StepCostModel model = make_model(opt);
+  // A model attends to at most max_position_embeddings positions.
+  const int64_t max_positions = model.full_model().max_position_embeddings;
+  const int64_t positions = req.phase == "prefill" ? req.tokens : req.context + 1;
+  if (max_positions > 0 && positions > max_positions) {
+    throw ConfigError(
+        fmt::format("{}: {} positions per sequence is beyond {}'s max_position_embeddings ({})",
+                    req.phase == "prefill" ? "--tokens" : "--ctx", positions,
+                    model.full_model().name, max_positions));
+  }
   const BatchSummary batch = to_batch(req);
   model.check_fits(batch);
   const StepCost step = model.cost(batch);
@@ -108,6 +145,25 @@ int run_step(const StepOptions& opt, bool check_only) {
     std::cout << step_json(model, req, step).dump(2) << "\n";
   } else {
     std::cout << format_step_table(model, req, step);
+  }
+  return 0;
+}
+
+// `jalapeno model M`: the model's facts at its precision, and with --hw the
+// largest KV cache and longest context that fit.
+int run_model(const StepOptions& opt, bool check_only) {
+  if (opt.request.context < 0 || opt.request.context > 1000000000) {
+    throw ConfigError(fmt::format("--ctx: expected 0 to 1e9, got {}", opt.request.context));
+  }
+  const ModelSpec model = load_model(opt.model, opt.layers, opt.precision);
+  std::optional<StepCostModel> cost;
+  if (!opt.hw.empty()) cost.emplace(make_model(opt));
+  const ModelFacts facts = model_facts(model, opt.request.context, cost ? &*cost : nullptr);
+  if (check_only) return 0;
+  if (opt.json) {
+    std::cout << model_json(model, facts).dump(2) << "\n";
+  } else {
+    std::cout << format_model_table(model, facts);
   }
   return 0;
 }
@@ -586,6 +642,9 @@ int run_validate(bool json, bool summary_only) {
   std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
   std::vector<ValidationRow> kernels = validate_kernels(dir + "kernels.json", "h200-sxm");
   rows.insert(rows.end(), kernels.begin(), kernels.end());
+  std::vector<ValidationRow> production =
+      validate_production_kernels(dir + "kernels_extra.json", "h200-sxm");
+  rows.insert(rows.end(), production.begin(), production.end());
   // The H100 and A100 presets, built from their datasheets with the H200's
   // efficiencies, against Vidur's published GEMM profiles.
   const std::string published = data_dir() + "/calibration/published/";
@@ -647,6 +706,23 @@ int run(int argc, const char* const* argv, Mode mode) {
   add_precision_options(step_cmd, step.precision);
   step_cmd->add_flag("--json", step.json, "print one JSON object (schema jalapeno.step/1)");
 
+  StepOptions model_opt;
+  model_opt.request.context = 1024;
+  CLI::App* model_cmd =
+      app.add_subcommand("model", "A model's parameters, bytes, KV per token, FLOPs, and fit");
+  model_cmd->add_option("model", model_opt.model, "model preset or config.json path")->required();
+  model_cmd->add_option("--hw", model_opt.hw, "chip or system: show the KV cache that fits");
+  model_cmd->add_option("--tp", model_opt.tp, "tensor parallel degree (default 1)");
+  model_cmd->add_option("--pp", model_opt.pp, "pipeline stages (default 1)");
+  model_cmd->add_option("--topology", model_opt.topology,
+                        "system preset or YAML whose network joins the chips");
+  model_cmd->add_option("--engine", model_opt.engine, "engine preset (default: fused)");
+  model_cmd->add_option("--layers", model_opt.layers, "override the model's number of layers");
+  model_cmd->add_option("--ctx", model_opt.request.context,
+                        "context at which FLOPs per token are given (default 1024)");
+  add_precision_options(model_cmd, model_opt.precision);
+  model_cmd->add_flag("--json", model_opt.json, "print one JSON object (schema jalapeno.model/1)");
+
   app.add_subcommand("presets", "List the model, chip and engine presets");
   app.add_subcommand("run", "Run the default scenario (data/scenarios/default.yaml)");
   app.add_subcommand("decode-table", "Predicted decode steps of Llama-3.1-8B on H100 and H200");
@@ -692,7 +768,16 @@ int run(int argc, const char* const* argv, Mode mode) {
   bool validate_summary = false;
   validate_cmd->add_flag("--summary", validate_summary, "print only each set's error summary");
 
+  check_integer_flags(app);
   // CLI11 reports an unknown first word as a missing subcommand; name it.
+  if (argc > 1 && argv[1][0] == '-' && std::string_view(argv[1]) != "--help" &&
+      std::string_view(argv[1]) != "-h" && std::string_view(argv[1]) != "--version") {
+    std::cerr << fmt::format(
+        "error: unknown option '{}' before the command (jalapeno COMMAND "
+        "[OPTIONS]; see jalapeno --help)\n",
+        argv[1]);
+    return kBadInput;
+  }
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
     std::string known;
@@ -716,6 +801,7 @@ int run(int argc, const char* const* argv, Mode mode) {
   try {
     const bool check_only = mode == Mode::kCheckOnly;
     if (step_cmd->parsed()) return run_step(step, check_only);
+    if (model_cmd->parsed()) return run_model(model_opt, check_only);
     if (app.got_subcommand("presets")) return check_only ? 0 : run_presets();
     if (app.got_subcommand("decode-table")) return check_only ? 0 : run_demo();
     if (app.got_subcommand("run")) {

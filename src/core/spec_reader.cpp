@@ -124,6 +124,25 @@ class JsonToYaml final : public nlohmann::json_sax<nlohmann::json> {
   std::string error_;
 };
 
+// The deepest nesting of YAML flow collections ([...] and {...}) outside
+// quotes: an estimate, used only to explain why yaml-cpp gave up.
+int flow_nesting_depth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  char quote = 0;
+  for (char c : text) {
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 std::string at_line(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return file;
   return fmt::format("{}:{}", file, mark.line + 1);
@@ -200,6 +219,11 @@ Document parse_document(const std::string& text, const std::string& name, bool i
   try {
     doc = {YAML::Load(text), name};
   } catch (const YAML::Exception& e) {
+    // yaml-cpp's own depth guard gives a bare "bad file": say what it is.
+    if (flow_nesting_depth(text) > kMaxDepth) {
+      throw ConfigError(
+          fmt::format("{}: nested deeper than {} levels; not a config file", name, kMaxDepth));
+    }
     if (e.mark.is_null()) throw ConfigError(fmt::format("{}: malformed YAML: {}", name, e.msg));
     throw ConfigError(fmt::format("{}:{}: malformed YAML: {}", name, e.mark.line + 1, e.msg));
   }

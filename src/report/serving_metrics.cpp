@@ -109,6 +109,7 @@ ServingMetrics::ServingMetrics(uint32_t replicas, Slo slo, double sample_interva
       sample_interval_s_(sample_interval_s),
       interval_s_(sample_interval_s),
       max_buckets_(max_series_buckets > 0 ? max_series_buckets : series_buckets_for(replicas)),
+      inside_s_(static_cast<double>(max_buckets_) * sample_interval_s * (1 - 1e-9)),
       replicas_(replicas) {
   if (!(sample_interval_s > 0) || !std::isfinite(sample_interval_s)) {
     throw ConfigError(
@@ -122,6 +123,8 @@ ServingMetrics::ServingMetrics(uint32_t replicas, Slo slo, double sample_interva
 }
 
 void ServingMetrics::cover(double end_s) {
+  // Well inside the buckets (the case of nearly every step): nothing to do.
+  if (end_s < inside_s_) return;
   // Buckets needed to reach end_s: ceil(end_s / interval).
   const auto limit = static_cast<double>(max_buckets_);
   double interval = interval_s_;
@@ -132,6 +135,7 @@ void ServingMetrics::cover(double end_s) {
   }
   if (doublings == 0) return;
   interval_s_ = interval;
+  inside_s_ = limit * interval * (1 - 1e-9);
   // Old bucket b lies inside new bucket b >> doublings (the new boundaries are
   // old ones): merge the totals, which conserves every sum.
   for (ReplicaStats& r : replicas_) {

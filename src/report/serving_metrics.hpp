@@ -124,6 +124,7 @@ class ServingMetrics {
   double sample_interval_s_;  // as asked
   double interval_s_;         // as used: sample_interval_s_ x 2^k
   size_t max_buckets_;
+  double inside_s_;  // ends before this need no coarsening (a margin below the last bucket's end)
   std::ostream* csv_ = nullptr;
   uint64_t completed_ = 0;
   uint64_t good_ = 0;

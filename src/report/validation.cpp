@@ -93,6 +93,49 @@ std::vector<ValidationRow> validate_kernels(const std::string& kernels_json,
   return rows;
 }
 
+std::vector<ValidationRow> validate_production_kernels(const std::string& kernels_json,
+                                                       const std::string& chip_name) {
+  const nlohmann::json doc = read_json(kernels_json);
+  ChipSpec chip = load_chip(chip_name);
+  chip.calibration.reset();
+  const EngineProfile fused = load_engine("fused");
+  std::vector<ValidationRow> rows;
+  // fp8 e4m3 inputs and weights, bf16 output, at the chip's fp8 rate.
+  const double fp8_rate = chip.matrix_flops_for("fp8") * chip.matrix_efficiency;
+  for (const auto& row : doc.at("fp8_gemm")) {
+    const int64_t m = row.at("m"), k = row.at("k"), n = row.at("n");
+    const KernelTime t = gemm_time(chip, fused, fp8_rate, m, k, n, 1, GemmOperandBytes{1, 1, 2},
+                                   chip.gemm_fixed_s, false);
+    rows.push_back({"fp8_gemm", fmt::format("{} m={}", row.at("op").get<std::string>(), m),
+                    t.seconds(), row.at("seconds").get<double>()});
+  }
+  // Flash-decoding and causal prefill attention as the fused engine runs
+  // them: Llama-3.1-8B's 32 query heads of 128, 8 (or 4) KV heads.
+  ModelSpec attention_model = load_model(kMeasuredModel, 1);
+  for (const auto& row : doc.at("sdpa_decode")) {
+    const int64_t group = row.at("group"), batch = row.at("batch"), ctx = row.at("ctx");
+    attention_model.num_heads = 32;
+    attention_model.num_kv_heads = 32 / group;
+    StepCostModel model(attention_model, chip, fused);
+    const BatchSummary summary = decode_batch(batch, ctx - 1);
+    const Op op = attention_decode_op(model.model(), summary);
+    rows.push_back({"sdpa_decode", fmt::format("G={} B={} L={}", group, batch, ctx),
+                    model.op_time(op, summary).seconds(), row.at("seconds").get<double>()});
+  }
+  for (const auto& row : doc.at("prefill_attn")) {
+    attention_model.num_heads = row.at("heads");
+    attention_model.num_kv_heads = row.at("kv_heads");
+    attention_model.head_dim = row.at("head_dim");
+    const int64_t tokens = row.at("tokens");
+    StepCostModel model(attention_model, chip, fused);
+    const BatchSummary summary = prefill_batch(1, tokens);
+    const Op op = attention_prefill_op(model.model(), summary);
+    rows.push_back({"prefill_attn", fmt::format("T={}", tokens),
+                    model.op_time(op, summary).seconds(), row.at("seconds").get<double>()});
+  }
+  return rows;
+}
+
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set) {
   std::vector<double> errors;
   for (const auto& row : rows) {

@@ -29,6 +29,12 @@ struct ErrorSummary {
   double median_abs = 0;
   double max_abs = 0;
 };
+// The production-kernel measurements (kernels_extra.json): fp8 GEMMs,
+// flash-decoding attention and causal prefill attention, against the
+// analytical model as the fused engine runs them.
+std::vector<ValidationRow> validate_production_kernels(const std::string& kernels_json,
+                                                       const std::string& chip_name);
+
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 
 std::string format_validation(const std::vector<ValidationRow>& rows);

@@ -53,8 +53,9 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
       block_bytes_(static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip()),
       depth_(cost.plan().pp),
       batches_(static_cast<size_t>(cost.plan().pp)) {
-  // Reserve for a typical batch, not for an absurd cap.
-  const auto max_seqs = static_cast<size_t>(std::min<int64_t>(config.max_sequences, 4096));
+  // Reserve for a small batch: the vectors grow to what the replica really
+  // runs, so a fleet of lightly loaded replicas stays small (a few KB each).
+  const auto max_seqs = static_cast<size_t>(std::min<int64_t>(config.max_sequences, 32));
   slots_.reserve(max_seqs);
   free_slots_.reserve(max_seqs);
   running_.reserve(max_seqs);

@@ -116,6 +116,7 @@ Scenario read_scenario(const std::string& path) {
   SpecReader reader = SpecReader::mapping(load_document(path));
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   Scenario s;
+  s.path = path;
   s.model = reader.string("model");
   s.engine = reader.string_or("engine", s.engine);
   s.seed = static_cast<uint64_t>(reader.integer_or("seed", 1, 0));
@@ -128,6 +129,7 @@ Scenario read_scenario(const std::string& path) {
     }
     s.serve.replicas = static_cast<uint32_t>(replicas);
     s.serve.router = system.string_or("router", s.serve.router);
+    make_router(s.serve.router, system.where("router"));  // throws for an unknown name
     s.plan.tp = system.integer_or("tp", 1, 1);
     s.plan.pp = system.integer_or("pp", 1, 1);
     if (system.has("topology")) {
@@ -166,7 +168,11 @@ Scenario read_scenario(const std::string& path) {
   }
   reader.finish();
   s.synthetic.seed = s.closed_loop.seed = s.seed;
-  validate_scenario(s);
+  try {
+    validate_scenario(s);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", path, e.what()));  // which file holds the value
+  }
   return s;
 }
 
@@ -180,6 +186,7 @@ void validate_scenario(const Scenario& s) {
   const auto max_requests = static_cast<double>(ServeLimits::kMaxRequests);
   const double max_span = ServeLimits::kMaxSimulatedSeconds;
   check("replicas (system.replicas, --replicas)", s.serve.replicas, 1, ServeLimits::kMaxReplicas);
+  make_router(s.serve.router, "router (system.router, --router)");  // throws for an unknown name
   check("tp (system.tp, --tp)", static_cast<double>(s.plan.tp), 1, 1e5);
   check("pp (system.pp, --pp)", static_cast<double>(s.plan.pp), 1, 1e5);
   check("scheduler.max_sequences (--max-seqs)", static_cast<double>(c.max_sequences), 1, 1e6);
@@ -242,7 +249,9 @@ void validate_scenario(const Scenario& s) {
   }
 }
 
-StepCostModel make_scenario_cost_model(const Scenario& scenario) {
+namespace {
+
+StepCostModel cost_model(const Scenario& scenario) {
   Hardware hw = load_hardware(scenario.hw, scenario.topology);
   ParallelContext parallel;
   parallel.plan = scenario.plan;
@@ -258,12 +267,33 @@ StepCostModel make_scenario_cost_model(const Scenario& scenario) {
                        std::move(parallel));
 }
 
+// Errors in what a scenario file named (a chip, a model, a distribution's
+// parameters) name the file too; InfeasibleError stays what it is.
+template <typename Make>
+auto naming_the_file(const Scenario& scenario, Make make) {
+  if (scenario.path.empty()) return make();
+  try {
+    return make();
+  } catch (const InfeasibleError& e) {
+    throw InfeasibleError(fmt::format("{}: {}", scenario.path, e.what()));
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", scenario.path, e.what()));
+  }
+}
+
+}  // namespace
+
+StepCostModel make_scenario_cost_model(const Scenario& scenario) {
+  return naming_the_file(scenario, [&] { return cost_model(scenario); });
+}
+
 std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {
   switch (scenario.workload) {
     case WorkloadKind::kSynthetic:
-      return make_synthetic_source(scenario.synthetic);
+      return naming_the_file(scenario, [&] { return make_synthetic_source(scenario.synthetic); });
     case WorkloadKind::kClosedLoop:
-      return make_closed_loop_source(scenario.closed_loop);
+      return naming_the_file(scenario,
+                             [&] { return make_closed_loop_source(scenario.closed_loop); });
     case WorkloadKind::kTrace: {
       const TraceSpec& spec = scenario.trace;
       if (spec.loops > 1 && spec.max_requests == 0) {
@@ -275,13 +305,13 @@ std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {
         once.loops = 1;
         std::unique_ptr<RequestSource> pass = make_trace_source(once);
         uint64_t rows = 0;
-        while (rows <= allowed && pass->next()) ++rows;
+        while (rows <= allowed && pass->next()) ++rows;  // stops one past
         if (rows > allowed) {
           throw ConfigError(fmt::format(
-              "trace.loops (--loops): {} loops of {} ({} requests or more each) are more than "
+              "trace.loops (--loops): {} loops of {}, more than {} requests in each pass, exceed "
               "the {} requests one run may simulate; lower the loops or cap the run with "
               "trace.max_requests (--requests)",
-              spec.loops, std::filesystem::path(spec.path).filename().string(), rows,
+              spec.loops, std::filesystem::path(spec.path).filename().string(), allowed,
               ServeLimits::kMaxRequests));
         }
       }

@@ -75,7 +75,7 @@ class Simulator {
   // clock (see ProgressLine). Without one the loop pays one comparison per
   // event.
   void set_progress_hook(std::function<void(const RunProgress&)> hook,
-                         uint64_t every_events = 4096);
+                         uint64_t every_events = 1024);
 
   double now_s() const { return now_s_; }
   // The integral over time of the number of requests in the system (arrived,

@@ -191,16 +191,22 @@ LengthDistribution LengthDistribution::parse(const std::string& spec, const std:
   // Real parameters: finite, normal (not subnormal) or zero, within [lo, hi].
   const auto real = [&](size_t i, std::string_view name, double lo, double hi) {
     const Real real = to_double(parts[i]);
-    if (real.out_of_range || (real.ok && std::fpclassify(real.value) == FP_SUBNORMAL)) {
-      throw fail(fmt::format("{} '{}' is not representable as a double; expected {:g} to {:g}",
+    if (real.out_of_range) {
+      throw fail(fmt::format("{} '{}' is beyond the range of a double (accepted: {:g} to {:g})",
                              name, excerpt(parts[i]), lo, hi));
     }
+    if (real.ok && std::fpclassify(real.value) == FP_SUBNORMAL) {
+      throw fail(
+          fmt::format("{} '{}' is too small to represent (subnormal; accepted: {:g} to {:g})", name,
+                      excerpt(parts[i]), lo, hi));
+    }
     if (!real.ok) {
-      throw fail(fmt::format("{} '{}' is not a finite number; expected {:g} to {:g}", name,
+      throw fail(fmt::format("{} '{}' is not a finite number (accepted: {:g} to {:g})", name,
                              excerpt(parts[i]), lo, hi));
     }
     if (!(real.value >= lo && real.value <= hi)) {
-      throw fail(fmt::format("{} {:g} is outside {:g} to {:g}", name, real.value, lo, hi));
+      throw fail(
+          fmt::format("{} {:g} is outside the accepted {:g} to {:g}", name, real.value, lo, hi));
     }
     return real.value;
   };

@@ -33,8 +33,8 @@ enum class ArrivalKind { kPoisson, kGamma, kConstant, kOffline };
 
 struct SyntheticSpec {
   ArrivalKind arrivals = ArrivalKind::kPoisson;
-  double rate_per_s = 1;    // requests per second (Poisson, gamma, constant)
-  double cv = 1;            // gamma: coefficient of variation of inter-arrival times
+  double rate_per_s = 1;    // requests per second (Poisson, gamma, constant), 3e-8 to 1e9
+  double cv = 1;            // gamma: coefficient of variation of the gaps, 0.001 to 100
   int64_t requests = 1000;  // how many to issue
   LengthDistribution input = LengthDistribution::fixed(512);
   LengthDistribution output = LengthDistribution::fixed(256);
@@ -59,11 +59,16 @@ std::unique_ptr<RequestSource> make_closed_loop_source(const ClosedLoopSpec& spe
 //     (TIMESTAMP as "YYYY-MM-DD HH:MM:SS.fffffff" or seconds)
 //   BurstGPT CSV: Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
 //     (Timestamp in seconds; rows with Response tokens 0 are failures and skipped)
-//   JSONL: one object per line with "timestamp" (s), "input_tokens", "output_tokens"
-// Arrival times are relative to the first row, divided by speedup. With loops
-// > 1 the trace repeats, each pass starting one mean inter-arrival gap after
-// the last. max_requests > 0 stops early. Malformed rows throw ConfigError
-// naming the file, the line number and the field.
+//   JSONL: one flat object per line with exactly "timestamp" (s), "input_tokens",
+//     "output_tokens" (an unknown, duplicate or nested key is an error)
+// Only regular files are read (a device or FIFO is an error at once), one line
+// of at most 64 KiB at a time. CSV headers hold only their format's columns,
+// each once, and every row has as many fields as the header. Timestamps are
+// 0 to 1e12 s, token counts 0 to kMaxRequestTokens; speedup 1e-6 to 1e9, loops
+// 1 to 1e6. Arrival times are relative to the first row, divided by speedup.
+// With loops > 1 the trace repeats, each pass starting one mean inter-arrival
+// gap after the last. max_requests > 0 stops early. Malformed rows throw
+// ConfigError naming the file, the line number and the field.
 struct TraceSpec {
   std::string path;
   double speedup = 1;

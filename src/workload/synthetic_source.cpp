@@ -134,7 +134,7 @@ class ClosedLoopSource final : public RequestSource {
       throw ConfigError(fmt::format("closed loop users: expected 1 to {:g}, got {}",
                                     static_cast<double>(kMaxUsers), spec.users));
     }
-    if (!(spec.think_s == 0 || in_range(spec.think_s, 0, kMaxThinkSeconds))) {
+    if (!in_range(spec.think_s, 0, kMaxThinkSeconds)) {
       throw ConfigError(fmt::format("closed loop think time: expected 0 to {:g} s, got {:g} s",
                                     kMaxThinkSeconds, spec.think_s));
     }

@@ -1,0 +1,102 @@
+#include "report/model_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/units.hpp"
+#include "model/op_graph.hpp"
+
+namespace jalapeno {
+
+ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostModel* cost) {
+  ModelFacts facts;
+  facts.total_params = model.params();
+  facts.active_params = model.params();
+  facts.weight_bytes = model.weight_bytes();
+  facts.kv_bytes_per_token = model.kv_bytes_per_token();
+  facts.context = context;
+  // One sequence decoding one token at this context: the op graph's FLOPs.
+  for (const Op& op : build_step_ops(model, decode_batch(1, context))) {
+    facts.flops_per_token += op.flops * static_cast<double>(op.count);
+  }
+  if (cost != nullptr) {
+    ModelFacts::Fit fit;
+    fit.hw = cost->chip().name;
+    fit.plan = cost->plan().describe();
+    fit.hbm_bytes = cost->chip().hbm_bytes;
+    fit.weight_bytes_per_chip = cost->weight_bytes_per_chip();
+    fit.kv_cache_bytes = std::max(0.0, fit.hbm_bytes - fit.weight_bytes_per_chip);
+    const double per_token = cost->kv_bytes_per_token_per_chip();
+    fit.kv_cache_tokens = static_cast<int64_t>(std::floor(fit.kv_cache_bytes / per_token));
+    fit.longest_context = fit.kv_cache_tokens;
+    if (model.max_position_embeddings > 0) {
+      fit.longest_context = std::min(fit.longest_context, model.max_position_embeddings);
+    }
+    facts.fit = fit;
+  }
+  return facts;
+}
+
+nlohmann::ordered_json model_json(const ModelSpec& model, const ModelFacts& facts) {
+  nlohmann::ordered_json j;
+  j["schema"] = "jalapeno.model/1";
+  j["model"] = model.name;
+  j["layers"] = model.num_layers;
+  j["hidden_size"] = model.hidden_size;
+  j["max_position_embeddings"] = model.max_position_embeddings;
+  const Precision& p = model.precision;
+  j["precision"] = {{"weights", to_string(p.weights)},
+                    {"activations", to_string(p.activations)},
+                    {"kv", to_string(p.kv)},
+                    {"hidden", to_string(p.hidden)},
+                    {"weight_bytes_per_param", p.weight_bytes_per_param()}};
+  j["total_params"] = facts.total_params;
+  j["active_params"] = facts.active_params;
+  j["weight_bytes"] = facts.weight_bytes;
+  j["kv_bytes_per_token"] = facts.kv_bytes_per_token;
+  j["ctx"] = facts.context;
+  j["flops_per_token"] = facts.flops_per_token;
+  if (facts.fit) {
+    const auto& f = *facts.fit;
+    j["fit"] = {{"hw", f.hw},
+                {"plan", f.plan},
+                {"hbm_bytes", f.hbm_bytes},
+                {"weight_bytes_per_chip", f.weight_bytes_per_chip},
+                {"kv_cache_bytes", f.kv_cache_bytes},
+                {"kv_cache_tokens", f.kv_cache_tokens},
+                {"longest_context", f.longest_context}};
+  }
+  return j;
+}
+
+std::string format_model_table(const ModelSpec& model, const ModelFacts& facts) {
+  std::string out = fmt::format("{}: {} layers, hidden {}, {} heads ({} KV), vocabulary {}\n",
+                                model.name, model.num_layers, model.hidden_size, model.num_heads,
+                                model.num_kv_heads, model.vocab_size);
+  out += fmt::format("precision          {} ({:.4g} B per projection weight)\n",
+                     model.precision.describe(), model.precision.weight_bytes_per_param());
+  out += fmt::format("parameters         {:.4g} B total, {:.4g} B active per token\n",
+                     static_cast<double>(facts.total_params) / 1e9,
+                     static_cast<double>(facts.active_params) / 1e9);
+  out += fmt::format("weights            {}\n",
+                     format_quantity(facts.weight_bytes, Dimension::kBytes));
+  out += fmt::format("KV cache           {} per token\n",
+                     format_quantity(facts.kv_bytes_per_token, Dimension::kBytes));
+  out += fmt::format("FLOPs per token    {:.4g} GFLOP decoding at context {}\n",
+                     facts.flops_per_token / 1e9, facts.context);
+  if (model.max_position_embeddings > 0) {
+    out += fmt::format("max positions      {}\n", model.max_position_embeddings);
+  }
+  if (facts.fit) {
+    const auto& f = *facts.fit;
+    out += fmt::format(
+        "on {} ({})   {} of weights per chip, {} left for KV: {} tokens, longest context {}\n",
+        f.hw, f.plan, format_quantity(f.weight_bytes_per_chip, Dimension::kBytes),
+        format_quantity(f.kv_cache_bytes, Dimension::kBytes), f.kv_cache_tokens, f.longest_context);
+  }
+  return out;
+}
+
+}  // namespace jalapeno

@@ -18,6 +18,7 @@
 #include "hw/chip_spec.hpp"
 #include "model/model_spec.hpp"
 #include "report/model_report.hpp"
+#include "serve/scenario.hpp"
 #include "test_support.hpp"
 
 namespace jalapeno {
@@ -178,6 +179,25 @@ TEST_F(QuantizationConfig, AGroupThatDoesNotDivideIsAnError) {
   const std::string path =
       with_quantization(R"({"quant_method": "awq", "bits": 4, "group_size": 100})");
   EXPECT_THAT(config_error([&] { read_model_config(path, "m"); }), HasSubstr("does not divide"));
+}
+
+TEST_F(QuantizationConfig, AScenarioSetsThePrecisionAndNamesItsKeyWhenWrong) {
+  const auto scenario_file = [&](const std::string& precision) {
+    const std::string path = (dir_ / "scenario.yaml").string();
+    std::ofstream(path) << "model: llama-3.1-8b\nsystem: {hw: h200-sxm}\nprecision: " << precision
+                        << "\nworkload: {arrivals: {poisson: 1/s}, input_tokens: 16, "
+                           "output_tokens: 4, requests: 2}\n";
+    return path;
+  };
+  const Scenario scenario =
+      read_scenario(scenario_file("{weights: fp8_e4m3, activations: fp8_e4m3, kv: fp8_e5m2}"));
+  const StepCostModel cost = make_scenario_cost_model(scenario);
+  EXPECT_EQ(cost.model().precision.weights, DType::kFp8E4M3);
+  EXPECT_EQ(cost.model().precision.kv, DType::kFp8E5M2);
+  const std::string bad = scenario_file("{weights: fp6}");
+  const std::string message = config_error([&] { read_scenario(bad); });
+  EXPECT_THAT(message, HasSubstr("scenario.yaml"));
+  EXPECT_THAT(message, HasSubstr("key 'precision.weights'"));
 }
 
 TEST(PrecisionOnChips, HopperRefusesFp4ActivationsButRunsFp4WeightsWeightOnly) {

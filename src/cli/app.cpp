@@ -240,6 +240,7 @@ struct ServeOptions {
   std::optional<double> rate, speedup, think_s, slo_ttft_s, slo_tpot_s;
   std::optional<int64_t> concurrency, requests, max_seqs, max_tokens, block_size, loops;
   std::optional<int64_t> seed;
+  PrecisionOverride precision;
   bool offline = false;
   bool no_chunked_prefill = false;
   bool json = false;
@@ -295,6 +296,14 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.preemption) {
     s.serve.scheduler.preemption =
         *opt.preemption == "swap" ? Preemption::kSwap : Preemption::kRecompute;
+  }
+  // Flags override the scenario's precision part by part.
+  if (opt.precision.any()) {
+    if (opt.precision.weights) s.precision.weights = opt.precision.weights;
+    if (opt.precision.activations) s.precision.activations = opt.precision.activations;
+    if (opt.precision.kv) s.precision.kv = opt.precision.kv;
+    if (opt.precision.weight_group) s.precision.weight_group = opt.precision.weight_group;
+    s.precision.source = "flags";
   }
   if (opt.slo_ttft_s) s.slo.ttft_s = *opt.slo_ttft_s;
   if (opt.slo_tpot_s) s.slo.tpot_s = *opt.slo_tpot_s;
@@ -401,15 +410,12 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
   // The document only when it is written: with many replicas it is large.
   if (!opt.out_dir.empty() || opt.json) {
     nlohmann::ordered_json doc = metrics.to_json();
-    doc["scenario"] = {{"model", scenario.model},
-                       {"hw", scenario.hw},
-                       {"engine", scenario.engine},
-                       {"replicas", scenario.serve.replicas},
-                       {"tp", scenario.plan.tp},
-                       {"pp", scenario.plan.pp},
-                       {"router", scenario.serve.router},
-                       {"workload", source->describe()},
-                       {"seed", scenario.seed}};
+    doc["scenario"] = {
+        {"model", scenario.model},         {"hw", scenario.hw},
+        {"engine", scenario.engine},       {"replicas", scenario.serve.replicas},
+        {"tp", scenario.plan.tp},          {"pp", scenario.plan.pp},
+        {"router", scenario.serve.router}, {"workload", source->describe()},
+        {"seed", scenario.seed},           {"precision", cost.model().precision.describe()}};
     const std::string text = doc.dump(2);
     if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << text << "\n";
     if (opt.json) std::cout << text << "\n";
@@ -463,6 +469,7 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_flag("--no-chunked-prefill", opt.no_chunked_prefill, "prefill whole prompts only");
   cmd->add_option("--preemption", opt.preemption, "recompute or swap")
       ->check(CLI::IsMember({"recompute", "swap"}));
+  add_precision_options(cmd, opt.precision);
   cmd->add_flag("--json", opt.json, "print the jalapeno.serve/1 JSON document");
   cmd->add_option("--out", opt.out_dir, "write summary.json and requests.csv into DIR");
   cmd->add_flag("--timeline", opt.timeline, "also write a Perfetto timeline.json into --out DIR");

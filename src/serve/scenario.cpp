@@ -158,6 +158,32 @@ Scenario read_scenario(const std::string& path) {
   } else {
     reader.ignore("slo");
   }
+  if (reader.has("precision")) {
+    // Over the checkpoint's own (its config.json's quantization_config).
+    SpecReader precision = reader.child("precision");
+    for (const char* key : {"weights", "activations", "kv"}) {
+      if (!precision.has(key)) {
+        precision.ignore(key);
+        continue;
+      }
+      const std::string value = precision.string(key);
+      if (!parse_dtype(value)) {
+        precision.fail(key, fmt::format("one of {}, got '{}'", dtype_names(), value));
+      }
+      (std::string_view(key) == "weights"       ? s.precision.weights
+       : std::string_view(key) == "activations" ? s.precision.activations
+                                                : s.precision.kv) = value;
+    }
+    if (precision.has("weight_group")) {
+      s.precision.weight_group = precision.integer_in("weight_group", -1, 1 << 20);
+    } else {
+      precision.ignore("weight_group");
+    }
+    s.precision.source = "key 'precision'";  // the file is named by the caller
+    precision.finish();
+  } else {
+    reader.ignore("precision");
+  }
   if (reader.has("output")) {
     SpecReader output = reader.child("output");
     s.sample_interval_s =
@@ -263,8 +289,8 @@ StepCostModel cost_model(const Scenario& scenario) {
     throw ConfigError(fmt::format("{} needs {} chips but {} has {}", parallel.plan.describe(),
                                   parallel.plan.chips(), hw.system_name, hw.chips));
   }
-  return StepCostModel(load_model(scenario.model), std::move(hw.chip), load_engine(scenario.engine),
-                       std::move(parallel));
+  return StepCostModel(load_model(scenario.model, std::nullopt, scenario.precision),
+                       std::move(hw.chip), load_engine(scenario.engine), std::move(parallel));
 }
 
 // Errors in what a scenario file named (a chip, a model, a distribution's

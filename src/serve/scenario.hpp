@@ -30,7 +30,8 @@ struct Scenario {
   Slo slo;
   uint64_t seed = 1;
   double sample_interval_s = 1.0;
-  std::string path;  // the file it was read from, "" when built from flags alone
+  PrecisionOverride precision;  // `precision: {weights, activations, kv, weight_group}`
+  std::string path;             // the file it was read from, "" when built from flags alone
 };
 
 // Reads a scenario file. Relative trace paths are relative to the file.

@@ -985,6 +985,77 @@ void flag_cases(Table& t) {
   t.flags("decode_table_unknown_flag", {"decode-table", "--x"}, {"--x"});
 }
 
+// Precision (issue 8's bad input): a format a chip cannot run, a group that
+// does not divide the dimension, a quantisation method not understood, a KV
+// format the engine cannot hold.
+void precision_cases(Table& t) {
+  const std::string quant = R"("torch_dtype": "bfloat16",)";
+  t.model("quant_unknown_method", quant,
+          R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "bitsandbytes"},)",
+          {"config.json", "quantization_config.quant_method", "bitsandbytes"});
+  t.model("quant_no_method", quant,
+          R"("torch_dtype": "bfloat16", "quantization_config": {"bits": 4},)",
+          {"config.json", "quantization_config.quant_method"});
+  t.model(
+      "quant_awq_group_not_dividing", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 100},)",
+      {"config.json", "does not divide"});
+  t.model(
+      "quant_awq_3_bits", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "awq", "bits": 3},)",
+      {"config.json", "quantization_config.bits"});
+  t.model(
+      "quant_fp8_misspelt_key", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "fp8", "weight_blok_size": [128, 128]},)",
+      {"config.json", "quantization_config.weight_blok_size"});
+  t.model(
+      "quant_fp8_block_one_side", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "fp8", "weight_block_size": [128]},)",
+      {"config.json", "quantization_config.weight_block_size"});
+  t.model(
+      "quant_modelopt_unknown_algo", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "modelopt", "quant_algo": "INT3"},)",
+      {"config.json", "quantization_config.quant_algo", "INT3"});
+  t.model(
+      "quant_modelopt_nvfp4_on_hopper", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "modelopt", "quant_algo": "NVFP4"},)",
+      {"h200-sxm", "matrix.fp4"});
+  t.model(
+      "quant_string_bits", quant,
+      R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "gptq", "bits": "4"},)",
+      {"config.json", "quantization_config.bits"});
+  t.model("torch_dtype_fp8", quant, R"("torch_dtype": "float8_e4m3fn",)",
+          {"config.json", "torch_dtype"});
+  t.flags("precision_fp4_on_hopper", step_with({"--weights", "nvfp4", "--activations", "nvfp4"}),
+          {"h200-sxm", "matrix.fp4"});
+  t.flags("precision_fp8_on_a100",
+          {"step", "--model", "llama-3.1-8b", "--hw", "a100-sxm", "--weights", "fp8_e4m3",
+           "--activations", "fp8_e4m3"},
+          {"a100-sxm", "matrix.fp8"});
+  t.flags("precision_unknown_dtype", step_with({"--weights", "fp6"}), {"--weights", "fp6"});
+  t.flags("precision_activations_narrower", step_with({"--activations", "fp8_e4m3"}),
+          {"--activations", "narrower"});
+  t.flags("precision_group_not_dividing", step_with({"--weights", "int4", "--weight-group", "100"}),
+          {"--weight-group", "does not divide"});
+  t.flags("precision_group_zero", step_with({"--weights", "int4", "--weight-group", "0"}),
+          {"--weight-group"});
+  t.flags("precision_group_on_nvfp4",
+          step_with({"--weights", "nvfp4", "--activations", "bf16", "--weight-group", "32"}),
+          {"--weight-group", "fixed block"});
+  t.flags("precision_kv_fp4", step_with({"--kv", "nvfp4"}), {"--kv", "KV-cache format"});
+  t.flags("precision_kv_fp8_eager", step_with({"--kv", "fp8_e4m3", "--engine", "torch-eager"}),
+          {"torch-eager", "kv_cache_dtypes"});
+  t.flags("precision_model_unknown_dtype", {"model", "llama-3.1-8b", "--kv", "fp3"},
+          {"--kv", "fp3"});
+  t.scenario("precision_unknown_weights", "seed: 1\n", "precision: {weights: fp6}\nseed: 1\n",
+             {"scenario.yaml", "precision.weights"});
+  t.scenario("precision_unknown_key", "seed: 1\n", "precision: {weight: fp8}\nseed: 1\n",
+             {"scenario.yaml", "precision.weight"});
+  t.scenario("precision_kv_for_eager", "engine: fused\n",
+             "engine: torch-eager\nprecision: {kv: fp8_e5m2}\n",
+             {"scenario.yaml", "kv_cache_dtypes"}, false);
+}
+
 std::vector<Case> all_cases() {
   Table t;
   unit_cases(t);
@@ -997,6 +1068,7 @@ std::vector<Case> all_cases() {
   trace_cases(t);
   calibration_cases(t);
   flag_cases(t);
+  precision_cases(t);
   return t.cases;
 }
 

@@ -177,6 +177,7 @@ int run_presets() {
   list("models", model_preset_names());
   list("chips", chip_preset_names());
   list("engines", engine_preset_names());
+  list("systems", system_preset_names());
   return 0;
 }
 

@@ -182,9 +182,10 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   const Precision& precision = model_.precision;
   matrix_rate_ = chip_.matrix_flops_for(std::string(info(precision.hidden).matrix_key)) *
                  chip_.matrix_efficiency;
-  gemm_rate_ =
-      chip_.matrix_flops_for(std::string(precision.gemm_matrix_key()), precision.describe()) *
-      chip_.matrix_efficiency;
+  gemm_rate_ = chip_.matrix_flops_for(std::string(precision.gemm_matrix_key()),
+                                      fmt::format("{} for {} ({})", precision.describe(),
+                                                  full_model_.name, full_model_.source_file)) *
+               chip_.matrix_efficiency;
   const auto& kv_formats = engine_.kv_cache_dtypes;
   if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
     std::string names;

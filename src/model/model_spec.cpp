@@ -169,24 +169,34 @@ std::vector<std::string> model_preset_names() {
 }
 
 void apply_precision(ModelSpec& model, const PrecisionOverride& o) {
+  // Flags name themselves; a file's keys come after the file's name.
+  const bool flags = o.source == "flags";
+  const std::string prefix = flags ? "" : o.source + ": ";
   const auto parse = [&](const std::optional<std::string>& text, const char* part, DType& out) {
     if (!text) return;
     const auto dtype = parse_dtype(*text);
     if (!dtype) {
-      throw ConfigError(fmt::format("{}: {}: expected one of {}, got '{}'", o.source, part,
-                                    dtype_names(), *text));
+      throw ConfigError(
+          fmt::format("{}{}: expected one of {}, got '{}'", prefix, part, dtype_names(), *text));
     }
     out = *dtype;
   };
-  parse(o.weights, "weights", model.precision.weights);
-  parse(o.activations, "activations", model.precision.activations);
-  parse(o.kv, "kv", model.precision.kv);
+  parse(o.weights, flags ? "--weights" : "weights", model.precision.weights);
+  parse(o.activations, flags ? "--activations" : "activations", model.precision.activations);
+  parse(o.kv, flags ? "--kv" : "kv", model.precision.kv);
+  if (o.weight_group && *o.weight_group == 0) {
+    throw ConfigError(
+        fmt::format("{}{}: expected at least 1 element per scale, or -1 (per "
+                    "channel), got 0",
+                    prefix, flags ? "--weight-group" : "weight_group"));
+  }
   if (o.weight_group) {
     model.precision.weight_group = *o.weight_group;
   } else if (o.weights) {
     model.precision.weight_group = 0;  // a new format: its own default block
   }
-  check_precision(model.precision, smallest_gemm_k(model), o.source);
+  check_precision(model.precision, smallest_gemm_k(model),
+                  flags ? "--weights, --activations, --kv, --weight-group" : o.source);
 }
 
 ModelSpec load_model(const std::string& name_or_path, std::optional<int64_t> layers_override,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "plan/hardware.hpp"
 
 namespace jalapeno {
 namespace {
@@ -153,6 +154,36 @@ TEST_F(StepCostTest, BatchThatDoesNotFitNamesBothFigures) {
   }
   EXPECT_NO_THROW(
       StepCostModel(load_model("llama-3.1-8b"), chip, engine).check_fits(decode_batch(64, 1024)));
+}
+
+}  // namespace
+}  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// A collective replayed inside the step's CUDA graph costs the engine's
+// graph-captured launch; one called eagerly (a prefill, not captured) its
+// eager launch: torch-compiled decodes at TP8 pay 8 us per all-reduce, not 25.
+TEST(CollectiveLaunch, GraphCapturedDecodeAndEagerPrefill) {
+  const Hardware hw = load_hardware("hgx-a100", std::nullopt);
+  ParallelContext parallel;
+  parallel.plan.tp = 8;
+  parallel.network = hw.network;
+  const EngineProfile engine = load_engine("torch-compiled");
+  ASSERT_GT(engine.collective_launch_s, engine.collective_launch_graph_s);
+  const StepCostModel model(load_model("llama-2-7b"), hw.chip, engine, parallel);
+  const auto first_collective = [&](const BatchSummary& batch) {
+    for (const Op& op : build_parallel_step_ops(model.model(), batch, model.plan())) {
+      if (op.kind == OpKind::kCollective) return model.op_time(op, batch).seconds();
+    }
+    return -1.0;
+  };
+  const double decode_s = first_collective(decode_batch(2, 128));
+  const double prefill_s = first_collective(prefill_batch(1, 2));
+  // Same message size (two tokens), so only the launch differs.
+  EXPECT_NEAR(prefill_s - decode_s, engine.collective_launch_s - engine.collective_launch_graph_s,
+              1e-12);
 }
 
 }  // namespace

@@ -653,6 +653,9 @@ int run_validate(bool json, bool summary_only) {
   std::vector<ValidationRow> production =
       validate_production_kernels(dir + "kernels_extra.json", "h200-sxm");
   rows.insert(rows.end(), production.begin(), production.end());
+  std::vector<ValidationRow> scaling =
+      validate_tp_scaling(data_dir() + "/validation/gpt_fast_a100_tp.json");
+  rows.insert(rows.end(), scaling.begin(), scaling.end());
   // The H100 and A100 presets, built from their datasheets with the H200's
   // efficiencies, against Vidur's published GEMM profiles.
   const std::string published = data_dir() + "/calibration/published/";

@@ -55,6 +55,11 @@ EngineProfile read_engine_profile(const std::string& path) {
       static_cast<double>(reader.integer_in("per_step_kernels", 0, kMaxKernelsPerStep));
   engine.collective_launch_s = reader.quantity("collective_launch", Dimension::kTime);
   if (engine.collective_launch_s < 0) reader.fail("collective_launch", "a time of 0 or more");
+  engine.collective_launch_graph_s =
+      reader.quantity("collective_launch_in_graph", Dimension::kTime);
+  if (engine.collective_launch_graph_s < 0) {
+    reader.fail("collective_launch_in_graph", "a time of 0 or more");
+  }
   {
     SpecReader decode = reader.child("attention_decode");
     const std::string impl = decode.string("impl");

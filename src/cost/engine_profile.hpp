@@ -47,8 +47,11 @@ struct EngineProfile {
   // cuBLAS's path for a batched GEMM whose leading dimension is not 16-byte
   // aligned: vectorised loads are lost.
   // Launch and synchronisation cost of one collective call in this engine,
-  // replacing the system's (which is what an eager NCCL call costs).
+  // replacing the system's (which is what an eager NCCL call costs): as an
+  // eager call, and replayed inside a captured CUDA graph (steps with
+  // graphs), where the host's launch and stream synchronisation are gone.
   double collective_launch_s = 0;
+  double collective_launch_graph_s = 0;
 
   double unaligned_bandwidth_fraction = 1;
   double unaligned_problem_Bps = 0;

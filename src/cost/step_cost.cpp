@@ -171,7 +171,9 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
     // The engine decides what a collective call costs beyond the network:
     // an eager NCCL call, or one replayed from a CUDA graph.
     TopologySpec topology = parallel_.network->spec();
-    topology.collective_launch_s = engine_.collective_launch_s;
+    // Launch costs are added per call in op_time: eager or graph-captured
+    // depends on the step.
+    topology.collective_launch_s = 0;
     network_ = std::make_unique<Network>(topology);
     collectives_ = std::make_unique<CollectiveModel>(*network_);
     // The first replica's chips: TP groups are consecutive, stages follow.
@@ -305,12 +307,13 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
       // Communication: neither compute nor HBM traffic; reported as fixed
       // time of the network.
       KernelTime t;
+      t.fixed_s = graphs(batch) ? engine_.collective_launch_graph_s : engine_.collective_launch_s;
       if (op.comm == CommKind::kSendRecv) {
-        t.fixed_s = collectives_->best(Collective::kSendRecv, stage_pair_, op.comm_bytes).seconds;
+        t.fixed_s += collectives_->best(Collective::kSendRecv, stage_pair_, op.comm_bytes).seconds;
       } else {
         const Collective c =
             op.comm == CommKind::kAllReduce ? Collective::kAllReduce : Collective::kAllGather;
-        t.fixed_s = collectives_->best(c, tp_group_, op.comm_bytes).seconds;
+        t.fixed_s += collectives_->best(c, tp_group_, op.comm_bytes).seconds;
       }
       return t;
     }

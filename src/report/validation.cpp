@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/json_input.hpp"
 #include "cost/step_cost.hpp"
+#include "plan/hardware.hpp"
 
 namespace jalapeno {
 namespace {
@@ -132,6 +134,41 @@ std::vector<ValidationRow> validate_production_kernels(const std::string& kernel
     const Op op = attention_prefill_op(model.model(), summary);
     rows.push_back({"prefill_attn", fmt::format("T={}", tokens),
                     model.op_time(op, summary).seconds(), row.at("seconds").get<double>()});
+  }
+  return rows;
+}
+
+std::vector<ValidationRow> validate_tp_scaling(const std::string& published_json) {
+  const nlohmann::json doc = read_json(published_json);
+  // Decode at batch 1 on the A100 system, as gpt-fast runs it: torch.compile
+  // with the step and its all-reduces in a CUDA graph.
+  const Hardware hw = load_hardware("hgx-a100", std::nullopt);
+  const EngineProfile engine = load_engine("torch-compiled");
+  constexpr int64_t kContext = 128;  // a short prompt and part of 200 new tokens
+  std::vector<ValidationRow> rows;
+  std::map<std::string, std::pair<int64_t, double>> reference;  // smallest TP measured
+  std::map<std::string, double> reference_predicted;
+  for (const auto& row : doc.at("rows")) {
+    const std::string name = row.at("model");
+    const int64_t tp = row.at("tp");
+    const double measured_s = 1.0 / row.at("tokens_per_s").get<double>();
+    ParallelContext parallel;
+    parallel.plan.tp = tp;
+    parallel.network = hw.network;
+    const StepCostModel model(load_model(name), hw.chip, engine, parallel);
+    const double predicted_s = model.cost(decode_batch(1, kContext)).seconds;
+    auto it = reference.find(name);
+    if (it == reference.end()) {
+      reference[name] = {tp, measured_s};
+      reference_predicted[name] = predicted_s;
+      continue;
+    }
+    // The TP-n step with the smallest TP anchored to its measurement: the
+    // error is that of the speed-up, inverted.
+    const auto& [base_tp, base_measured_s] = it->second;
+    rows.push_back({"gpt_fast_tp_scaling",
+                    fmt::format("{} TP{} (TP{} anchored)", name, tp, base_tp),
+                    predicted_s / reference_predicted[name] * base_measured_s, measured_s});
   }
   return rows;
 }

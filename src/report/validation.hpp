@@ -35,6 +35,11 @@ struct ErrorSummary {
 std::vector<ValidationRow> validate_production_kernels(const std::string& kernels_json,
                                                        const std::string& chip_name);
 
+// Tensor-parallel decode speed-ups against gpt-fast's published A100 table
+// (data/validation/gpt_fast_a100_tp.json): one row per TP above each
+// model's smallest, whose time is anchored to its measurement.
+std::vector<ValidationRow> validate_tp_scaling(const std::string& published_json);
+
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 
 std::string format_validation(const std::vector<ValidationRow>& rows);

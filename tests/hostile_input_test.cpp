@@ -989,6 +989,16 @@ void flag_cases(Table& t) {
 // does not divide the dimension, a quantisation method not understood, a KV
 // format the engine cannot hold.
 void precision_cases(Table& t) {
+  // max_position_embeddings is enforced wherever a length meets a model.
+  t.flags("positions_step_ctx_beyond", step_with({"--ctx", "131072"}),
+          {"--ctx", "max_position_embeddings"});
+  t.flags("positions_serve_request_beyond",
+          {"serve", "--model", "llama-2-7b", "--hw", "h100-sxm", "--rate", "5", "--requests", "5",
+           "--input-len", "4000", "--output-len", "200"},
+          {"request 0", "max_position_embeddings (4096)"});
+  t.flags("positions_plan_workload_beyond",
+          {"plan", "--model", "llama-2-7b", "--hw", "hgx-h100", "--workload", "4000:200"},
+          {"--workload", "max_position_embeddings"});
   const std::string quant = R"("torch_dtype": "bfloat16",)";
   t.model("quant_unknown_method", quant,
           R"("torch_dtype": "bfloat16", "quantization_config": {"quant_method": "bitsandbytes"},)",

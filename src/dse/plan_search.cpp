@@ -171,6 +171,12 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
   if (spec.input_tokens < 1 || spec.output_tokens < 1) {
     throw ConfigError("--workload: expected input and output lengths of at least 1 token");
   }
+  if (model.max_position_embeddings > 0 &&
+      spec.input_tokens + spec.output_tokens > model.max_position_embeddings) {
+    throw ConfigError(fmt::format(
+        "--workload: {} + {} tokens per request is beyond {}'s max_position_embeddings ({})",
+        spec.input_tokens, spec.output_tokens, model.name, model.max_position_embeddings));
+  }
   const int64_t chips = spec.chips > 0 ? spec.chips : hw.chips;
   if (chips > hw.chips) {
     throw ConfigError(fmt::format("--chips: {} asked for but {} has {}", chips,

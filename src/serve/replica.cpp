@@ -71,6 +71,17 @@ void Replica::enqueue(const Request& request) {
         request.id, request.input_tokens, request.output_tokens, index_, capacity_tokens(),
         kv_.total_blocks(), kv_.block_size()));
   }
+  // A model attends to at most max_position_embeddings positions; an engine
+  // refuses longer requests (vLLM's max_model_len), and a trace that holds
+  // them was served by another model.
+  const int64_t max_positions = cost_.full_model().max_position_embeddings;
+  if (max_positions > 0 && request.input_tokens + request.output_tokens > max_positions) {
+    throw InfeasibleError(fmt::format(
+        "request {} ({} input + {} output tokens) is longer than {}'s max_position_embeddings "
+        "({})",
+        request.id, request.input_tokens, request.output_tokens, cost_.full_model().name,
+        max_positions));
+  }
   if (!config_.chunked_prefill && request.input_tokens > config_.max_batched_tokens) {
     throw InfeasibleError(fmt::format(
         "request {} has {} input tokens, more than max_batched_tokens ({}) without chunked "

@@ -124,3 +124,25 @@ TEST(Accuracy, GptFastTensorParallelSpeedupsMedianWithin10Percent) {
 
 }  // namespace
 }  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// In-sample and out-of-sample sets are reported apart: only the H200 sets
+// the presets were fitted on are in sample.
+TEST(Accuracy, SetsAreLabelledInOrOutOfSample) {
+  for (const char* set :
+       {"decode_torch_eager", "decode_torch_compiled", "prefill_torch_eager", "gemm", "attn"}) {
+    EXPECT_TRUE(in_sample(set)) << set;
+  }
+  for (const char* set : {"fp8_gemm", "sdpa_decode", "prefill_attn", "gpt_fast_tp_scaling",
+                          "h100-sxm (Vidur) gemm"}) {
+    EXPECT_FALSE(in_sample(set)) << set;
+  }
+  const std::string table = format_validation_summary(
+      {{"gemm", "a", 1, 1}, {"fp8_gemm", "b", 1, 2}, {"gemm", "c", 2, 1}});
+  EXPECT_LT(table.find("in-sample"), table.find("out-of-sample"));
+}
+
+}  // namespace
+}  // namespace jalapeno

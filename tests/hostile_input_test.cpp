@@ -463,8 +463,19 @@ void engine_cases(Table& t) {
            "attention_decode:\n  impl: paged", {"attention_decode.impl"}, true, "impl: paged");
   t.engine("prefill_efficiency_above_one", "efficiency: 0.75", "efficiency: 2",
            {"attention_prefill.efficiency"});
-  t.engine("bandwidth_fraction_zero", "bandwidth_fraction: 0.15", "bandwidth_fraction: 0",
-           {"unaligned_gemm.bandwidth_fraction"});
+  t.engine("unit_bandwidth_zero", "unit_bandwidth: 5GB/s", "unit_bandwidth: 0GB/s",
+           {"unaligned_gemm.unit_bandwidth"});
+  t.engine("host_step_negative", "per_step_kernels: 0",
+           "per_step_kernels: 0\nhost_step: {fixed: -1ms, per_sequence: 0us, overlapped: true}",
+           {"host_step.fixed"}, true, "host_step");
+  t.engine("host_step_overlap_not_boolean", "per_step_kernels: 0",
+           "per_step_kernels: 0\nhost_step: {fixed: 1ms, per_sequence: 0us, overlapped: often}",
+           {"host_step.overlapped"}, true, "host_step");
+  t.engine("host_step_missing_key", "per_step_kernels: 0",
+           "per_step_kernels: 0\nhost_step: {fixed: 1ms, overlapped: true}",
+           {"host_step.per_sequence"}, true, "host_step");
+  t.engine("decode_fixed_cost_not_time", "fixed_cost: 6.5us", "fixed_cost: 6.5GB",
+           {"attention_decode.fixed_cost"});
   t.engine("per_problem_bandwidth_bytes", "per_problem_bandwidth: 14GB/s",
            "per_problem_bandwidth: 14GB", {"unaligned_gemm.per_problem_bandwidth"});
   t.engine("per_step_kernels_overflow", "per_step_kernels: 0",

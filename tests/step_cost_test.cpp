@@ -188,3 +188,74 @@ TEST(CollectiveLaunch, GraphCapturedDecodeAndEagerPrefill) {
 
 }  // namespace
 }  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// Host work of a step (scheduler, sampling, detokenisation): the GPU waits
+// for it unless the engine overlaps it with the step.
+TEST(HostStep, SerialAddsAndOverlappedHides) {
+  const ChipSpec chip = load_chip("h200-sxm");
+  const ModelSpec model = load_model("llama-3.1-8b");
+  EngineProfile engine = load_engine("fused");
+  const BatchSummary batch = decode_batch(8, 1024);
+  const StepCost base = StepCostModel(model, chip, engine).cost(batch);
+  EXPECT_EQ(base.host_step_seconds, 0);
+
+  engine.host_step_fixed_s = 1e-3;
+  engine.host_step_per_sequence_s = 50e-6;
+  engine.host_step_overlapped = false;
+  StepCostModel serial(model, chip, engine);
+  const StepCost s = serial.cost(batch);
+  EXPECT_DOUBLE_EQ(s.host_step_seconds, 1e-3 + 8 * 50e-6);
+  EXPECT_DOUBLE_EQ(s.seconds, base.seconds + s.host_step_seconds);
+  EXPECT_DOUBLE_EQ(serial.seconds(batch), s.seconds);  // the memoised path agrees
+
+  engine.host_step_overlapped = true;
+  EXPECT_DOUBLE_EQ(StepCostModel(model, chip, engine).cost(batch).seconds, base.seconds);
+  engine.host_step_fixed_s = 2 * base.seconds;  // host-bound: the host sets the pace
+  StepCostModel host_bound(model, chip, engine);
+  EXPECT_DOUBLE_EQ(host_bound.cost(batch).seconds, 2 * base.seconds + 8 * 50e-6);
+  EXPECT_DOUBLE_EQ(host_bound.seconds(batch), host_bound.cost(batch).seconds);
+}
+
+// A flash attention call costs at least its fixed cost, whatever it reads.
+TEST(AttentionFixedCost, FloorsTheSmallestCalls) {
+  const ChipSpec chip = load_chip("h200-sxm");
+  const ModelSpec model = load_model("llama-3.1-8b", 1);
+  EngineProfile engine = load_engine("fused");
+  engine.decode_attention_fixed_s = 40e-6;
+  engine.prefill_attention_fixed_s = 70e-6;
+  const StepCost decode = StepCostModel(model, chip, engine).cost(decode_batch(1, 16));
+  const StepCost prefill = StepCostModel(model, chip, engine).cost(prefill_batch(1, 16));
+  for (const StepCost* step : {&decode, &prefill}) {
+    for (const OpCost& op : step->ops) {
+      if (op.kind == OpKind::kAttentionDecode) {
+        EXPECT_NEAR(op.seconds, 40e-6, 2e-6);
+      }
+      if (op.kind == OpKind::kAttentionPrefill) {
+        EXPECT_NEAR(op.seconds, 70e-6, 2e-6);
+      }
+    }
+  }
+}
+
+// The odd-length batched matmul is bound per compute unit, not by HBM: a
+// chip with 30% less bandwidth (an H100 SXM against an H200) runs it as fast.
+TEST(UnalignedGemm, CeilingIsPerUnitNotPerHbm) {
+  const ChipSpec h200 = load_chip("h200-sxm");
+  ChipSpec slower_hbm = h200;
+  slower_hbm.hbm_Bps *= 0.7;
+  const EngineProfile eager = load_engine("torch-eager");
+  const double rate = h200.matrix_flops_for("bf16") * h200.matrix_efficiency;
+  const auto t = [&](const ChipSpec& c) {
+    return gemm_time(c, eager, rate, 4, 4097, 128, 512, 2, c.gemm_fixed_s, true).seconds();
+  };
+  EXPECT_NEAR(t(slower_hbm), t(h200), 1e-12);
+  ChipSpec fewer_units = h200;
+  fewer_units.compute_units /= 2;
+  EXPECT_GT(t(fewer_units), 1.5 * t(h200));
+}
+
+}  // namespace
+}  // namespace jalapeno

@@ -643,25 +643,7 @@ int run_plan(PlanOptions opt, bool check_only) {
 }
 
 int run_validate(bool json, bool summary_only) {
-  const std::string dir = data_dir() + "/calibration/h200/";
-  std::vector<ValidationRow> rows = validate_steps(dir + "steps.json", "h200-sxm");
-  std::vector<ValidationRow> kernels = validate_kernels(dir + "kernels.json", "h200-sxm");
-  rows.insert(rows.end(), kernels.begin(), kernels.end());
-  std::vector<ValidationRow> production =
-      validate_production_kernels(dir + "kernels_extra.json", "h200-sxm");
-  rows.insert(rows.end(), production.begin(), production.end());
-  std::vector<ValidationRow> scaling =
-      validate_tp_scaling(data_dir() + "/validation/gpt_fast_a100_tp.json");
-  rows.insert(rows.end(), scaling.begin(), scaling.end());
-  // The H100 and A100 presets, built from their datasheets with the H200's
-  // efficiencies, against Vidur's published GEMM profiles.
-  const std::string published = data_dir() + "/calibration/published/";
-  for (const auto& [file, chip] :
-       {std::pair{"h100_vidur.json", "h100-sxm"}, std::pair{"a100_vidur.json", "a100-sxm"}}) {
-    std::vector<ValidationRow> more =
-        validate_kernels(published + file, chip, std::string(chip) + " (Vidur) ");
-    rows.insert(rows.end(), more.begin(), more.end());
-  }
+  const std::vector<ValidationRow> rows = validate_all();
   if (json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : rows) {

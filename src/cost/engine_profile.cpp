@@ -30,6 +30,17 @@ KernelPlan read_plan(SpecReader& ops, const std::string& key) {
   return plan;
 }
 
+double non_negative_time(SpecReader& reader, const std::string& key) {
+  const double seconds = reader.quantity(key, Dimension::kTime);
+  if (seconds < 0) reader.fail(key, "a time of 0 or more");
+  return seconds;
+}
+
+// An attention kernel's own fixed cost, or -1 (the chip's per-kernel cost).
+double optional_fixed_cost(SpecReader& attention) {
+  return attention.has("fixed_cost") ? non_negative_time(attention, "fixed_cost") : -1;
+}
+
 }  // namespace
 
 EngineProfile read_engine_profile(const std::string& path) {
@@ -37,6 +48,7 @@ EngineProfile read_engine_profile(const std::string& path) {
   EngineProfile engine;
   engine.name = reader.string("name");
   engine.description = reader.string("description");
+  engine.version = reader.string_or("version", "");
   {
     SpecReader graphs = reader.child("cuda_graphs");
     engine.graphs_decode = graphs.boolean("decode");
@@ -44,6 +56,13 @@ EngineProfile read_engine_profile(const std::string& path) {
     graphs.finish();
   }
   engine.host_overhead_s = reader.positive_quantity("host_overhead_per_kernel", Dimension::kTime);
+  if (reader.has("host_step")) {
+    SpecReader host = reader.child("host_step");
+    engine.host_step_fixed_s = non_negative_time(host, "fixed");
+    engine.host_step_per_sequence_s = non_negative_time(host, "per_sequence");
+    engine.host_step_overlapped = host.boolean("overlapped");
+    host.finish();
+  }
   {
     SpecReader ops = reader.child("ops");
     for (OpKind kind : kElementwiseKinds) {
@@ -53,13 +72,8 @@ EngineProfile read_engine_profile(const std::string& path) {
   }
   engine.per_step_kernels =
       static_cast<double>(reader.integer_in("per_step_kernels", 0, kMaxKernelsPerStep));
-  engine.collective_launch_s = reader.quantity("collective_launch", Dimension::kTime);
-  if (engine.collective_launch_s < 0) reader.fail("collective_launch", "a time of 0 or more");
-  engine.collective_launch_graph_s =
-      reader.quantity("collective_launch_in_graph", Dimension::kTime);
-  if (engine.collective_launch_graph_s < 0) {
-    reader.fail("collective_launch_in_graph", "a time of 0 or more");
-  }
+  engine.collective_launch_s = non_negative_time(reader, "collective_launch");
+  engine.collective_launch_graph_s = non_negative_time(reader, "collective_launch_in_graph");
   {
     SpecReader decode = reader.child("attention_decode");
     const std::string impl = decode.string("impl");
@@ -72,6 +86,7 @@ EngineProfile read_engine_profile(const std::string& path) {
       engine.decode_attention = DecodeAttention::kFlash;
       engine.decode_attention_kernels =
           static_cast<double>(decode.integer_in("kernels", 1, kMaxKernelsPerOp));
+      engine.decode_attention_fixed_s = optional_fixed_cost(decode);
     } else {
       decode.fail("impl", fmt::format("'bmm' or 'flash', got '{}'", impl));
     }
@@ -85,11 +100,13 @@ EngineProfile read_engine_profile(const std::string& path) {
         static_cast<double>(prefill.integer_in("kernels", 1, kMaxKernelsPerOp));
     engine.prefill_attention_traffic = prefill.number_in("traffic", 0, kMaxTrafficMultiple);
     engine.prefill_attention_efficiency = prefill.fraction("efficiency");
+    engine.prefill_attention_fixed_s = optional_fixed_cost(prefill);
     prefill.finish();
   }
   {
     SpecReader unaligned = reader.child("unaligned_gemm");
-    engine.unaligned_bandwidth_fraction = unaligned.fraction("bandwidth_fraction");
+    engine.unaligned_unit_Bps =
+        unaligned.positive_quantity("unit_bandwidth", Dimension::kBandwidth);
     engine.unaligned_problem_Bps =
         unaligned.positive_quantity("per_problem_bandwidth", Dimension::kBandwidth);
     unaligned.finish();

@@ -29,9 +29,18 @@ struct EngineProfile {
   std::vector<DType> kv_cache_dtypes{DType::kBf16, DType::kFp16};
   std::string name;
   std::string description;
+  std::string version;         // of the engine the figures describe; "" for generic ones
   bool graphs_decode = true;   // decode steps replay as a CUDA graph
   bool graphs_prefill = true;  // prefill steps too
   double host_overhead_s = 0;  // host time per kernel when not graph-replayed
+  // Host work of a step beyond kernel launches (key host_step): scheduling,
+  // input preparation, sampler bookkeeping (fixed) and output processing and
+  // detokenisation (per running sequence). An engine with asynchronous
+  // scheduling runs it while the GPU executes (overlapped); otherwise the GPU
+  // waits for it every step.
+  double host_step_fixed_s = 0;
+  double host_step_per_sequence_s = 0;
+  bool host_step_overlapped = false;
   // Indexed by OpKind; GEMMs and attention are costed by their own models.
   std::array<KernelPlan, 11> ops{};  // one per OpKind
   double per_step_kernels = 0;
@@ -39,13 +48,16 @@ struct EngineProfile {
   DecodeAttention decode_attention = DecodeAttention::kFlash;
   double decode_attention_kernels = 1;
   double score_bytes = 0;  // bytes moved per attention score between the matmuls
+  // Fixed cost of one decode-attention call beyond its bytes (flash kernels:
+  // split scheduling, the query and output tiles, the merge of the splits);
+  // < 0 when the profile leaves it to the chip's per-kernel fixed cost.
+  double decode_attention_fixed_s = -1;
 
   double prefill_attention_kernels = 1;
   double prefill_attention_traffic = 1;
   double prefill_attention_efficiency = 0;  // of the chip's achievable matrix rate
+  double prefill_attention_fixed_s = -1;    // as decode_attention_fixed_s
 
-  // cuBLAS's path for a batched GEMM whose leading dimension is not 16-byte
-  // aligned: vectorised loads are lost.
   // Launch and synchronisation cost of one collective call in this engine,
   // replacing the system's (which is what an eager NCCL call costs): as an
   // eager call, and replayed inside a captured CUDA graph (steps with
@@ -53,7 +65,12 @@ struct EngineProfile {
   double collective_launch_s = 0;
   double collective_launch_graph_s = 0;
 
-  double unaligned_bandwidth_fraction = 1;
+  // cuBLAS's path for a batched GEMM whose leading dimension is not 16-byte
+  // aligned: without vectorised loads a kernel is bound by the loads each
+  // compute unit keeps in flight, not by the memory's peak, so its ceiling is
+  // a rate per unit (it carries to chips with other HBM), and each problem
+  // streams at a bounded rate of its own.
+  double unaligned_unit_Bps = 0;
   double unaligned_problem_Bps = 0;
 
   const KernelPlan& plan(OpKind kind) const { return ops[static_cast<size_t>(kind)]; }

@@ -109,7 +109,8 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
         // Each problem streams with scalar loads at a bounded rate until the
         // whole chip's (reduced) ceiling is reached; the harmonic sum of the
         // two limits is the smooth saturation a latency-bound stream shows.
-        const double ceiling = read_Bps * engine.unaligned_bandwidth_fraction;
+        const double ceiling =
+            std::min(read_Bps, static_cast<double>(chip.compute_units) * engine.unaligned_unit_Bps);
         const double streams = static_cast<double>(batch) * engine.unaligned_problem_Bps;
         bandwidth = 1.0 / (1.0 / ceiling + 1.0 / streams);
       }
@@ -234,7 +235,9 @@ KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary
                  std::min(ctas, static_cast<double>(chip_.compute_units)) * chip_.unit_Bps);
     const double memory_s = (op.kv_read_bytes + op.activation_bytes) / bandwidth;
     const double compute_s = op.flops / matrix_rate_;
-    return roofline(compute_s, memory_s, engine_.decode_attention_kernels * chip_.kernel_fixed_s);
+    return roofline(
+        compute_s, memory_s,
+        attention_fixed_s(engine_.decode_attention_fixed_s, engine_.decode_attention_kernels));
   }
   // Batched matmuls: q.K^T, a chain of elementwise kernels over the scores
   // (scale, casts, softmax), then p.V, one problem per (sequence, KV head).
@@ -277,7 +280,26 @@ KernelTime StepCostModel::prefill_attention_time(const Op& op) const {
   const double memory_s =
       (op.activation_bytes * engine_.prefill_attention_traffic + op.kv_read_bytes) /
       (chip_.hbm_Bps * chip_.copy_efficiency);
-  return roofline(compute_s, memory_s, engine_.prefill_attention_kernels * chip_.kernel_fixed_s);
+  return roofline(
+      compute_s, memory_s,
+      attention_fixed_s(engine_.prefill_attention_fixed_s, engine_.prefill_attention_kernels));
+}
+
+double StepCostModel::attention_fixed_s(double profile_fixed_s, double kernels) const {
+  return profile_fixed_s >= 0 ? profile_fixed_s : kernels * chip_.kernel_fixed_s;
+}
+
+double StepCostModel::host_step_s(const BatchSummary& batch) const {
+  return engine_.host_step_fixed_s +
+         engine_.host_step_per_sequence_s * static_cast<double>(batch.sequences);
+}
+
+double StepCostModel::step_seconds(double gpu_s, double launch_s, double host_step) const {
+  // Without a graph the host launches every kernel and the GPU runs behind
+  // it, so launches and kernels overlap. Host work of the step itself either
+  // overlaps with the GPU too (asynchronous scheduling) or the GPU waits.
+  return engine_.host_step_overlapped ? std::max(gpu_s, launch_s + host_step)
+                                      : host_step + std::max(gpu_s, launch_s);
 }
 
 KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const {
@@ -374,10 +396,10 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   step.gpu_seconds = combine(linear, comm, attention);
   step.comm_seconds = comm;
   step.kernels += engine_.per_step_kernels;
-  // Without a graph the host launches every kernel; the GPU runs behind it,
-  // so the step takes whichever is longer.
-  step.host_seconds = graphs(batch) ? 0 : step.kernels * engine_.host_overhead_s;
-  step.seconds = std::max(step.gpu_seconds, step.host_seconds);
+  const double launch_s = graphs(batch) ? 0 : step.kernels * engine_.host_overhead_s;
+  step.host_step_seconds = host_step_s(batch);
+  step.host_seconds = launch_s + step.host_step_seconds;
+  step.seconds = step_seconds(step.gpu_seconds, launch_s, step.host_step_seconds);
   step.stage_seconds = step.seconds / static_cast<double>(parallel_.plan.pp);
   return step;
 }
@@ -412,8 +434,8 @@ double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
   }
   if (comm_seconds != nullptr) *comm_seconds = it->second.comm_seconds;
   const double gpu = combine(it->second.seconds, it->second.comm_seconds, attention);
-  const double host = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
-  return std::max(gpu, host);
+  const double launch = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
+  return step_seconds(gpu, launch, host_step_s(batch));
 }
 
 }  // namespace jalapeno

@@ -51,9 +51,13 @@ struct OpCost {
 };
 
 struct StepCost {
-  double seconds = 0;       // the step as the user sees it
-  double gpu_seconds = 0;   // kernel time
-  double host_seconds = 0;  // launch time when not replayed from a graph
+  double seconds = 0;      // the step as the user sees it
+  double gpu_seconds = 0;  // kernel time
+  // Host time: kernel launches when not replayed from a graph, plus the
+  // engine's own work per step (host_step_seconds: scheduling, sampling,
+  // detokenisation).
+  double host_seconds = 0;
+  double host_step_seconds = 0;
   double comm_seconds = 0;  // collectives and stage sends
   // How long one pipeline stage is busy with this batch: with pp > 1 a new
   // micro-batch can start this soon after the last (seconds / pp).
@@ -162,6 +166,9 @@ class StepCostModel {
     return {batch.tokens, batch.sequences, batch.prefill_sequences > 0};
   }
   bool graphs(const BatchSummary& batch) const;
+  double attention_fixed_s(double profile_fixed_s, double kernels) const;
+  double host_step_s(const BatchSummary& batch) const;
+  double step_seconds(double gpu_s, double launch_s, double host_step) const;
 
   ModelSpec full_model_;
   ModelSpec model_;

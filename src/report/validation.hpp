@@ -14,10 +14,28 @@ struct ValidationRow {
   double error() const { return predicted_s / measured_s - 1; }
 };
 
-// Whether a set's measurements were used to fit any parameter (in sample:
-// the H200 steps and kernels the presets' efficiencies and fixed costs come
-// from) or not (out of sample: other chips, other kernels, published
-// figures). Unknown sets are out of sample.
+// What each set is held to: its median and maximum |error| (README
+// "Accuracy" says why each maximum is where it is).
+struct ErrorBudget {
+  double median_abs = 0;
+  double max_abs = 0;
+};
+
+// One validation set: whether its measurements were used to fit any
+// parameter (in sample: the H200 steps and kernels the presets'
+// efficiencies and fixed costs come from) or not (out of sample: other
+// chips, other kernels, published figures), and its budget.
+struct ValidationSet {
+  std::string name;
+  bool in_sample = false;
+  ErrorBudget budget;
+};
+
+// Every set `jalapeno validate` prints, in-sample ones first.
+const std::vector<ValidationSet>& validation_sets();
+// The set of that name, or nullptr.
+const ValidationSet* find_validation_set(const std::string& set);
+// Unknown sets are out of sample.
 bool in_sample(const std::string& set);
 
 // Whole steps from steps.json: decode of both engines and eager prefill,
@@ -47,9 +65,14 @@ std::vector<ValidationRow> validate_production_kernels(const std::string& kernel
 std::vector<ValidationRow> validate_tp_scaling(const std::string& published_json);
 
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
+bool within(const ErrorSummary& summary, const ErrorBudget& budget);
+
+// Every set, from the files shipped in data/ (what `jalapeno validate` runs).
+std::vector<ValidationRow> validate_all();
 
 std::string format_validation(const std::vector<ValidationRow>& rows);
-// One line per set: points, median and max |error|.
+// One line per set: points, median and max |error|, its budget and whether
+// it is met.
 std::string format_validation_summary(const std::vector<ValidationRow>& rows);
 
 }  // namespace jalapeno

@@ -712,6 +712,14 @@ void model_cases(Table& t) {
           {"vocab_size"});
   t.model("vocab_size_beyond_uint64", R"("vocab_size": 128256)",
           R"("vocab_size": 18446744073709551616)", {"vocab_size|JSON"});
+  t.model("layer_types_too_short", R"("num_hidden_layers": 32,)",
+          R"("num_hidden_layers": 32, "sliding_window": 4096, "layer_types": ["full_attention"],)",
+          {"layer_types", "32 layer kinds"});
+  t.model("layer_types_unknown_kind", R"("num_hidden_layers": 32,)",
+          R"("num_hidden_layers": 2, "sliding_window": 4096, "layer_types": ["full", "local"],)",
+          {"layer_types", "sliding_attention"});
+  t.model("sliding_window_negative", R"("num_hidden_layers": 32,)",
+          R"("num_hidden_layers": 32, "sliding_window": -4096,)", {"sliding_window"});
   t.model("layers_zero", R"("num_hidden_layers": 32,)", R"("num_hidden_layers": 0,)",
           {"num_hidden_layers"});
   t.model("layers_1e15", R"("num_hidden_layers": 32,)", R"("num_hidden_layers": 1000000000000000,)",

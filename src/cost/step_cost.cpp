@@ -229,7 +229,7 @@ KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary
   const int64_t group = model_.num_heads / model_.num_kv_heads;
   if (engine_.decode_attention == DecodeAttention::kFlash) {
     // One kernel splits every sequence's cache into blocks over the units.
-    const double ctas = static_cast<double>(batch.decode_kv_blocks * model_.num_kv_heads);
+    const double ctas = static_cast<double>(op.attention_blocks * model_.num_kv_heads);
     const double bandwidth =
         std::min(chip_.matrix_Bps_read(),
                  std::min(ctas, static_cast<double>(chip_.compute_units)) * chip_.unit_Bps);
@@ -241,7 +241,7 @@ KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary
   }
   // Batched matmuls: q.K^T, a chain of elementwise kernels over the scores
   // (scale, casts, softmax), then p.V, one problem per (sequence, KV head).
-  const int64_t length = ceil_div(batch.decode_kv_positions, sequences);
+  const int64_t length = ceil_div(op.attended, sequences);
   const bool unaligned = batch.decode_unaligned > 0;
   if (chip_.calibration && !unaligned) {
     // The measured chain (kernels.json "attn") is exactly this engine's.
@@ -262,7 +262,7 @@ KernelTime StepCostModel::decode_attention_time_analytical(const Op& op,
                                   model_.bytes_per_param};
   const int64_t sequences = batch.decode_sequences;
   const int64_t group = model_.num_heads / model_.num_kv_heads;
-  const int64_t length = ceil_div(batch.decode_kv_positions, sequences);
+  const int64_t length = ceil_div(op.attended, sequences);
   const bool unaligned = batch.decode_unaligned > 0;
   const int64_t problems = sequences * model_.num_kv_heads;
   KernelTime t = gemm_time(chip_, engine_, matrix_rate_, group, model_.head_dim, length, problems,
@@ -422,13 +422,7 @@ double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
   }
   double attention = 0;
   double kernels = it->second.kernels;
-  if (batch.decode_sequences > 0) {
-    const Op op = attention_decode_op(model_, batch);
-    attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
-    kernels += op_kernels(op) * static_cast<double>(op.count);
-  }
-  if (batch.prefill_sequences > 0) {
-    const Op op = attention_prefill_op(model_, batch);
+  for (const Op& op : attention_ops(model_, batch)) {
     attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
     kernels += op_kernels(op) * static_cast<double>(op.count);
   }

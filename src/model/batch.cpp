@@ -1,5 +1,7 @@
 #include "model/batch.hpp"
 
+#include <algorithm>
+
 namespace jalapeno {
 
 namespace {
@@ -7,7 +9,20 @@ namespace {
 // paths load.
 constexpr int64_t kAlignElements = 8;
 
+// Keys attended to by the queries at positions 1..p, each seeing at most
+// `window` of them: sum over q of min(q, window).
+int64_t windowed_pairs_upto(int64_t p, int64_t window) {
+  if (p <= window) return p * (p + 1) / 2;
+  return window * (window + 1) / 2 + (p - window) * window;
+}
+
 }  // namespace
+
+BatchSummary empty_summary(int64_t window) {
+  BatchSummary s;
+  s.attention_window = window;
+  return s;
+}
 
 void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
   s.sequences += 1;
@@ -18,6 +33,11 @@ void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
     s.decode_kv_positions += kv_len;
     s.decode_unaligned += (kv_len % kAlignElements != 0) ? 1 : 0;
     s.decode_kv_blocks += (kv_len + kAttentionBlock - 1) / kAttentionBlock;
+    if (s.attention_window > 0) {
+      const int64_t seen = std::min(kv_len, s.attention_window);
+      s.decode_window_positions += seen;
+      s.decode_window_blocks += (seen + kAttentionBlock - 1) / kAttentionBlock;
+    }
   } else {
     s.prefill_sequences += 1;
     s.prefill_tokens += seq.new_tokens;
@@ -25,19 +45,26 @@ void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
     // tokens before it.
     s.prefill_pairs += seq.new_tokens * seq.context + seq.new_tokens * (seq.new_tokens + 1) / 2;
     s.prefill_kv_positions += kv_len;
+    if (s.attention_window > 0) {
+      const int64_t w = s.attention_window;
+      s.prefill_window_pairs +=
+          windowed_pairs_upto(kv_len, w) - windowed_pairs_upto(seq.context, w);
+      // The first new token sees back to position context - window + 1.
+      s.prefill_window_kv_positions += std::min(seq.context, w - 1) + seq.new_tokens;
+    }
   }
 }
 
-BatchSummary summarize(const std::vector<SequenceInStep>& batch) {
-  BatchSummary s;
+BatchSummary summarize(const std::vector<SequenceInStep>& batch, int64_t window) {
+  BatchSummary s = empty_summary(window);
   for (const auto& seq : batch) add_to_summary(s, seq);
   return s;
 }
 
 // Closed forms of summarize() over identical sequences, so that a batch of
 // any size costs O(1) to describe.
-BatchSummary decode_batch(int64_t batch, int64_t context) {
-  BatchSummary s;
+BatchSummary decode_batch(int64_t batch, int64_t context, int64_t window) {
+  BatchSummary s = empty_summary(window);
   add_to_summary(s, {1, context});
   s.sequences *= batch;
   s.tokens *= batch;
@@ -45,27 +72,42 @@ BatchSummary decode_batch(int64_t batch, int64_t context) {
   s.decode_kv_positions *= batch;
   s.decode_unaligned *= batch;
   s.decode_kv_blocks *= batch;
+  s.decode_window_positions *= batch;
+  s.decode_window_blocks *= batch;
   return s;
 }
 
-BatchSummary prefill_batch(int64_t batch, int64_t tokens) {
-  BatchSummary s;
+BatchSummary prefill_batch(int64_t batch, int64_t tokens, int64_t window) {
+  BatchSummary s = empty_summary(window);
   add_to_summary(s, {tokens, 0});
-  if (tokens == 1) return decode_batch(batch, 0);
+  if (tokens == 1) return decode_batch(batch, 0, window);
   s.sequences *= batch;
   s.tokens *= batch;
   s.prefill_sequences *= batch;
   s.prefill_tokens *= batch;
   s.prefill_pairs *= batch;
   s.prefill_kv_positions *= batch;
+  s.prefill_window_pairs *= batch;
+  s.prefill_window_kv_positions *= batch;
   return s;
 }
 
 size_t BatchSummaryHash::operator()(const BatchSummary& s) const noexcept {
-  const int64_t fields[] = {s.sequences,           s.tokens,           s.decode_sequences,
-                            s.decode_kv_positions, s.decode_unaligned, s.decode_kv_blocks,
-                            s.prefill_sequences,   s.prefill_tokens,   s.prefill_pairs,
-                            s.prefill_kv_positions};
+  const int64_t fields[] = {s.sequences,
+                            s.tokens,
+                            s.decode_sequences,
+                            s.decode_kv_positions,
+                            s.decode_unaligned,
+                            s.decode_kv_blocks,
+                            s.prefill_sequences,
+                            s.prefill_tokens,
+                            s.prefill_pairs,
+                            s.prefill_kv_positions,
+                            s.attention_window,
+                            s.decode_window_positions,
+                            s.decode_window_blocks,
+                            s.prefill_window_pairs,
+                            s.prefill_window_kv_positions};
   uint64_t h = 1469598103934665603ull;
   for (int64_t f : fields) {
     h ^= static_cast<uint64_t>(f) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);

@@ -32,19 +32,30 @@ struct BatchSummary {
   int64_t prefill_tokens = 0;
   int64_t prefill_pairs = 0;
   int64_t prefill_kv_positions = 0;
+  // Sliding-window layers (the model's window, 0 if none): what they attend
+  // to and read, each sequence limited to its last `attention_window`
+  // positions.
+  int64_t attention_window = 0;
+  int64_t decode_window_positions = 0;
+  int64_t decode_window_blocks = 0;
+  int64_t prefill_window_pairs = 0;
+  int64_t prefill_window_kv_positions = 0;
 
   bool operator==(const BatchSummary&) const = default;
 };
 
 inline constexpr int64_t kAttentionBlock = 256;
 
-BatchSummary summarize(const std::vector<SequenceInStep>& batch);
-// Adds one sequence to a summary (to build one without a vector).
+// `window` is the model's sliding attention window (ModelSpec::sliding_window,
+// 0 for none); the cost model refuses a summary made for another window.
+BatchSummary summarize(const std::vector<SequenceInStep>& batch, int64_t window = 0);
+// An empty summary to add sequences to (to build one without a vector).
+BatchSummary empty_summary(int64_t window);
 void add_to_summary(BatchSummary& summary, const SequenceInStep& sequence);
 // B sequences each decoding one token at context L.
-BatchSummary decode_batch(int64_t batch, int64_t context);
+BatchSummary decode_batch(int64_t batch, int64_t context, int64_t window = 0);
 // B sequences each prefilling T prompt tokens from an empty cache.
-BatchSummary prefill_batch(int64_t batch, int64_t tokens);
+BatchSummary prefill_batch(int64_t batch, int64_t tokens, int64_t window = 0);
 
 struct BatchSummaryHash {
   size_t operator()(const BatchSummary& s) const noexcept;

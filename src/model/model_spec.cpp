@@ -17,14 +17,13 @@ namespace {
 
 // Keys Hugging Face configs of these families carry that do not change what a
 // step costs here. Anything not listed and not read is an error.
-constexpr std::array<std::string_view, 27> kIgnoredKeys{
-    "_name_or_path",   "architectures",  "attention_dropout",  "bos_token_id",
-    "eos_token_id",    "pad_token_id",   "initializer_range",  "pretraining_tp",
-    "rms_norm_eps",    "rope_scaling",   "rope_theta",         "transformers_version",
-    "use_cache",       "sliding_window", "use_sliding_window", "max_window_layers",
-    "mlp_bias",        "auto_map",       "use_mrope",          "rope_type",
-    "tokenizer_class", "model_name",     "layer_types",        "bias",
-    "hidden_dropout",  "resid_pdrop",    "embd_pdrop"};
+constexpr std::array<std::string_view, 23> kIgnoredKeys{
+    "_name_or_path",  "architectures",   "attention_dropout", "bos_token_id",
+    "eos_token_id",   "pad_token_id",    "initializer_range", "pretraining_tp",
+    "rms_norm_eps",   "rope_scaling",    "rope_theta",        "transformers_version",
+    "use_cache",      "mlp_bias",        "auto_map",          "use_mrope",
+    "rope_type",      "tokenizer_class", "model_name",        "bias",
+    "hidden_dropout", "resid_pdrop",     "embd_pdrop"};
 
 DType hidden_dtype(SpecReader& reader, const std::string& dtype) {
   if (dtype == "bfloat16") return DType::kBf16;
@@ -58,6 +57,53 @@ int64_t bounded_integer(SpecReader& reader, const std::string& key, int64_t max_
     reader.fail(key, fmt::format("at most {} (far beyond any model), got {}", max_value, value));
   }
   return value;
+}
+
+// Which layers attend through a sliding window, and how wide it is. Mistral
+// windows every layer when sliding_window is set; Qwen2 only with
+// use_sliding_window, from layer max_window_layers on (as Hugging Face's
+// Qwen2 attention does); a layer_types list names each layer's kind.
+void read_sliding_window(SpecReader& reader, const std::string& model_type, ModelSpec& spec) {
+  const bool has_window = reader.has("sliding_window") && !reader.raw("sliding_window").IsNull();
+  const bool enabled = reader.boolean_or("use_sliding_window", model_type != "qwen2");
+  const int64_t max_window_layers = reader.integer_or("max_window_layers", 0, 0);
+  if (!has_window) {
+    reader.ignore("sliding_window");
+    reader.ignore("layer_types");
+    return;
+  }
+  const int64_t window = bounded_integer(reader, "sliding_window", kMaxPositions);
+  if (!enabled) {
+    reader.ignore("layer_types");
+    return;
+  }
+  int64_t sliding = spec.num_layers;
+  if (reader.has("layer_types")) {
+    const YAML::Node types = reader.raw("layer_types");
+    if (!types.IsSequence() || static_cast<int64_t>(types.size()) != spec.num_layers) {
+      reader.fail("layer_types",
+                  fmt::format("a list of {} layer kinds (num_hidden_layers)", spec.num_layers));
+    }
+    sliding = 0;
+    for (const auto& t : types) {
+      const std::string kind = t.IsScalar() ? t.Scalar() : "";
+      if (kind != "sliding_attention" && kind != "full_attention") {
+        reader.fail("layer_types", fmt::format("'sliding_attention' or 'full_attention' for each "
+                                               "layer, got '{}'",
+                                               t.IsScalar() ? kind : "a list or mapping"));
+      }
+      sliding += kind == "sliding_attention";
+    }
+  } else if (model_type == "qwen2") {
+    sliding = std::max<int64_t>(0, spec.num_layers - max_window_layers);
+  }
+  // A window as long as the model's context changes nothing.
+  if (sliding == 0 ||
+      (spec.max_position_embeddings > 0 && window >= spec.max_position_embeddings)) {
+    return;
+  }
+  spec.sliding_window = window;
+  spec.sliding_layers = sliding;
 }
 
 // Parameters counted with checked arithmetic: each factor is bounded, but
@@ -143,6 +189,7 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
         "max_position_embeddings",
         fmt::format("at most {} positions, got {}", kMaxPositions, spec.max_position_embeddings));
   }
+  read_sliding_window(reader, model_type, spec);
   spec.tied_embeddings = reader.boolean_or("tie_word_embeddings", false);
   spec.qkv_bias = model_type == "qwen2" || reader.boolean_or("attention_bias", false);
   spec.dtype = reader.string_or("torch_dtype", "bfloat16");

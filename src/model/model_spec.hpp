@@ -21,6 +21,11 @@ struct ModelSpec {
   int64_t num_layers = 0;
   int64_t vocab_size = 0;
   int64_t max_position_embeddings = 0;
+  // Sliding-window attention: `sliding_layers` of the layers attend only to
+  // the last `sliding_window` positions (Mistral: all of them; configs with
+  // layer_types: those marked sliding_attention). 0 when there is none.
+  int64_t sliding_window = 0;
+  int64_t sliding_layers = 0;
   bool tied_embeddings = false;
   bool qkv_bias = false;       // Qwen2 and attention_bias=true Llamas
   std::string dtype;           // as in torch_dtype: bfloat16, float16, float32

@@ -1,5 +1,7 @@
 #include "model/op_graph.hpp"
 
+#include <stdexcept>
+
 namespace jalapeno {
 
 std::string_view to_string(OpKind kind) {
@@ -68,35 +70,82 @@ Op elementwise(std::string_view name, OpKind kind, int64_t count, double element
 
 }  // namespace
 
-Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
+namespace {
+
+// Decode attention in `layers` layers over `positions` cached positions of
+// all sequences, split into `blocks` for a flash kernel.
+Op decode_attention(std::string_view name, const ModelSpec& model, const BatchSummary& batch,
+                    int64_t layers, int64_t positions, int64_t blocks) {
   const double b = model.bytes_per_param;
   // K and V of a position, in the cache's format.
   const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * model.precision.kv_bytes();
   const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
-  Op attn{"attention_decode", OpKind::kAttentionDecode, model.num_layers};
-  const double positions = static_cast<double>(batch.decode_kv_positions);
-  attn.kv_read_bytes = positions * kv_row;
+  Op attn{name, OpKind::kAttentionDecode, layers};
+  attn.attended = positions;
+  attn.attention_blocks = blocks;
+  attn.kv_read_bytes = static_cast<double>(positions) * kv_row;
   attn.activation_bytes = 2.0 * static_cast<double>(batch.decode_sequences) * qk_width * b;
-  attn.flops = 4.0 * positions * qk_width;  // q.K and p.V for every query head
-  attn.elements = positions * static_cast<double>(model.num_heads);  // attention scores
+  attn.flops = 4.0 * static_cast<double>(positions) * qk_width;  // q.K and p.V per query head
+  attn.elements = static_cast<double>(positions) * static_cast<double>(model.num_heads);  // scores
   return attn;
 }
 
-Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
+// Prefill attention in `layers` layers: `pairs` (query, key) pairs under the
+// causal mask (and window), reading `kv_positions` positions of which the
+// new tokens' are in the activations.
+Op prefill_attention(std::string_view name, const ModelSpec& model, const BatchSummary& batch,
+                     int64_t layers, int64_t pairs, int64_t kv_positions) {
   const double b = model.bytes_per_param;
   const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * model.precision.kv_bytes();
   const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
-  Op attn{"attention_prefill", OpKind::kAttentionPrefill, model.num_layers};
-  const double pairs = static_cast<double>(batch.prefill_pairs);
-  attn.flops = 4.0 * pairs * qk_width;
+  Op attn{name, OpKind::kAttentionPrefill, layers};
+  attn.attended = pairs;
+  attn.flops = 4.0 * static_cast<double>(pairs) * qk_width;
   // Flash attention reads cached K and V once per tile of queries; the new
   // ones are in the activations.
-  attn.kv_read_bytes =
-      static_cast<double>(batch.prefill_kv_positions - batch.prefill_tokens) * kv_row;
+  attn.kv_read_bytes = static_cast<double>(kv_positions - batch.prefill_tokens) * kv_row;
   attn.activation_bytes = static_cast<double>(batch.prefill_tokens) *
                           (2.0 * qk_width + 2.0 * static_cast<double>(model.kv_dim())) * b;
-  attn.elements = pairs * static_cast<double>(model.num_heads);
+  attn.elements = static_cast<double>(pairs) * static_cast<double>(model.num_heads);
   return attn;
+}
+
+}  // namespace
+
+Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
+  return decode_attention("attention_decode", model, batch, model.num_layers - model.sliding_layers,
+                          batch.decode_kv_positions, batch.decode_kv_blocks);
+}
+
+Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
+  return prefill_attention("attention_prefill", model, batch,
+                           model.num_layers - model.sliding_layers, batch.prefill_pairs,
+                           batch.prefill_kv_positions);
+}
+
+std::vector<Op> attention_ops(const ModelSpec& model, const BatchSummary& batch) {
+  if (batch.attention_window != model.sliding_window) {
+    throw std::logic_error("a batch summarised for another attention window");
+  }
+  std::vector<Op> ops;
+  const bool full = model.sliding_layers < model.num_layers;
+  const bool windowed = model.sliding_layers > 0;
+  if (batch.decode_sequences > 0) {
+    if (full) ops.push_back(attention_decode_op(model, batch));
+    if (windowed) {
+      ops.push_back(decode_attention("attn_window_decode", model, batch, model.sliding_layers,
+                                     batch.decode_window_positions, batch.decode_window_blocks));
+    }
+  }
+  if (batch.prefill_sequences > 0) {
+    if (full) ops.push_back(attention_prefill_op(model, batch));
+    if (windowed) {
+      ops.push_back(prefill_attention("attn_window_prefill", model, batch, model.sliding_layers,
+                                      batch.prefill_window_pairs,
+                                      batch.prefill_window_kv_positions));
+    }
+  }
+  return ops;
 }
 
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
@@ -126,8 +175,7 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   kv_write.flops = 0;
   ops.push_back(kv_write);
 
-  if (batch.decode_sequences > 0) ops.push_back(attention_decode_op(model, batch));
-  if (batch.prefill_sequences > 0) ops.push_back(attention_prefill_op(model, batch));
+  for (Op& attn : attention_ops(model, batch)) ops.push_back(attn);
   ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false));
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
   Op ffn_norm = norm;

@@ -50,6 +50,11 @@ struct Op {
   // Elements the op touches, per instance (tokens x width), for engines whose
   // unfused kernels move intermediates.
   double elements = 0;
+  // Attention only: positions attended over all sequences (decode) or
+  // (query, key) pairs (prefill), and for decode the 256-position blocks a
+  // flash kernel splits them into.
+  int64_t attended = 0;
+  int64_t attention_blocks = 0;
   // kCollective only: what it does and its message size per chip.
   CommKind comm = CommKind::kNone;
   double comm_bytes = 0;
@@ -61,8 +66,11 @@ struct Op {
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch);
 
 // The attention ops alone (what depends on the sequences' contexts); the rest
-// of the graph depends only on the numbers of tokens and sequences.
+// of the graph depends only on the numbers of tokens and sequences. Full
+// attention in the layers without a sliding window, and (attention_ops) the
+// windowed layers' own ops, which read only each sequence's window.
 Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch);
 Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch);
+std::vector<Op> attention_ops(const ModelSpec& model, const BatchSummary& batch);
 
 }  // namespace jalapeno

@@ -18,7 +18,7 @@ ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostMo
   facts.kv_bytes_per_token = model.kv_bytes_per_token();
   facts.context = context;
   // One sequence decoding one token at this context: the op graph's FLOPs.
-  for (const Op& op : build_step_ops(model, decode_batch(1, context))) {
+  for (const Op& op : build_step_ops(model, decode_batch(1, context, model.sliding_window))) {
     facts.flops_per_token += op.flops * static_cast<double>(op.count);
   }
   if (cost != nullptr) {
@@ -46,6 +46,9 @@ nlohmann::ordered_json model_json(const ModelSpec& model, const ModelFacts& fact
   j["layers"] = model.num_layers;
   j["hidden_size"] = model.hidden_size;
   j["max_position_embeddings"] = model.max_position_embeddings;
+  // 0 and 0 without sliding-window attention.
+  j["sliding_window"] = model.sliding_window;
+  j["sliding_layers"] = model.sliding_layers;
   const Precision& p = model.precision;
   j["precision"] = {{"weights", to_string(p.weights)},
                     {"activations", to_string(p.activations)},
@@ -86,6 +89,12 @@ std::string format_model_table(const ModelSpec& model, const ModelFacts& facts) 
                      format_quantity(facts.kv_bytes_per_token, Dimension::kBytes));
   out += fmt::format("FLOPs per token    {:.4g} GFLOP decoding at context {}\n",
                      facts.flops_per_token / 1e9, facts.context);
+  if (model.sliding_layers > 0) {
+    out += fmt::format(
+        "sliding window     {} positions in {} of {} layers (they read only the window; the "
+        "cache is sized for full contexts)\n",
+        model.sliding_window, model.sliding_layers, model.num_layers);
+  }
   if (model.max_position_embeddings > 0) {
     out += fmt::format("max positions      {}\n", model.max_position_embeddings);
   }

@@ -6,9 +6,9 @@
 
 namespace jalapeno {
 
-BatchSummary to_batch(const StepRequest& request) {
-  return request.phase == "prefill" ? prefill_batch(request.batch, request.tokens)
-                                    : decode_batch(request.batch, request.context);
+BatchSummary to_batch(const StepRequest& request, int64_t window) {
+  return request.phase == "prefill" ? prefill_batch(request.batch, request.tokens, window)
+                                    : decode_batch(request.batch, request.context, window);
 }
 
 std::string format_step_table(const StepCostModel& model, const StepRequest& request,
@@ -27,10 +27,10 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
   if (model.model().precision.quantised()) {
     out += fmt::format("precision: {}\n", model.model().precision.describe());
   }
-  out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
+  out += fmt::format("{:<19} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
                      "kernels", "time", "share", "GFLOP", "MB", "bound");
   for (const OpCost& op : step.ops) {
-    out += fmt::format("{:<18} {:>6} {:>8} {:>11} {:>6.1f}% {:>10.2f} {:>11.2f}  {}{}\n", op.name,
+    out += fmt::format("{:<19} {:>6} {:>8} {:>11} {:>6.1f}% {:>10.2f} {:>11.2f}  {}{}\n", op.name,
                        op.count, op.kernels, format_quantity(op.seconds, Dimension::kTime),
                        100.0 * op.seconds / step.gpu_seconds, op.flops / 1e9, op.bytes / 1e6,
                        to_string(op.bound), op.calibrated ? " (calibrated)" : "");

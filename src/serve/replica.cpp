@@ -238,7 +238,7 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   }
 
   if (batch.items.empty()) return 0;
-  BatchSummary summary;
+  BatchSummary summary = empty_summary(cost_.model().sliding_window);
   for (const Scheduled& s : batch.items) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }

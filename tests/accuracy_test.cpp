@@ -34,7 +34,7 @@ TEST(Accuracy, EverySetWithinItsMedianAndMaximumBudget) {
     const ValidationSet* info = find_validation_set(set);
     ASSERT_NE(info, nullptr) << set << " has no budget";
     const ErrorSummary s = summarize_errors(rows, set);
-    EXPECT_GE(s.points, 5u) << set;
+    EXPECT_GE(s.points, 4u) << set;
     EXPECT_LE(s.median_abs, info->budget.median_abs) << set;
     EXPECT_LE(s.max_abs, info->budget.max_abs) << set;
   }
@@ -121,11 +121,13 @@ namespace {
 // In-sample and out-of-sample sets are reported apart: only the H200 sets
 // the presets were fitted on are in sample.
 TEST(Accuracy, SetsAreLabelledInOrOutOfSample) {
-  for (const char* set : {"decode_torch_eager", "decode_torch_compiled", "prefill_torch_eager",
-                          "gemm", "attn", "sdpa_decode", "prefill_attn"}) {
+  for (const char* set :
+       {"decode_torch_eager", "decode_torch_compiled", "prefill_torch_eager", "gemm", "attn",
+        "sdpa_decode", "prefill_attn", "fp8_gemm", "a100-sxm (Vidur) gemm"}) {
     EXPECT_TRUE(in_sample(set)) << set;
   }
-  for (const char* set : {"fp8_gemm", "gpt_fast_tp_scaling", "h100-sxm (Vidur) gemm"}) {
+  for (const char* set : {"trtllm_ttft", "gpt_fast_tp_scaling", "gpt_fast_tp_scaling_from_tp2",
+                          "h100-sxm (Vidur) gemm"}) {
     EXPECT_FALSE(in_sample(set)) << set;
   }
   const std::string table = format_validation_summary(

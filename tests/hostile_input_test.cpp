@@ -334,6 +334,10 @@ void unit_cases(Table& t) {
   bandwidth("per_minute", "4.8TB/min");
   const std::string matrix = "matrix: {bf16: 989TFLOPS,";
   t.chip("units_matrix_unknown_unit", matrix, "matrix: {bf16: 989TFLOP,", {"matrix.bf16"});
+  t.chip("efficiency_by_format_without_rate", "matrix_by_format: {fp8: 0.71}",
+         "matrix_by_format: {fp4: 0.71}", {"efficiency.matrix_by_format.fp4", "matrix rate"});
+  t.chip("efficiency_by_format_above_one", "matrix_by_format: {fp8: 0.71}",
+         "matrix_by_format: {fp8: 1.5}", {"efficiency.matrix_by_format.fp8"});
   t.chip("units_matrix_bandwidth_unit", matrix, "matrix: {bf16: 989GB/s,", {"matrix.bf16"});
   t.chip("units_matrix_negative", matrix, "matrix: {bf16: -989TFLOPS,", {"matrix.bf16"});
   t.chip("units_matrix_huge", matrix, "matrix: {bf16: 1e300PFLOPS,", {"matrix.bf16"});

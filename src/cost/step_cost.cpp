@@ -183,12 +183,13 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   }
   model_ = shard_model(full_model_, plan.tp);
   const Precision& precision = model_.precision;
-  matrix_rate_ = chip_.matrix_flops_for(std::string(info(precision.hidden).matrix_key)) *
-                 chip_.matrix_efficiency;
-  gemm_rate_ = chip_.matrix_flops_for(std::string(precision.gemm_matrix_key()),
-                                      fmt::format("{} for {} ({})", precision.describe(),
-                                                  full_model_.name, full_model_.source_file)) *
-               chip_.matrix_efficiency;
+  const std::string hidden_key(info(precision.hidden).matrix_key);
+  matrix_rate_ = chip_.matrix_flops_for(hidden_key) * chip_.matrix_efficiency_for(hidden_key);
+  const std::string gemm_key(precision.gemm_matrix_key());
+  gemm_rate_ =
+      chip_.matrix_flops_for(gemm_key, fmt::format("{} for {} ({})", precision.describe(),
+                                                   full_model_.name, full_model_.source_file)) *
+      chip_.matrix_efficiency_for(gemm_key);
   const auto& kv_formats = engine_.kv_cache_dtypes;
   if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
     std::string names;

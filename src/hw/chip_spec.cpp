@@ -64,6 +64,16 @@ ChipSpec read_chip_spec(const std::string& path) {
   {
     SpecReader eff = reader.child("efficiency");
     chip.matrix_efficiency = eff.fraction("matrix");
+    if (eff.has("matrix_by_format")) {
+      SpecReader by_format = eff.child("matrix_by_format");
+      for (const auto& key : eff.child_keys("matrix_by_format")) {
+        if (chip.matrix_flops.count(key) == 0) {
+          by_format.fail(key, "a format this chip has a matrix rate for (key matrix)");
+        }
+        chip.matrix_efficiency_by_format[key] = by_format.fraction(key);
+      }
+      by_format.finish();
+    }
     chip.read_efficiency = eff.fraction("hbm_read");
     chip.copy_efficiency = eff.fraction("hbm_copy");
     chip.unit_Bps = eff.positive_quantity("unit_bandwidth", Dimension::kBandwidth);

@@ -32,9 +32,17 @@ struct ChipSpec {
   double tdp_W = 0;
   // Achievable rates, as fractions of the datasheet figures.
   double matrix_efficiency = 0;  // large GEMMs
-  double read_efficiency = 0;    // streaming reads (weights, KV cache)
-  double copy_efficiency = 0;    // read-and-write streams (elementwise kernels)
-  double unit_Bps = 0;           // bandwidth one compute unit can draw alone
+  // Formats whose large GEMMs reach another fraction of their own datasheet
+  // rate (key efficiency.matrix_by_format; fp8 on Hopper runs into the power
+  // limit sooner), by matrix key.
+  std::map<std::string, double> matrix_efficiency_by_format;
+  double matrix_efficiency_for(const std::string& key) const {
+    const auto it = matrix_efficiency_by_format.find(key);
+    return it == matrix_efficiency_by_format.end() ? matrix_efficiency : it->second;
+  }
+  double read_efficiency = 0;  // streaming reads (weights, KV cache)
+  double copy_efficiency = 0;  // read-and-write streams (elementwise kernels)
+  double unit_Bps = 0;         // bandwidth one compute unit can draw alone
   // Fixed cost of a kernel beyond its bytes and FLOPs, launched from a graph.
   double kernel_fixed_s = 0;
   double gemm_fixed_s = 0;

@@ -104,7 +104,7 @@ std::vector<ValidationRow> validate_production_kernels(const std::string& kernel
   const EngineProfile fused = load_engine("fused");
   std::vector<ValidationRow> rows;
   // fp8 e4m3 inputs and weights, bf16 output, at the chip's fp8 rate.
-  const double fp8_rate = chip.matrix_flops_for("fp8") * chip.matrix_efficiency;
+  const double fp8_rate = chip.matrix_flops_for("fp8") * chip.matrix_efficiency_for("fp8");
   for (const auto& row : doc.at("fp8_gemm")) {
     const int64_t m = row.at("m"), k = row.at("k"), n = row.at("n");
     const KernelTime t = gemm_time(chip, fused, fp8_rate, m, k, n, 1, GemmOperandBytes{1, 1, 2},
@@ -167,9 +167,46 @@ std::vector<ValidationRow> validate_tp_scaling(const std::string& published_json
     // The TP-n step with the smallest TP anchored to its measurement: the
     // error is that of the speed-up, inverted.
     const auto& [base_tp, base_measured_s] = it->second;
-    rows.push_back({"gpt_fast_tp_scaling",
+    // Speed-ups over TP1 are the issue's; models too large for one GPU are
+    // anchored at TP2, a set of their own.
+    rows.push_back({base_tp == 1 ? "gpt_fast_tp_scaling" : "gpt_fast_tp_scaling_from_tp2",
                     fmt::format("{} TP{} (TP{} anchored)", name, tp, base_tp),
                     predicted_s / reference_predicted[name] * base_measured_s, measured_s});
+  }
+  return rows;
+}
+
+std::vector<ValidationRow> validate_published_ttft(const std::string& published_json) {
+  const nlohmann::json doc = read_json(published_json);
+  // The GPUs of the table, as single chips and as the 8-GPU systems TP runs
+  // on; models the project ships.
+  const std::map<std::string, std::pair<std::string, std::string>> gpus = {
+      {"A100-SXM-80GB", {"a100-sxm", "hgx-a100"}}, {"H100-SXM-80GB", {"h100-sxm", "hgx-h100"}}};
+  const EngineProfile engine = load_engine("trtllm");
+  std::vector<ValidationRow> rows;
+  for (const auto& row : doc.at("entries")) {
+    const std::string name = row.at("model");
+    const auto gpu = gpus.find(row.at("gpu").get<std::string>());
+    if (gpu == gpus.end() || name.rfind("llama-2-", 0) != 0) continue;
+    const int64_t tp = row.at("tp");
+    const int64_t tokens = row.at("input_len");
+    const int64_t batch = row.at("batch");
+    const std::string precision = row.at("precision");
+    PrecisionOverride o;
+    if (precision == "fp8") {
+      o.weights = "fp8_e4m3";
+      o.activations = "fp8_e4m3";
+    }
+    const Hardware hw =
+        load_hardware(tp > 1 ? gpu->second.second : gpu->second.first, std::nullopt);
+    ParallelContext parallel;
+    parallel.plan.tp = tp;
+    parallel.network = hw.network;
+    const StepCostModel model(load_model(name, std::nullopt, o), hw.chip, engine, parallel);
+    rows.push_back(
+        {"trtllm_ttft",
+         fmt::format("{} {} TP{} {} T={}", name, gpu->second.first, tp, precision, tokens),
+         model.cost(prefill_batch(batch, tokens)).seconds, row.at("ttft_ms").get<double>() / 1e3});
   }
   return rows;
 }
@@ -220,8 +257,8 @@ const std::vector<ValidationSet>& validation_sets() {
   // ~1.7x faster than the one the model follows; gemm's is the 8B gate-up at
   // m = 128, slower than at m = 256 as measured; sdpa_decode's is PyTorch's
   // kernel at 8 query heads per KV head, whose time does not fall with fewer
-  // KV heads; gpt_fast's is Llama-3.1-70B's anomalous TP2 reference (README
-  // "Accuracy").
+  // KV heads; gpt_fast_from_tp2's is Llama-3.1-70B's anomalous TP2 reference
+  // (README "Accuracy").
   static const std::vector<ValidationSet> sets = {
       {"decode_torch_eager", true, {0.07, 0.50}},
       {"decode_torch_compiled", true, {0.07, 0.50}},
@@ -232,10 +269,18 @@ const std::vector<ValidationSet>& validation_sets() {
       // fixed_cost) come from these sets' smallest points.
       {"sdpa_decode", true, {0.10, 0.55}},
       {"prefill_attn", true, {0.15, 0.25}},
-      {"fp8_gemm", false, {0.12, 0.30}},
-      {"gpt_fast_tp_scaling", false, {0.10, 0.35}},
+      // The fp8 matrix efficiency (data/chips/h200-sxm.yaml matrix_by_format)
+      // comes from its large-m points; small m stays as predicted (fp8 GEMVs
+      // stream at ~3.4 TB/s where the model reads at 4.4).
+      {"fp8_gemm", true, {0.10, 0.35}},
+      {"gpt_fast_tp_scaling", false, {0.10, 0.10}},
+      {"gpt_fast_tp_scaling_from_tp2", false, {0.15, 0.35}},
+      // 128-token prefills ~30% fast (README "Accuracy"): not the 15%.
+      {"trtllm_ttft", false, {0.25, 0.35}},
       {"h100-sxm (Vidur) gemm", false, {0.10, 0.50}},
-      {"a100-sxm (Vidur) gemm", false, {0.10, 0.50}},
+      // In sample for one figure: the A100's HBM read efficiency
+      // (data/chips/a100-sxm.yaml) comes from its GEMVs.
+      {"a100-sxm (Vidur) gemm", true, {0.10, 0.50}},
   };
   return sets;
 }
@@ -265,6 +310,7 @@ std::vector<ValidationRow> validate_all() {
   append(validate_kernels(dir + "kernels.json", "h200-sxm"));
   append(validate_production_kernels(dir + "kernels_extra.json", "h200-sxm"));
   append(validate_tp_scaling(data_dir() + "/validation/gpt_fast_a100_tp.json"));
+  append(validate_published_ttft(data_dir() + "/validation/trtllm_a100_ttft.json"));
   // The H100 and A100 presets, built from their datasheets with the H200's
   // efficiencies, against Vidur's published GEMM profiles.
   const std::string published = data_dir() + "/calibration/published/";

@@ -64,6 +64,11 @@ std::vector<ValidationRow> validate_production_kernels(const std::string& kernel
 // model's smallest, whose time is anchored to its measurement.
 std::vector<ValidationRow> validate_tp_scaling(const std::string& published_json);
 
+// Batch-1 time to first token (a prefill of input_len tokens, output 1)
+// against TensorRT-LLM's published tables (data/validation/
+// trtllm_a100_ttft.json), Llama-2 rows on A100 and H100, the trtllm engine.
+std::vector<ValidationRow> validate_published_ttft(const std::string& published_json);
+
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 bool within(const ErrorSummary& summary, const ErrorBudget& budget);
 

@@ -52,9 +52,15 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
                        100 * step.comm_seconds / step.gpu_seconds);
   }
   if (step.host_seconds > step.gpu_seconds) {
-    out += fmt::format(" · host-bound: {} of launches for {} of kernels",
+    out += fmt::format(" · host-bound: {} of host time for {} of kernels",
                        format_quantity(step.host_seconds, Dimension::kTime),
                        format_quantity(step.gpu_seconds, Dimension::kTime));
+  }
+  if (step.host_step_seconds > 0) {
+    out += fmt::format(
+        " · {} of host work per step ({})",
+        format_quantity(step.host_step_seconds, Dimension::kTime),
+        model.engine().host_step_overlapped ? "overlapped with the GPU" : "the GPU waits for it");
   }
   if (plan.pp > 1) {
     out += fmt::format(
@@ -94,6 +100,7 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
   j["tokens_per_s"] = static_cast<double>(step.tokens) / step.seconds;
   j["gpu_seconds"] = step.gpu_seconds;
   j["host_seconds"] = step.host_seconds;
+  j["host_step_seconds"] = step.host_step_seconds;
   j["comm_seconds"] = step.comm_seconds;
   j["stage_seconds"] = step.stage_seconds;
   j["pipeline_bubble"] =

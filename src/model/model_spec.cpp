@@ -67,16 +67,15 @@ void read_sliding_window(SpecReader& reader, const std::string& model_type, Mode
   const bool has_window = reader.has("sliding_window") && !reader.raw("sliding_window").IsNull();
   const bool enabled = reader.boolean_or("use_sliding_window", model_type != "qwen2");
   const int64_t max_window_layers = reader.integer_or("max_window_layers", 0, 0);
-  if (!has_window) {
+  if (!has_window || !enabled) {
     reader.ignore("sliding_window");
     reader.ignore("layer_types");
     return;
   }
-  const int64_t window = bounded_integer(reader, "sliding_window", kMaxPositions);
-  if (!enabled) {
-    reader.ignore("layer_types");
-    return;
-  }
+  // 1M positions: beyond any window in use, and small enough that windowed
+  // pair counts (window x up to 1e12 positions) cannot overflow.
+  constexpr int64_t kMaxWindow = int64_t{1} << 20;
+  const int64_t window = bounded_integer(reader, "sliding_window", kMaxWindow);
   int64_t sliding = spec.num_layers;
   if (reader.has("layer_types")) {
     const YAML::Node types = reader.raw("layer_types");

@@ -123,11 +123,11 @@ Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
                            batch.prefill_kv_positions);
 }
 
-std::vector<Op> attention_ops(const ModelSpec& model, const BatchSummary& batch) {
+AttentionOps attention_ops(const ModelSpec& model, const BatchSummary& batch) {
   if (batch.attention_window != model.sliding_window) {
     throw std::logic_error("a batch summarised for another attention window");
   }
-  std::vector<Op> ops;
+  AttentionOps ops;
   const bool full = model.sliding_layers < model.num_layers;
   const bool windowed = model.sliding_layers > 0;
   if (batch.decode_sequences > 0) {
@@ -175,7 +175,7 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   kv_write.flops = 0;
   ops.push_back(kv_write);
 
-  for (Op& attn : attention_ops(model, batch)) ops.push_back(attn);
+  for (const Op& attn : attention_ops(model, batch)) ops.push_back(attn);
   ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false));
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
   Op ffn_norm = norm;

@@ -2,6 +2,7 @@
 // The operators of one step of a dense transformer for a batch shape, each with
 // its FLOPs and bytes by source. This is what the model computes, whatever
 // engine runs it; the cost stage maps it onto kernels.
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,15 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
 // windowed layers' own ops, which read only each sequence's window.
 Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch);
 Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch);
-std::vector<Op> attention_ops(const ModelSpec& model, const BatchSummary& batch);
+// At most four (decode and prefill, full and windowed), held in place: the
+// serving simulator asks for them every step.
+struct AttentionOps {
+  std::array<Op, 4> ops{};
+  size_t size = 0;
+  void push_back(const Op& op) { ops[size++] = op; }
+  const Op* begin() const { return ops.data(); }
+  const Op* end() const { return ops.data() + size; }
+};
+AttentionOps attention_ops(const ModelSpec& model, const BatchSummary& batch);
 
 }  // namespace jalapeno

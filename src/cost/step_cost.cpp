@@ -423,10 +423,10 @@ double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
   }
   double attention = 0;
   double kernels = it->second.kernels;
-  for (const Op& op : attention_ops(model_, batch)) {
+  for_each_attention_op(model_, batch, [&](const Op& op) {
     attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
     kernels += op_kernels(op) * static_cast<double>(op.count);
-  }
+  });
   if (comm_seconds != nullptr) *comm_seconds = it->second.comm_seconds;
   const double gpu = combine(it->second.seconds, it->second.comm_seconds, attention);
   const double launch = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;

@@ -123,29 +123,20 @@ Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
                            batch.prefill_kv_positions);
 }
 
-AttentionOps attention_ops(const ModelSpec& model, const BatchSummary& batch) {
+Op attention_decode_window_op(const ModelSpec& model, const BatchSummary& batch) {
+  return decode_attention("attn_window_decode", model, batch, model.sliding_layers,
+                          batch.decode_window_positions, batch.decode_window_blocks);
+}
+
+Op attention_prefill_window_op(const ModelSpec& model, const BatchSummary& batch) {
+  return prefill_attention("attn_window_prefill", model, batch, model.sliding_layers,
+                           batch.prefill_window_pairs, batch.prefill_window_kv_positions);
+}
+
+void check_attention_window(const ModelSpec& model, const BatchSummary& batch) {
   if (batch.attention_window != model.sliding_window) {
     throw std::logic_error("a batch summarised for another attention window");
   }
-  AttentionOps ops;
-  const bool full = model.sliding_layers < model.num_layers;
-  const bool windowed = model.sliding_layers > 0;
-  if (batch.decode_sequences > 0) {
-    if (full) ops.push_back(attention_decode_op(model, batch));
-    if (windowed) {
-      ops.push_back(decode_attention("attn_window_decode", model, batch, model.sliding_layers,
-                                     batch.decode_window_positions, batch.decode_window_blocks));
-    }
-  }
-  if (batch.prefill_sequences > 0) {
-    if (full) ops.push_back(attention_prefill_op(model, batch));
-    if (windowed) {
-      ops.push_back(prefill_attention("attn_window_prefill", model, batch, model.sliding_layers,
-                                      batch.prefill_window_pairs,
-                                      batch.prefill_window_kv_positions));
-    }
-  }
-  return ops;
 }
 
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
@@ -175,7 +166,7 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   kv_write.flops = 0;
   ops.push_back(kv_write);
 
-  for (const Op& attn : attention_ops(model, batch)) ops.push_back(attn);
+  for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
   ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false));
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
   Op ffn_norm = norm;

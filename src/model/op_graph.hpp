@@ -2,7 +2,6 @@
 // The operators of one step of a dense transformer for a batch shape, each with
 // its FLOPs and bytes by source. This is what the model computes, whatever
 // engine runs it; the cost stage maps it onto kernels.
-#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -72,15 +71,27 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
 // windowed layers' own ops, which read only each sequence's window.
 Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch);
 Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch);
-// At most four (decode and prefill, full and windowed), held in place: the
-// serving simulator asks for them every step.
-struct AttentionOps {
-  std::array<Op, 4> ops{};
-  size_t size = 0;
-  void push_back(const Op& op) { ops[size++] = op; }
-  const Op* begin() const { return ops.data(); }
-  const Op* end() const { return ops.data() + size; }
-};
-AttentionOps attention_ops(const ModelSpec& model, const BatchSummary& batch);
+Op attention_decode_window_op(const ModelSpec& model, const BatchSummary& batch);
+Op attention_prefill_window_op(const ModelSpec& model, const BatchSummary& batch);
+// Throws std::logic_error for a summary made for another window.
+void check_attention_window(const ModelSpec& model, const BatchSummary& batch);
+
+// Calls visit(op) for each attention op of the step (at most four: decode and
+// prefill, full and windowed), building one at a time: the serving simulator
+// asks for them every step.
+template <class Visit>
+void for_each_attention_op(const ModelSpec& model, const BatchSummary& batch, Visit&& visit) {
+  check_attention_window(model, batch);
+  const bool full = model.sliding_layers < model.num_layers;
+  const bool windowed = model.sliding_layers > 0;
+  if (batch.decode_sequences > 0) {
+    if (full) visit(attention_decode_op(model, batch));
+    if (windowed) visit(attention_decode_window_op(model, batch));
+  }
+  if (batch.prefill_sequences > 0) {
+    if (full) visit(attention_prefill_op(model, batch));
+    if (windowed) visit(attention_prefill_window_op(model, batch));
+  }
+}
 
 }  // namespace jalapeno

@@ -190,6 +190,10 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
       chip_.matrix_flops_for(gemm_key, fmt::format("{} for {} ({})", precision.describe(),
                                                    full_model_.name, full_model_.source_file)) *
       chip_.matrix_efficiency_for(gemm_key);
+  if (chip_.power) {
+    matrix_flop_J_ = chip_.power->matrix_flop_J_for(hidden_key);
+    gemm_flop_J_ = chip_.power->matrix_flop_J_for(gemm_key);
+  }
   const auto& kv_formats = engine_.kv_cache_dtypes;
   if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
     std::string names;
@@ -359,33 +363,138 @@ double StepCostModel::combine(double linear, double comm, double attention) cons
   return parallel_.overlap ? std::max(linear + attention, comm) : linear + comm + attention;
 }
 
+double StepCostModel::hbm_bytes(const Op& op) const {
+  if (op.kind == OpKind::kCollective) return 0;
+  if (op.kind == OpKind::kGemm || is_attention(op.kind)) return op.bytes();
+  // Element-wise kernels move what their time was costed on.
+  const KernelPlan& plan = engine_.plan(op.kind);
+  return op.activation_bytes * plan.traffic + op.weight_bytes + op.kv_read_bytes +
+         op.kv_write_bytes;
+}
+
+double StepCostModel::flop_joules(const Op& op) const {
+  if (!chip_.power) return 0;
+  switch (op.kind) {
+    case OpKind::kGemm:
+      return op.flops * (op.quantised ? gemm_flop_J_ : matrix_flop_J_);
+    case OpKind::kAttentionDecode:
+    case OpKind::kAttentionPrefill:
+      return op.flops * matrix_flop_J_;
+    case OpKind::kCollective:
+      return 0;
+    default:
+      return op.flops * engine_.plan(op.kind).traffic * chip_.power->vector_flop_J;
+  }
+}
+
+StepWork StepCostModel::op_work(const Op& op, const KernelTime& time) const {
+  const double count = static_cast<double>(op.count);
+  StepWork work;
+  work.kernels = op_kernels(op) * count;
+  if (op.kind == OpKind::kCollective) {
+    work.comm_s = time.seconds() * count;
+    work.link_bytes = op.comm_bytes * count;
+    return work;
+  }
+  const double core_s = (time.compute_s + time.fixed_s) * count;
+  const double memory_s = time.memory_s * count;
+  if (is_attention(op.kind)) {
+    work.attention_core_s = core_s;
+    work.attention_memory_s = memory_s;
+    if (op.kind == OpKind::kAttentionPrefill) work.prefill_attention_s = core_s + memory_s;
+  } else {
+    work.linear_core_s = core_s;
+    work.linear_memory_s = memory_s;
+  }
+  work.busy_core_s = time.compute_s * count;
+  work.busy_memory_s = memory_s;
+  work.switching_J = flop_joules(op) * count;
+  work.hbm_bytes = hbm_bytes(op) * count;
+  return work;
+}
+
+double StepCostModel::gpu_seconds_at(const StepWork& work, double clock) const {
+  return combine(work.linear_memory_s + work.linear_core_s / clock, work.comm_s,
+                 work.attention_memory_s + work.attention_core_s / clock);
+}
+
+StepCostModel::Finished StepCostModel::finish(const StepWork& work,
+                                              const BatchSummary& batch) const {
+  Finished step;
+  step.launch_seconds = graphs(batch) ? 0 : work.kernels * engine_.host_overhead_s;
+  step.host_step_seconds = host_step_s(batch);
+  const auto at = [&](double clock) {
+    step.clock = clock;
+    step.gpu_seconds = gpu_seconds_at(work, clock);
+    step.seconds = step_seconds(step.gpu_seconds, step.launch_seconds, step.host_step_seconds);
+  };
+  at(1);
+  if (!chip_.power) return step;
+  const PowerSpec& power = *chip_.power;
+  const auto tp = static_cast<double>(parallel_.plan.tp);
+  const auto chips = static_cast<double>(parallel_.plan.chips_per_replica());
+  // A working chip's power over the step: each of the tp chips of a stage
+  // does 1/tp of the work (stages take turns, so pp does not divide it).
+  const auto chip_power = [&](double clock) {
+    return energy_at_clock(power, work, clock, step.seconds, 1, 0).dynamic() / step.seconds +
+           power.idle_W;
+  };
+  if (step.seconds > 0 && chip_power(1) > chip_.tdp_W) {
+    // Power rises with the clock: bisect for the fastest clock under the
+    // limit. Near zero clock the power tends to idle power, which the reader
+    // keeps below the limit, so a solution exists.
+    double low = 1e-3, high = 1;
+    for (int i = 0; i < 60; ++i) {
+      const double mid = 0.5 * (low + high);
+      at(mid);
+      (chip_power(mid) > chip_.tdp_W ? high : low) = mid;
+    }
+    at(low);
+  }
+  step.energy = energy_at_clock(power, work, step.clock, step.seconds, tp, chips);
+  return step;
+}
+
 StepCost StepCostModel::cost(const BatchSummary& batch) const {
   StepCost step;
   step.tokens = batch.tokens;
   const std::vector<Op> ops = build_parallel_step_ops(model_, batch, parallel_.plan);
-  step.ops.reserve(ops.size());
-  // Summed as seconds() sums them, so that both give the same number.
-  double linear = 0;
-  double comm = 0;
-  double attention = 0;
+  std::vector<KernelTime> times;
+  times.reserve(ops.size());
+  // Summed as timing() sums them, so that both give the same number.
+  StepWork work;
   for (const Op& op : ops) {
-    const KernelTime t = op_time(op, batch);
+    times.push_back(op_time(op, batch));
+    work += op_work(op, times.back());
+  }
+  work.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  work.kernels += engine_.per_step_kernels;
+  const Finished finished = finish(work, batch);
+  const double clock = finished.clock;
+  const auto tp = static_cast<double>(parallel_.plan.tp);
+  const auto chips = static_cast<double>(parallel_.plan.chips_per_replica());
+  step.ops.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    const KernelTime& t = times[i];
     const double count = static_cast<double>(op.count);
     OpCost row;
     row.name = op.name;
     row.kind = op.kind;
     row.count = op.count;
     row.kernels = op_kernels(op) * count;
-    row.seconds = t.seconds() * count;
+    const bool network = op.kind == OpKind::kCollective;
+    row.seconds = (network ? t.seconds() : t.memory_s + (t.compute_s + t.fixed_s) / clock) * count;
     row.flops = op.flops * count;
-    row.bytes = (op.kind == OpKind::kCollective ? op.comm_bytes : op.bytes()) * count;
+    row.bytes = (network ? op.comm_bytes : op.bytes()) * count;
     row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused
-                : op.kind == OpKind::kCollective       ? Bound::kNetwork
+                : network                              ? Bound::kNetwork
                                                        : t.bound();
     row.calibrated = t.calibrated;
-    (is_attention(op.kind)            ? attention
-     : op.kind == OpKind::kCollective ? comm
-                                      : linear) += row.seconds;
+    if (chip_.power) {
+      row.joules =
+          energy_at_clock(*chip_.power, op_work(op, t), clock, row.seconds, tp, chips).total();
+    }
     step.kernels += row.kernels;
     step.flops += row.flops;
     step.weight_bytes += op.weight_bytes * count;
@@ -393,44 +502,70 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     step.kv_write_bytes += op.kv_write_bytes * count;
     step.ops.push_back(row);
   }
-  linear += engine_.per_step_kernels * chip_.kernel_fixed_s;
-  step.gpu_seconds = combine(linear, comm, attention);
-  step.comm_seconds = comm;
   step.kernels += engine_.per_step_kernels;
-  const double launch_s = graphs(batch) ? 0 : step.kernels * engine_.host_overhead_s;
-  step.host_step_seconds = host_step_s(batch);
-  step.host_seconds = launch_s + step.host_step_seconds;
-  step.seconds = step_seconds(step.gpu_seconds, launch_s, step.host_step_seconds);
+  step.gpu_seconds = finished.gpu_seconds;
+  step.comm_seconds = work.comm_s;
+  step.host_step_seconds = finished.host_step_seconds;
+  step.host_seconds = finished.launch_seconds + finished.host_step_seconds;
+  step.seconds = finished.seconds;
   step.stage_seconds = step.seconds / static_cast<double>(parallel_.plan.pp);
+  if (finished.energy) {
+    StepEnergy energy;
+    energy.parts = *finished.energy;
+    energy.joules = energy.parts.total();
+    energy.hbm_bytes = work.hbm_bytes;
+    energy.link_bytes = work.link_bytes;
+    energy.power_W = step.seconds > 0 ? energy.joules / step.seconds : 0;
+    energy.chip_power_W =
+        step.seconds > 0 ? chip_.power->idle_W + energy.parts.dynamic() / tp / step.seconds : 0;
+    energy.clock = clock;
+    step.energy = energy;
+  }
   return step;
 }
 
-double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
+StepTiming StepCostModel::timing(const BatchSummary& batch) {
   const LinearKey key = linear_key(batch);
   auto it = memo_.find(key);
   if (it == memo_.end()) {
     if (memo_.size() >= kMemoLimit) memo_.clear();  // bounded memory on any workload
-    Linear linear;
+    StepWork linear;
     for (const Op& op : build_parallel_step_ops(model_, batch, parallel_.plan)) {
       if (is_attention(op.kind)) continue;
-      const double t = op_time(op, batch).seconds() * static_cast<double>(op.count);
-      (op.kind == OpKind::kCollective ? linear.comm_seconds : linear.seconds) += t;
-      linear.kernels += op_kernels(op) * static_cast<double>(op.count);
+      linear += op_work(op, op_time(op, batch));
     }
-    linear.seconds += engine_.per_step_kernels * chip_.kernel_fixed_s;
+    linear.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
     linear.kernels += engine_.per_step_kernels;
     it = memo_.emplace(key, linear).first;
   }
-  double attention = 0;
-  double kernels = it->second.kernels;
-  for_each_attention_op(model_, batch, [&](const Op& op) {
-    attention += op_time(op, batch).seconds() * static_cast<double>(op.count);
-    kernels += op_kernels(op) * static_cast<double>(op.count);
-  });
-  if (comm_seconds != nullptr) *comm_seconds = it->second.comm_seconds;
-  const double gpu = combine(it->second.seconds, it->second.comm_seconds, attention);
-  const double launch = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
-  return step_seconds(gpu, launch, host_step_s(batch));
+  StepWork work = it->second;
+  for_each_attention_op(model_, batch,
+                        [&](const Op& op) { work += op_work(op, op_time(op, batch)); });
+  const Finished finished = finish(work, batch);
+  StepTiming timing;
+  timing.seconds = finished.seconds;
+  timing.comm_seconds = work.comm_s;
+  timing.clock = finished.clock;
+  if (finished.energy) {
+    timing.joules = finished.energy->total();
+    timing.dynamic_joules = finished.energy->dynamic();
+  }
+  const double linear_s = work.linear_core_s + work.linear_memory_s + work.comm_s;
+  const double attention_s = work.attention_core_s + work.attention_memory_s;
+  const double all_s = linear_s + attention_s;
+  if (all_s > 0 && batch.tokens > 0) {
+    const double prompt_tokens = static_cast<double>(batch.prefill_tokens);
+    timing.input_share =
+        (linear_s * prompt_tokens / static_cast<double>(batch.tokens) + work.prefill_attention_s) /
+        all_s;
+  }
+  return timing;
+}
+
+double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
+  const StepTiming t = timing(batch);
+  if (comm_seconds != nullptr) *comm_seconds = t.comm_seconds;
+  return t.seconds;
 }
 
 }  // namespace jalapeno

@@ -5,12 +5,14 @@
 // function of (model, chip, engine, batch summary), so it is memoised.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "cost/collective.hpp"
+#include "cost/energy.hpp"
 #include "cost/engine_profile.hpp"
 #include "hw/chip_spec.hpp"
 #include "model/batch.hpp"
@@ -48,6 +50,21 @@ struct OpCost {
   double bytes = 0;    // all instances, minimal traffic
   Bound bound = Bound::kMemory;
   bool calibrated = false;
+  // All instances, at the step's clock: their dynamic energy and the idle
+  // power of the chips over their time (absent without a power model).
+  double joules = 0;
+};
+
+// Where a step's energy goes and what limited its clock (all chips of the
+// replica; present when the chip has a power model).
+struct StepEnergy {
+  EnergyParts parts;
+  double joules = 0;
+  double hbm_bytes = 0;     // per chip
+  double link_bytes = 0;    // per chip
+  double power_W = 0;       // all chips, averaged over the step
+  double chip_power_W = 0;  // one working chip, averaged over the step
+  double clock = 1;         // fraction of the nominal clock the power limit allows
 };
 
 struct StepCost {
@@ -69,6 +86,19 @@ struct StepCost {
   double flops = 0;
   int64_t tokens = 0;
   std::vector<OpCost> ops;
+  std::optional<StepEnergy> energy;
+};
+
+// What the serving loop needs of a step.
+struct StepTiming {
+  double seconds = 0;
+  double comm_seconds = 0;
+  double joules = 0;          // all chips of the replica, idle power over the step included
+  double dynamic_joules = 0;  // beyond idle power
+  double clock = 1;
+  // The share of the step's time that its prompt tokens cause: prefill
+  // attention, and the other ops' time by tokens (README "Energy and cost").
+  double input_share = 0;
 };
 
 // The GEMM [m, k] x [k, n] (batch of independent problems), analytically:
@@ -117,6 +147,8 @@ class StepCostModel {
   // nanoseconds), so no context is ever bucketed.
   // comm_seconds, when given, receives the step's communication time.
   double seconds(const BatchSummary& batch, double* comm_seconds = nullptr);
+  // The same step with its energy (memoised as seconds() is).
+  StepTiming timing(const BatchSummary& batch);
 
   const ModelSpec& model() const { return model_; }  // one chip's shard
   const ModelSpec& full_model() const { return full_model_; }
@@ -144,12 +176,22 @@ class StepCostModel {
   KernelTime prefill_attention_time(const Op& op) const;
   double op_kernels(const Op& op) const;
 
-  // The context-independent part of a step: all ops but attention.
-  struct Linear {
-    double seconds = 0;  // compute, including per-step kernels
-    double comm_seconds = 0;
-    double kernels = 0;
+  // The work of all instances of an op.
+  StepWork op_work(const Op& op, const KernelTime& time) const;
+  double hbm_bytes(const Op& op) const;
+  double flop_joules(const Op& op) const;
+  // A step from its work: the clock the power limit allows, its time and
+  // energy.
+  struct Finished {
+    double seconds = 0;
+    double gpu_seconds = 0;
+    double launch_seconds = 0;
+    double host_step_seconds = 0;
+    double clock = 1;
+    std::optional<EnergyParts> energy;
   };
+  Finished finish(const StepWork& work, const BatchSummary& batch) const;
+  double gpu_seconds_at(const StepWork& work, double clock) const;
   double combine(double linear, double comm, double attention) const;
   struct LinearKey {
     int64_t tokens;
@@ -179,9 +221,13 @@ class StepCostModel {
   std::unique_ptr<CollectiveModel> collectives_;
   std::vector<int64_t> tp_group_;
   std::vector<int64_t> stage_pair_;
-  double matrix_rate_ = 0;  // achievable FLOP/s in the hidden dtype (attention, lm_head)
-  double gemm_rate_ = 0;    // achievable FLOP/s of the projections, at their precision
-  std::unordered_map<LinearKey, Linear, LinearKeyHash> memo_;
+  double matrix_rate_ = 0;    // achievable FLOP/s in the hidden dtype (attention, lm_head)
+  double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision
+  double matrix_flop_J_ = 0;  // per FLOP in the hidden dtype, at the nominal clock
+  double gemm_flop_J_ = 0;    // per FLOP of the projections, at their precision
+  // The context-independent part of a step (all ops but attention), with the
+  // engine's per-step kernels.
+  std::unordered_map<LinearKey, StepWork, LinearKeyHash> memo_;
 };
 
 }  // namespace jalapeno

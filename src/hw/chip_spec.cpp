@@ -61,6 +61,13 @@ ChipSpec read_chip_spec(const std::string& path) {
     sram.finish();
   }
   chip.tdp_W = reader.positive_quantity("tdp", Dimension::kPower);
+  if (reader.has("power")) {
+    SpecReader power = reader.child("power");
+    chip.power = read_power_spec(power, chip.tdp_W, chip.matrix_flops);
+    power.finish();
+  } else {
+    reader.ignore("power");
+  }
   {
     SpecReader eff = reader.child("efficiency");
     chip.matrix_efficiency = eff.fraction("matrix");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hw/calibration.hpp"
+#include "hw/power_spec.hpp"
 
 namespace jalapeno {
 
@@ -29,7 +30,9 @@ struct ChipSpec {
   double hbm_bytes = 0;
   double hbm_Bps = 0;
   double sram_bytes = 0;  // last-level on-chip cache or SRAM
-  double tdp_W = 0;
+  double tdp_W = 0;       // board power limit: above it the clocks drop
+  // What the board draws (key power); absent, results carry no energy.
+  std::optional<PowerSpec> power;
   // Achievable rates, as fractions of the datasheet figures.
   double matrix_efficiency = 0;  // large GEMMs
   // Formats whose large GEMMs reach another fraction of their own datasheet

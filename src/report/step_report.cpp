@@ -27,19 +27,34 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
   if (model.model().precision.quantised()) {
     out += fmt::format("precision: {}\n", model.model().precision.describe());
   }
-  out += fmt::format("{:<19} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11}  {}\n", "op", "count",
-                     "kernels", "time", "share", "GFLOP", "MB", "bound");
+  out += fmt::format("{:<19} {:>6} {:>8} {:>11} {:>7} {:>10} {:>11} {:>10}  {}\n", "op", "count",
+                     "kernels", "time", "share", "GFLOP", "MB", "energy", "bound");
   for (const OpCost& op : step.ops) {
-    out += fmt::format("{:<19} {:>6} {:>8} {:>11} {:>6.1f}% {:>10.2f} {:>11.2f}  {}{}\n", op.name,
-                       op.count, op.kernels, format_quantity(op.seconds, Dimension::kTime),
+    const std::string energy =
+        step.energy ? format_quantity(op.joules, Dimension::kEnergy) : std::string("-");
+    out += fmt::format("{:<19} {:>6} {:>8} {:>11} {:>6.1f}% {:>10.2f} {:>11.2f} {:>10}  {}{}\n",
+                       op.name, op.count, op.kernels, format_quantity(op.seconds, Dimension::kTime),
                        100.0 * op.seconds / step.gpu_seconds, op.flops / 1e9, op.bytes / 1e6,
-                       to_string(op.bound), op.calibrated ? " (calibrated)" : "");
+                       energy, to_string(op.bound), op.calibrated ? " (calibrated)" : "");
   }
   out +=
       fmt::format("step {} · {:.0f} tokens/s · {} kernels · {:.2f} GB weights + {:.2f} GB KV read",
                   format_quantity(step.seconds, Dimension::kTime),
                   static_cast<double>(step.tokens) / step.seconds, step.kernels,
                   step.weight_bytes / 1e9, step.kv_read_bytes / 1e9);
+  if (step.energy) {
+    const StepEnergy& e = *step.energy;
+    out += fmt::format(
+        " · {} ({}/token) at {:.0f} W", format_quantity(e.joules, Dimension::kEnergy),
+        format_quantity(e.joules / static_cast<double>(step.tokens), Dimension::kEnergy),
+        e.power_W);
+    if (e.clock < 1) {
+      out += fmt::format(" · power-limited: clock at {:.0f}% to stay within {:.0f} W per chip",
+                         100 * e.clock, model.chip().tdp_W);
+    }
+  } else {
+    out += " · no energy: the chip file has no power model";
+  }
   const ParallelPlan& plan = model.plan();
   if (plan.replicas > 1) {
     out +=
@@ -110,8 +125,27 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
   j["weight_bytes"] = step.weight_bytes;
   j["kv_read_bytes"] = step.kv_read_bytes;
   j["kv_write_bytes"] = step.kv_write_bytes;
+  if (step.energy) {
+    const StepEnergy& e = *step.energy;
+    j["joules"] = e.joules;
+    j["joules_per_token"] = e.joules / static_cast<double>(step.tokens);
+    j["power_W"] = e.power_W;
+    j["chip_power_W"] = e.chip_power_W;
+    j["clock"] = e.clock;
+    j["energy"] = {{"idle_J", e.parts.idle_J},       {"busy_J", e.parts.busy_J},
+                   {"compute_J", e.parts.compute_J}, {"hbm_J", e.parts.hbm_J},
+                   {"link_J", e.parts.link_J},       {"hbm_bytes", e.hbm_bytes},
+                   {"link_bytes", e.link_bytes}};
+  } else {
+    for (const char* key :
+         {"joules", "joules_per_token", "power_W", "chip_power_W", "clock", "energy"}) {
+      j[key] = nullptr;
+    }
+  }
   auto& ops = j["ops"] = nlohmann::ordered_json::array();
   for (const OpCost& op : step.ops) {
+    nlohmann::ordered_json joules = nullptr;
+    if (step.energy) joules = op.joules;
     ops.push_back({{"name", op.name},
                    {"kind", to_string(op.kind)},
                    {"count", op.count},
@@ -121,7 +155,8 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
                    {"flops", op.flops},
                    {"bytes", op.bytes},
                    {"bound", to_string(op.bound)},
-                   {"calibrated", op.calibrated}});
+                   {"calibrated", op.calibrated},
+                   {"joules", joules}});
   }
   return j;
 }

@@ -601,6 +601,32 @@ void system_cases(Table& t) {
            "  chips: 300000000\n  dims: [300000000]", {"topology.chips|topology.dims"});
 }
 
+// The power and cost model (README "Energy and cost"): negative or
+// non-finite energies, an idle power at or above the limit, a PUE below 1,
+// prices without their currency or period.
+void energy_cases(Table& t) {
+  t.chip("power_hbm_negative", "per_hbm_byte: 71pJ", "per_hbm_byte: -71pJ", {"power.per_hbm_byte"},
+         true, "per_hbm_byte");
+  t.chip("power_flop_nan", "bf16: 0.5pJ", "bf16: nanpJ", {"power.per_matrix_flop.bf16"}, true,
+         "bf16: nanpJ");
+  t.chip("power_flop_missing_format", "tf32: 1pJ, ", "", {"power.per_matrix_flop.tf32"}, false);
+  t.chip("power_idle_above_limit", "idle: 75W", "idle: 700W", {"power.idle", "limit"}, true,
+         "idle:");
+  t.chip("power_busy_inf", "busy: 281W", "busy: infW", {"power.busy"}, true, "busy:");
+  t.chip("cost_price_no_currency", "price: 32000USD", "price: 32000", {"cost.price", "USD"}, true,
+         "price:");
+  t.chip("cost_price_negative", "price: 32000USD", "price: -5USD", {"cost.price"}, true, "price:");
+  t.scenario("facility_pue_below_one", "seed: 1\n", "seed: 1\nfacility: {pue: 0.9}\n",
+             {"facility.pue"}, true, "facility");
+  t.scenario("facility_electricity_no_period", "seed: 1\n",
+             "seed: 1\nfacility: {electricity: 0.08USD}\n", {"facility.electricity", "/kWh"}, true,
+             "facility");
+  t.scenario("facility_life_no_unit", "seed: 1\n", "seed: 1\nfacility: {life: 5}\n",
+             {"facility.life"}, true, "facility");
+  t.scenario("cost_unknown_key", "seed: 1\n", "seed: 1\ncost: {prise: 1USD}\n", {"cost.prise"},
+             true, "cost");
+}
+
 void scenario_cases(Table& t) {
   t.scenario("missing_model", "model: llama-3.1-8b\n", "", {"model"});
   t.scenario("unknown_key", "seed: 1\n", "seed: 1\nsead: 2\n", {"sead"}, true, "sead");
@@ -1096,6 +1122,7 @@ std::vector<Case> all_cases() {
   engine_cases(t);
   system_cases(t);
   scenario_cases(t);
+  energy_cases(t);
   model_cases(t);
   length_cases(t);
   trace_cases(t);

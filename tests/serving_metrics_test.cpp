@@ -338,9 +338,10 @@ TEST(ServingMetrics, JsonHasTheDocumentedKeysAndValues) {
   for (const auto& item : j.items()) {
     keys.push_back(item.key());
   }
-  EXPECT_EQ(keys, (std::vector<std::string>{"schema", "completed_requests", "duration_s",
-                                            "throughput", "goodput", "ttft_s", "tpot_s", "itl_s",
-                                            "e2e_s", "queue_s", "preemptions", "replicas"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"schema", "completed_requests", "duration_s", "throughput",
+                                      "goodput", "ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s",
+                                      "preemptions", "energy", "cost", "replicas"}));
   EXPECT_EQ(j["schema"], "jalapeno.serve/1");
   EXPECT_EQ(j["completed_requests"], 3);
   EXPECT_EQ(j["duration_s"], 4.0);
@@ -416,6 +417,15 @@ TEST(ServingMetrics, LastBucketIsMeasuredUpToTheEnd) {
 
 TEST(ServingMetrics, EmptyRunHasNoNaNs) {
   ServingMetrics m(1, Slo{});
+  // With a power model and a price, so that energy and cost are objects (a
+  // NaN in them would print as null too).
+  EnergyAccounting accounting;
+  accounting.chips = 1;
+  accounting.chip_idle_W = 75;
+  accounting.capex_usd_per_chip = 40000;
+  accounting.life_s = 1e8;
+  accounting.has_cost = true;
+  m.set_energy_accounting(accounting);
   const std::string dump = m.to_json().dump();
   EXPECT_EQ(dump.find("null"), std::string::npos) << dump;
   EXPECT_FALSE(m.summary_table().empty());

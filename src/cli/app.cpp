@@ -383,6 +383,9 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     return 0;
   }
   ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
+  if (auto accounting = make_energy_accounting(scenario, cost.chip())) {
+    metrics.set_energy_accounting(*accounting);
+  }
   std::ofstream csv, timeline;
   std::unique_ptr<PerfettoWriter> trace;
   if (!opt.out_dir.empty()) {

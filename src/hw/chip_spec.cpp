@@ -68,6 +68,16 @@ ChipSpec read_chip_spec(const std::string& path) {
   } else {
     reader.ignore("power");
   }
+  if (reader.has("cost")) {
+    SpecReader cost = reader.child("cost");
+    for (const char* key : {"price", "system_share", "system_power"}) {
+      if (!cost.has(key)) cost.fail(key, "each of price, system_share and system_power");
+    }
+    chip.cost = read_chip_cost(cost);
+    cost.finish();
+  } else {
+    reader.ignore("cost");
+  }
   {
     SpecReader eff = reader.child("efficiency");
     chip.matrix_efficiency = eff.fraction("matrix");

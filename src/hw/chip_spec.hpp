@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hw/calibration.hpp"
+#include "hw/cost_spec.hpp"
 #include "hw/power_spec.hpp"
 
 namespace jalapeno {
@@ -33,6 +34,8 @@ struct ChipSpec {
   double tdp_W = 0;       // board power limit: above it the clocks drop
   // What the board draws (key power); absent, results carry no energy.
   std::optional<PowerSpec> power;
+  // What it costs to own (key cost); absent, results carry no money.
+  std::optional<ChipCost> cost;
   // Achievable rates, as fractions of the datasheet figures.
   double matrix_efficiency = 0;  // large GEMMs
   // Formats whose large GEMMs reach another fraction of their own datasheet

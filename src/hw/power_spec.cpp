@@ -23,7 +23,9 @@ namespace {
 // there), negative or non-finite is an error the quantity parser reports.
 double energy_or_zero(SpecReader& reader, const std::string& key) {
   if (!reader.has(key)) reader.fail(key, describe(Dimension::kEnergy) + ", per unit of work");
-  return reader.quantity(key, Dimension::kEnergy);
+  const double joules = reader.quantity(key, Dimension::kEnergy);
+  if (joules < 0) reader.fail(key, "an energy of zero or more, such as '5pJ'");
+  return joules;
 }
 }  // namespace
 
@@ -36,6 +38,7 @@ PowerSpec read_power_spec(SpecReader& reader, double tdp_W,
                                     format_quantity(tdp_W, Dimension::kPower)));
   }
   power.busy_W = reader.quantity("busy", Dimension::kPower);
+  if (power.busy_W < 0) reader.fail("busy", "a power of zero or more, such as '280W'");
   power.hbm_byte_J = energy_or_zero(reader, "per_hbm_byte");
   power.link_byte_J = energy_or_zero(reader, "per_link_byte");
   power.vector_flop_J = energy_or_zero(reader, "per_vector_flop");
@@ -44,7 +47,7 @@ PowerSpec read_power_spec(SpecReader& reader, double tdp_W,
     if (matrix_keys.count(key) == 0) {
       per_flop.fail(key, "a format this chip has a matrix rate for (key matrix)");
     }
-    power.matrix_flop_J[key] = per_flop.quantity(key, Dimension::kEnergy);
+    power.matrix_flop_J[key] = energy_or_zero(per_flop, key);
   }
   for (const auto& [key, rate] : matrix_keys) {
     if (power.matrix_flop_J.count(key) == 0) {

@@ -143,7 +143,7 @@ void ServingMetrics::cover(double end_s) {
     const size_t n = r.busy_by_interval.size();
     const size_t m = doublings >= 63 ? 1 : ((n - 1) >> doublings) + 1;
     for (std::vector<double>* series :
-         {&r.busy_by_interval, &r.batch_by_interval, &r.kv_by_interval}) {
+         {&r.busy_by_interval, &r.batch_by_interval, &r.kv_by_interval, &r.joules_by_interval}) {
       std::vector<double>& v = *series;
       for (size_t b = 0; b < n; ++b) {
         const size_t to = doublings >= 63 ? 0 : b >> doublings;
@@ -217,6 +217,9 @@ void ServingMetrics::on_step(const StepRecord& step) {
   r.batch_weighted += sequences * step.seconds;
   r.kv_weighted += step.kv_used_fraction * step.seconds;
   r.kv_peak = std::max(r.kv_peak, step.kv_used_fraction);
+  dynamic_joules_ += step.dynamic_joules;
+  busy_s_ += step.seconds;
+  input_busy_s_ += step.input_share * step.seconds;
   if (step.seconds <= 0) {
     return;
   }
@@ -242,7 +245,9 @@ void ServingMetrics::on_step(const StepRecord& step) {
       r.busy_by_interval.resize(b + 1, 0);
       r.batch_by_interval.resize(b + 1, 0);
       r.kv_by_interval.resize(b + 1, 0);
+      r.joules_by_interval.resize(b + 1, 0);
     }
+    r.joules_by_interval[b] += step.dynamic_joules * overlap / step.seconds;
     r.busy_by_interval[b] += overlap;
     r.batch_by_interval[b] += sequences * overlap;
     r.kv_by_interval[b] += step.kv_used_fraction * overlap;
@@ -281,6 +286,8 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   j["e2e_s"] = latency_json(e2e_);
   j["queue_s"] = latency_json(queue_);
   j["preemptions"] = preemptions_;
+  j["energy"] = energy_json(duration);
+  j["cost"] = cost_json(duration);
 
   // Common series length: cover the whole run and every step (set_end_time
   // coarsened the interval to keep it within max_buckets_).
@@ -332,6 +339,76 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   return j;
 }
 
+nlohmann::ordered_json ServingMetrics::energy_json(double duration) const {
+  if (!accounting_) return nullptr;
+  const EnergyAccounting& a = *accounting_;
+  const double idle_W = a.chips * a.chip_idle_W;
+  const double joules = idle_W * duration + dynamic_joules_;
+  // Peak: the busiest sample interval, every replica's steps in it over the
+  // chips' idle floor.
+  double peak_W = duration > 0 ? idle_W : 0;
+  size_t buckets = 0;
+  for (const ReplicaStats& r : replicas_) buckets = std::max(buckets, r.joules_by_interval.size());
+  for (size_t b = 0; b < buckets; ++b) {
+    double span = std::min(interval_s_, duration - static_cast<double>(b) * interval_s_);
+    if (!(span > 1e-9 * interval_s_)) span = interval_s_;
+    double bucket_J = 0;
+    for (const ReplicaStats& r : replicas_) {
+      if (b < r.joules_by_interval.size()) bucket_J += r.joules_by_interval[b];
+    }
+    peak_W = std::max(peak_W, idle_W + bucket_J / span);
+  }
+  const double mean_W = ratio(joules, duration);
+  const double system_W = mean_W + a.chips * a.system_W_per_chip;
+  const double facility_W = system_W / a.conversion_efficiency * a.pue;
+  const auto tokens = static_cast<double>(input_tokens_ + output_tokens_);
+  const auto output = static_cast<double>(output_tokens_);
+  nlohmann::ordered_json j;
+  j["chips"] = a.chips;
+  j["joules"] = joules;
+  j["idle_joules"] = idle_W * duration;
+  j["joules_per_token"] = ratio(joules, tokens);
+  j["joules_per_output_token"] = ratio(joules, output);
+  j["mean_power_W"] = mean_W;
+  j["peak_power_W"] = peak_W;
+  j["system_mean_power_W"] = system_W;
+  j["facility_mean_power_W"] = facility_W;
+  j["tokens_per_s_per_MW"] = ratio(ratio(output, duration), facility_W / 1e6);
+  return j;
+}
+
+nlohmann::ordered_json ServingMetrics::cost_json(double duration) const {
+  if (!accounting_ || !accounting_->has_cost) return nullptr;
+  const EnergyAccounting& a = *accounting_;
+  const double joules = a.chips * a.chip_idle_W * duration + dynamic_joules_;
+  const double system_W = ratio(joules, duration) + a.chips * a.system_W_per_chip;
+  const double facility_W = system_W / a.conversion_efficiency * a.pue;
+  const double capex_per_h = a.chips * a.capex_usd_per_chip / (a.life_s * a.utilisation) * 3600;
+  const double energy_per_h = facility_W * a.usd_per_J * 3600;
+  const double usd_per_h = capex_per_h + energy_per_h;
+  const double run_usd = usd_per_h * duration / 3600;
+  // Idle time is shared as the busy time is.
+  const double input_fraction = busy_s_ > 0 ? input_busy_s_ / busy_s_ : 0;
+  nlohmann::ordered_json j;
+  j["usd_per_hour"] = usd_per_h;
+  j["capex_usd_per_hour"] = capex_per_h;
+  j["energy_usd_per_hour"] = energy_per_h;
+  j["run_usd"] = run_usd;
+  j["input_share"] = input_fraction;
+  j["usd_per_million_input_tokens"] =
+      ratio(run_usd * input_fraction, static_cast<double>(input_tokens_)) * 1e6;
+  j["usd_per_million_output_tokens"] =
+      ratio(run_usd * (1 - input_fraction), static_cast<double>(output_tokens_)) * 1e6;
+  j["assumptions"] = {{"capex_usd_per_chip", a.capex_usd_per_chip},
+                      {"life_years", a.life_s / (365.25 * 86400)},
+                      {"utilisation", a.utilisation},
+                      {"usd_per_kWh", a.usd_per_J * 3.6e6},
+                      {"pue", a.pue},
+                      {"conversion_efficiency", a.conversion_efficiency},
+                      {"system_W_per_chip", a.system_W_per_chip}};
+  return j;
+}
+
 std::string ServingMetrics::summary_table() const {
   const double duration = end_s_;
   std::string out;
@@ -351,6 +428,27 @@ std::string ServingMetrics::summary_table() const {
                   100.0 * ratio(static_cast<double>(good_), static_cast<double>(completed_)),
                   slo_text(slo_.ttft_s), slo_text(slo_.tpot_s));
   out += fmt::format("preemptions {}\n", preemptions_);
+  if (accounting_) {
+    const nlohmann::ordered_json e = energy_json(duration);
+    const nlohmann::ordered_json c = cost_json(duration);
+    if (c.is_null()) {
+      out += "cost        none: no price for the chip (key cost in its file or the scenario)\n";
+    } else {
+      out += fmt::format(
+          "energy      {:.4g} J/output token · {:.0f} W mean, {:.0f} W peak over {} chips · "
+          "{:.4g} output tokens/s/MW at the facility\n",
+          e["joules_per_output_token"].get<double>(), e["mean_power_W"].get<double>(),
+          e["peak_power_W"].get<double>(), e["chips"].get<double>(),
+          e["tokens_per_s_per_MW"].get<double>());
+      out += fmt::format(
+          "cost        ${:.2f}/hour · ${:.3f} per million input tokens · ${:.3f} per million "
+          "output tokens\n",
+          c["usd_per_hour"].get<double>(), c["usd_per_million_input_tokens"].get<double>(),
+          c["usd_per_million_output_tokens"].get<double>());
+    }
+  } else {
+    out += "energy      none: the chip file has no power model\n";
+  }
   out += fmt::format("{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "ms", "mean", "p50",
                      "p90", "p99", "max", "count");
   const auto row = [&out](const char* name, const QuantileSketch& s) {

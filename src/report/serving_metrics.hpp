@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -51,6 +52,26 @@ struct StepRecord {
   int64_t decode_tokens = 0;    // output tokens generated
   double kv_used_fraction = 0;  // of the replica's KV blocks, after the step
   double comm_seconds = 0;      // of `seconds`, spent in collectives and stage sends
+  // Energy beyond the chips' idle power (idle power is charged over the whole
+  // run, steps or not), and the share of the step its prompt tokens cause.
+  double dynamic_joules = 0;
+  double input_share = 0;
+};
+
+// What a run's energy and money are computed from (README "Energy and
+// cost"): the chips serving, their power, what the rest of the system and
+// the facility add, and the price of the machine and of electricity.
+struct EnergyAccounting {
+  double chips = 0;                  // every chip of every replica
+  double chip_idle_W = 0;            // per chip, drawn whether or not it steps
+  double system_W_per_chip = 0;      // hosts, NICs, switches, fans: each chip's share
+  double conversion_efficiency = 1;  // power supplies: IT power drawn from the wall
+  double pue = 1;                    // facility: cooling and distribution over IT power
+  double capex_usd_per_chip = 0;     // the chip and its share of system and rack
+  double life_s = 0;                 // amortisation period
+  double utilisation = 1;            // of the life, the share in paid service
+  double usd_per_J = 0;              // electricity
+  bool has_cost = false;             // a price is known: without one, no money
 };
 
 // The per-replica time series are bounded: every replica's series has at most
@@ -79,6 +100,8 @@ class ServingMetrics {
   void on_step(const StepRecord& step);
   void on_preemption(uint32_t replica);
   void set_end_time(double end_s);
+  // Without it the document has no energy or cost (null).
+  void set_energy_accounting(const EnergyAccounting& accounting) { accounting_ = accounting; }
 
   uint64_t completed() const { return completed_; }
   uint64_t output_tokens() const { return output_tokens_; }
@@ -115,7 +138,10 @@ class ServingMetrics {
     std::vector<double> busy_by_interval;
     std::vector<double> batch_by_interval;
     std::vector<double> kv_by_interval;
+    std::vector<double> joules_by_interval;  // dynamic energy
   };
+  nlohmann::ordered_json energy_json(double duration) const;
+  nlohmann::ordered_json cost_json(double duration) const;
 
   // Doubles the interval until `end_s` is inside max_buckets_ buckets.
   void cover(double end_s);
@@ -135,6 +161,10 @@ class ServingMetrics {
   double end_s_ = 0;
   double request_seconds_ = 0;
   QuantileSketch ttft_, tpot_, e2e_, itl_, queue_;
+  std::optional<EnergyAccounting> accounting_;
+  double dynamic_joules_ = 0;
+  double busy_s_ = 0;        // step seconds, all replicas
+  double input_busy_s_ = 0;  // of them, the prompt tokens' share
   std::vector<ReplicaStats> replicas_;
 };
 

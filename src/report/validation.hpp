@@ -7,10 +7,11 @@
 namespace jalapeno {
 
 struct ValidationRow {
-  std::string set;    // decode_torch_eager, gemm, attn, ...
-  std::string label;  // the shape
-  double predicted_s = 0;
+  std::string set;         // decode_torch_eager, gemm, attn, ...
+  std::string label;       // the shape
+  double predicted_s = 0;  // seconds, or joules where unit is "J"
   double measured_s = 0;
+  const char* unit = "ms";  // how format_validation prints it: "ms" or "J"
   double error() const { return predicted_s / measured_s - 1; }
 };
 
@@ -68,6 +69,11 @@ std::vector<ValidationRow> validate_tp_scaling(const std::string& published_json
 // against TensorRT-LLM's published tables (data/validation/
 // trtllm_a100_ttft.json), Llama-2 rows on A100 and H100, the trtllm engine.
 std::vector<ValidationRow> validate_published_ttft(const std::string& published_json);
+
+// Board energy per decode step against energy.json (NVML, H200): the
+// torch-eager steps the busy power and HBM energy were fitted on, and the
+// torch-compiled ones held out.
+std::vector<ValidationRow> validate_energy(const std::string& energy_json, const std::string& chip);
 
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 bool within(const ErrorSummary& summary, const ErrorBudget& budget);

@@ -242,8 +242,9 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   for (const Scheduled& s : batch.items) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }
-  double comm_s = 0;
-  last_compute_s_ = cost_.seconds(summary, &comm_s);
+  const StepTiming timing = cost_.timing(summary);
+  const double comm_s = timing.comm_seconds;
+  last_compute_s_ = timing.seconds;
   last_swap_s_ = swap_bytes_ / config_.swap_Bps;
   last_swap_bytes_ = swap_bytes_;
   const double seconds = last_compute_s_ + last_swap_s_;
@@ -262,6 +263,8 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   last_step_.decode_tokens = summary.decode_sequences;
   last_step_.kv_used_fraction = kv_.used_fraction();
   last_step_.comm_seconds = comm_s / static_cast<double>(depth_);
+  last_step_.dynamic_joules = timing.dynamic_joules;
+  last_step_.input_share = timing.input_share;
   metrics.on_step(last_step_);
   return end_s - now_s;
 }

@@ -188,6 +188,24 @@ Scenario read_scenario(const std::string& path) {
   } else {
     reader.ignore("precision");
   }
+  if (reader.has("facility")) {
+    SpecReader facility = reader.child("facility");
+    s.facility = read_facility(facility);
+    facility.finish();
+  } else {
+    reader.ignore("facility");
+  }
+  if (reader.has("cost")) {
+    SpecReader cost = reader.child("cost");
+    s.cost = read_chip_cost(cost);
+    s.cost_keys = {};
+    for (const char* key : {"price", "system_share", "system_power"}) {
+      if (cost.has(key)) s.cost_keys.push_back(key);
+    }
+    cost.finish();
+  } else {
+    reader.ignore("cost");
+  }
   if (reader.has("output")) {
     SpecReader output = reader.child("output");
     s.sample_interval_s =
@@ -312,6 +330,33 @@ auto naming_the_file(const Scenario& scenario, Make make) {
 }
 
 }  // namespace
+
+std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario,
+                                                       const ChipSpec& chip) {
+  if (!chip.power) return std::nullopt;
+  EnergyAccounting a;
+  a.chips = static_cast<double>(scenario.plan.chips_per_replica()) *
+            static_cast<double>(scenario.serve.replicas);
+  a.chip_idle_W = chip.power->idle_W;
+  ChipCost cost = chip.cost.value_or(ChipCost{});
+  if (scenario.cost) {
+    // Only the keys the scenario gives replace the chip file's.
+    for (const std::string& key : scenario.cost_keys) {
+      if (key == "price") cost.price_usd = scenario.cost->price_usd;
+      if (key == "system_share") cost.system_share_usd = scenario.cost->system_share_usd;
+      if (key == "system_power") cost.system_power_W = scenario.cost->system_power_W;
+    }
+  }
+  a.has_cost = chip.cost.has_value() || (scenario.cost && scenario.cost_keys.size() == 3);
+  a.system_W_per_chip = cost.system_power_W;
+  a.capex_usd_per_chip = cost.price_usd + cost.system_share_usd;
+  a.conversion_efficiency = scenario.facility.conversion_efficiency;
+  a.pue = scenario.facility.pue;
+  a.life_s = scenario.facility.life_s;
+  a.utilisation = scenario.facility.utilisation;
+  a.usd_per_J = scenario.facility.usd_per_kWh / 3.6e6;
+  return a;
+}
 
 StepCostModel make_scenario_cost_model(const Scenario& scenario) {
   return naming_the_file(scenario, [&] { return cost_model(scenario); });

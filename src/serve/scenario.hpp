@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cost/step_cost.hpp"
+#include "hw/cost_spec.hpp"
 #include "report/serving_metrics.hpp"
 #include "serve/simulator.hpp"
 #include "workload/source.hpp"
@@ -30,8 +32,11 @@ struct Scenario {
   Slo slo;
   uint64_t seed = 1;
   double sample_interval_s = 1.0;
-  PrecisionOverride precision;  // `precision: {weights, activations, kv, weight_group}`
-  std::string path;             // the file it was read from, "" when built from flags alone
+  PrecisionOverride precision;   // `precision: {weights, activations, kv, weight_group}`
+  FacilitySpec facility;         // `facility:`: PUE, electricity, life (README "Energy and cost")
+  std::optional<ChipCost> cost;  // `cost:` over the chip file's
+  std::vector<std::string> cost_keys;  // the keys `cost:` gives
+  std::string path;                    // the file it was read from, "" when built from flags alone
 };
 
 // Reads a scenario file. Relative trace paths are relative to the file.
@@ -52,5 +57,12 @@ uint64_t expected_requests(const Scenario& scenario);
 // The step cost model of one replica. Throws ConfigError when the plan does
 // not divide the model, or the replicas need more chips than the system has.
 StepCostModel make_scenario_cost_model(const Scenario& scenario);
+
+// What the run's energy and money come from: the chips of every replica,
+// the chip's power model and cost (the scenario's `cost:` over the chip
+// file's) and the facility. Nothing without a power model; no money
+// (has_cost false) without a price.
+std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario,
+                                                       const ChipSpec& chip);
 
 }  // namespace jalapeno

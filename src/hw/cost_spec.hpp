@@ -1,0 +1,37 @@
+#pragma once
+// What a chip costs to own and run: its price and its share of the system
+// around it (`cost:` in a chip file, overridable in a scenario), and the
+// facility's figures (a scenario's `facility:`). README "Energy and cost"
+// gives every default and its source; each is an assumption to override.
+#include <string>
+
+namespace jalapeno {
+
+class SpecReader;
+
+struct ChipCost {
+  double price_usd = 0;         // the chip (board) itself
+  double system_share_usd = 0;  // its share of server, switches, optics and rack
+  double system_power_W = 0;    // its share of host CPUs, memory, NICs, switches, fans
+};
+
+struct FacilitySpec {
+  double pue = 1.3;                     // assumed: between hyperscalers (~1.1) and the 1.56 average
+  double conversion_efficiency = 0.94;  // 80 PLUS Titanium at 20% load
+  double usd_per_kWh = 0.08;            // EIA US industrial average, 2023 (8.06 cents)
+  double life_s = 5 * 31557600.0;       // 5 years (Amazon's server life; Microsoft, Google 6)
+  double utilisation = 1.0;             // share of that life in paid service
+};
+
+// Reads `cost: {price, system_share, system_power}` (prices as '30000USD').
+// Keys absent keep `base`'s values (a scenario's override of a chip's).
+ChipCost read_chip_cost(SpecReader& reader, const ChipCost& base = {});
+// Reads `facility: {pue, conversion_efficiency, electricity, life,
+// utilisation}`; absent keys keep the defaults above.
+FacilitySpec read_facility(SpecReader& reader);
+
+// "30000USD" -> 30000; "0.08USD/kWh" with per "/kWh" -> 0.08. Nothing when
+// the text is not such a price (no currency, another period).
+bool parse_price(const std::string& text, const std::string& per, double& usd);
+
+}  // namespace jalapeno

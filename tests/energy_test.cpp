@@ -1,0 +1,135 @@
+// The power and energy model: power limits, the clock they set, idle power
+// over time without work, and ML.ENERGY's published vLLM figure on an H100
+// (a chip and an engine the model was not fitted on).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "core/presets.hpp"
+#include "cost/step_cost.hpp"
+#include "plan/hardware.hpp"
+#include "report/serving_metrics.hpp"
+
+namespace jalapeno {
+namespace {
+
+StepCost step_on(const ChipSpec& chip, const BatchSummary& batch,
+                 const std::string& engine = "fused") {
+  StepCostModel model(load_model("llama-3.1-8b"), chip, load_engine(engine));
+  return model.cost(batch);
+}
+
+TEST(Power, NoStepExceedsTheChipsLimit) {
+  for (const std::string& name : chip_preset_names()) {
+    const ChipSpec chip = load_chip(name);
+    ASSERT_TRUE(chip.power) << name;
+    for (const BatchSummary& batch : {prefill_batch(1, 8192), prefill_batch(16, 2048),
+                                      decode_batch(512, 2048), decode_batch(1, 128)}) {
+      const StepCost step = step_on(chip, batch);
+      ASSERT_TRUE(step.energy);
+      EXPECT_LE(step.energy->chip_power_W, chip.tdp_W * (1 + 1e-9)) << name;
+      EXPECT_GT(step.energy->chip_power_W, chip.power->idle_W) << name;
+    }
+  }
+}
+
+TEST(Power, DecodeStaysBelowTheLimitOnTheMeasuredEngines) {
+  // energy.json: eager and compiled decode at batch <= 256 draw 310-610 W
+  // of 700; the model must find the same headroom.
+  const ChipSpec chip = load_chip("h200-sxm");
+  for (const char* engine : {"torch-eager", "torch-compiled"}) {
+    for (int64_t batch : {1, 64, 256}) {
+      const StepCost step = step_on(chip, decode_batch(batch, 1024), engine);
+      EXPECT_EQ(step.energy->clock, 1) << engine << " B=" << batch;
+      EXPECT_LT(step.energy->chip_power_W, 0.9 * chip.tdp_W) << engine << " B=" << batch;
+    }
+  }
+}
+
+TEST(Power, ACapSlowsTheStepByWhatTheClockModelSays) {
+  ChipSpec uncapped = load_chip("h200-sxm");
+  uncapped.tdp_W = 10000;
+  ChipSpec capped = load_chip("h200-sxm");
+  capped.tdp_W = 450;
+  const BatchSummary prefill = prefill_batch(4, 2048);
+  const StepCost fast = step_on(uncapped, prefill);
+  const StepCost slow = step_on(capped, prefill);
+  ASSERT_EQ(fast.energy->clock, 1);
+  const double clock = slow.energy->clock;
+  ASSERT_LT(clock, 1);
+  EXPECT_NEAR(slow.energy->chip_power_W, capped.tdp_W, 1e-6 * capped.tdp_W);
+  EXPECT_GT(slow.seconds, fast.seconds);
+  // Compute and fixed time stretch by 1/clock, memory time does not.
+  double core = 0, memory = 0;
+  StepCostModel model(load_model("llama-3.1-8b"), uncapped, load_engine("fused"));
+  for (const Op& op : build_step_ops(model.model(), prefill)) {
+    const KernelTime t = model.op_time(op, prefill);
+    core += (t.compute_s + t.fixed_s) * static_cast<double>(op.count);
+    memory += t.memory_s * static_cast<double>(op.count);
+  }
+  const double per_step = fast.gpu_seconds - core - memory;  // the engine's per-step kernels
+  EXPECT_NEAR(slow.gpu_seconds, memory + (core + per_step) / clock, 1e-9 * slow.gpu_seconds);
+  // Power falls faster than speed: energy per step drops too.
+  EXPECT_LT(slow.energy->joules, fast.energy->joules);
+}
+
+TEST(Power, TimeWithoutWorkDrawsIdlePower) {
+  ServingMetrics metrics(2, Slo{});
+  EnergyAccounting accounting;
+  accounting.chips = 2;
+  accounting.chip_idle_W = 75;
+  metrics.set_energy_accounting(accounting);
+  metrics.set_end_time(100);
+  const auto j = metrics.to_json();
+  EXPECT_DOUBLE_EQ(j["energy"]["joules"].get<double>(), 2 * 75 * 100);
+  EXPECT_DOUBLE_EQ(j["energy"]["mean_power_W"].get<double>(), 150);
+  EXPECT_DOUBLE_EQ(j["energy"]["peak_power_W"].get<double>(), 150);
+  EXPECT_TRUE(j["cost"].is_null());  // no price given
+}
+
+TEST(Power, EnergyPerOpAddsUpToTheStepBeyondHostTime) {
+  const ChipSpec chip = load_chip("h200-sxm");
+  const StepCost step = step_on(chip, decode_batch(64, 1024), "vllm");
+  double ops = 0, op_seconds = 0;
+  for (const OpCost& op : step.ops) {
+    ops += op.joules;
+    op_seconds += op.seconds;
+  }
+  // The ops carry their own idle power; the step adds it over the time no op
+  // runs: host work the GPU waits for, the engine's per-step kernels.
+  const double gap = chip.power->idle_W * (step.seconds - op_seconds);
+  EXPECT_NEAR(step.energy->joules, ops + gap, 1e-9 * step.energy->joules);
+}
+
+// ML.ENERGY leaderboard v3 (data/validation/mlenergy_llama31_8b_h100.json):
+// Llama-3.1-8B-Instruct, one H100 SXM, vLLM 0.11.1, max_num_seqs 64, 1,024
+// chat requests sent at once: 0.1186 J per output token (GPU energy over
+// the steady state). Output lengths as published (mean ~395); the prompts'
+// lengths are not published, and vLLM's prefix cache skips repeated turns:
+// the budget of 25% must hold over mean uncached prompts of 256 to 768.
+TEST(Power, MlEnergyLlama8bH100Vllm) {
+  cli_support::TestDir dir("jalapeno_energy");
+  for (const char* input :
+       {"lognormal:256:1.0:16000", "lognormal:512:1.0:16000", "lognormal:768:1.0:16000"}) {
+    const auto r = cli_support::run_jalapeno({"serve",        "--model",
+                                              "llama-3.1-8b", "--hw",
+                                              "h100-sxm",     "--engine",
+                                              "vllm",         "--offline",
+                                              "--requests",   "1024",
+                                              "--max-seqs",   "64",
+                                              "--max-tokens", "8192",
+                                              "--input-len",  input,
+                                              "--output-len", "lognormal:395:1.0:4096",
+                                              "--seed",       "1",
+                                              "--json"},
+                                             dir.path());
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    const double per_token = j["energy"]["joules_per_output_token"].get<double>();
+    EXPECT_NEAR(per_token / 0.1186, 1, 0.25) << input << ": " << per_token << " J/token";
+  }
+}
+
+}  // namespace
+}  // namespace jalapeno

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "hw/chip_spec.hpp"
 
 namespace {
 
@@ -450,6 +451,23 @@ TEST_F(Cli, ServeWritesCsvAndTimeline) {
   const auto timeline = nlohmann::json::parse(read_file(fs::path(out) / "timeline.json"));
   ASSERT_TRUE(timeline.is_array());
   EXPECT_GT(timeline.size(), 10u);
+  // The power counter: within idle power and the chip's limit, idle between
+  // steps.
+  const jalapeno::ChipSpec chip = jalapeno::load_chip("h200-sxm");
+  size_t counters = 0, idle = 0;
+  for (const auto& event : timeline) {
+    if (event.at("ph") != "C") continue;
+    ++counters;
+    const double watts = event.at("args").at("W").get<double>();
+    EXPECT_GE(watts, chip.power->idle_W);
+    EXPECT_LE(watts, chip.tdp_W * (1 + 1e-6));
+    if (watts == chip.power->idle_W) ++idle;
+  }
+  EXPECT_GT(counters, 10u);
+  EXPECT_EQ(2 * idle, counters);  // each step: its power, then idle
+  // The summary carries energy and cost.
+  EXPECT_GT(summary.at("energy").at("joules_per_output_token").get<double>(), 0);
+  EXPECT_GT(summary.at("cost").at("usd_per_million_output_tokens").get<double>(), 0);
 }
 
 TEST_F(Cli, ServeShippedScenariosRun) {

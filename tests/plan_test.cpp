@@ -169,6 +169,42 @@ TEST(PlanSearch, RanksValidPlansAndExplainsTheOthers) {
   (void)saw_invalid;
 }
 
+TEST(PlanSearch, EachObjectiveRanksByItsOwnFigure) {
+  PlanSearchSpec spec;
+  spec.model = "llama-3.1-70b";
+  spec.hw = "hgx-h200";
+  spec.slo_tpot_s = 0.05;
+  for (const PlanObjective& objective : plan_objectives()) {
+    spec.objective = objective.name;
+    const PlanSearchResult result = search_plans(spec);
+    EXPECT_EQ(result.objective, objective.name);
+    std::optional<double> previous;
+    for (const PlanResult& p : result.plans) {
+      if (!p.meets_slos) break;
+      const std::optional<double> score = objective.score(p);
+      ASSERT_TRUE(score) << objective.name << ": every plan of a chip with power and cost";
+      if (previous) {
+        EXPECT_LE(*score, *previous) << objective.name;
+      }
+      previous = score;
+    }
+    ASSERT_TRUE(previous) << objective.name;
+  }
+  // The money and power figures follow from the operating point.
+  spec.objective = "usd-per-mtok";
+  const PlanResult best = search_plans(spec).plans.front();
+  ASSERT_TRUE(best.facility_power_W && best.usd_per_million_output_tokens);
+  EXPECT_NEAR(*best.tokens_per_s_per_MW, best.tokens_per_s / (*best.facility_power_W / 1e6),
+              1e-9 * *best.tokens_per_s_per_MW);
+  const ChipSpec chip = load_chip("h200-sxm");
+  EXPECT_GT(*best.facility_power_W, 8 * chip.power->idle_W);
+  // At most every chip at its limit (a mixed step with a prompt chunk can
+  // reach it).
+  EXPECT_LE(*best.facility_power_W, (1 + 1e-9) * 8 * (chip.tdp_W + chip.cost->system_power_W) /
+                                        spec.facility.conversion_efficiency * spec.facility.pue);
+  EXPECT_THROW(find_plan_objective("tokens"), ConfigError);
+}
+
 TEST(PlanSearch, ChipsBeyondTheSystemAreAnError) {
   PlanSearchSpec spec;
   spec.model = "llama-3.1-8b";

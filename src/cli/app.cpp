@@ -398,6 +398,10 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     if (opt.timeline) {
       timeline = open_output(opt.out_dir, "timeline.json");
       trace = std::make_unique<PerfettoWriter>(timeline);
+      if (cost.chip().power) {
+        trace->set_power(cost.chip().power->idle_W,
+                         static_cast<double>(scenario.plan.chips_per_replica()));
+      }
     }
   } else if (opt.timeline) {
     throw ConfigError("--timeline: needs --out DIR to write timeline.json into");
@@ -601,6 +605,7 @@ int run_plan(PlanOptions opt, bool check_only) {
     throw ConfigError(
         fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
   }
+  find_plan_objective(opt.spec.objective);  // an unknown name is an error now
   if (check_only) return 0;
   if (opt.simulate < 0 || opt.simulate > 1000) {
     throw ConfigError(fmt::format("--simulate: expected 0 to 1000 plans, got {}", opt.simulate));
@@ -616,7 +621,12 @@ int run_plan(PlanOptions opt, bool check_only) {
     doc["model"] = result.model;
     doc["system"] = result.system;
     doc["chips"] = result.chips;
+    doc["objective"] = result.objective;
     auto& plans = doc["plans"] = nlohmann::ordered_json::array();
+    const auto optional = [](const std::optional<double>& v) -> nlohmann::ordered_json {
+      if (v) return *v;
+      return nullptr;
+    };
     for (const auto& p : result.plans) {
       plans.push_back({{"tp", p.plan.tp},
                        {"pp", p.plan.pp},
@@ -628,6 +638,9 @@ int run_plan(PlanOptions opt, bool check_only) {
                        {"comm_share", p.comm_share},
                        {"tokens_per_s", p.tokens_per_s},
                        {"tokens_per_s_per_chip", p.tokens_per_s_per_chip},
+                       {"facility_power_W", optional(p.facility_power_W)},
+                       {"tokens_per_s_per_MW", optional(p.tokens_per_s_per_MW)},
+                       {"usd_per_million_output_tokens", optional(p.usd_per_million_output_tokens)},
                        {"verdict", p.verdict}});
       if (p.simulated) {
         plans.back()["simulated"] = {
@@ -747,6 +760,9 @@ int run(int argc, const char* const* argv, Mode mode) {
   plan_cmd->add_option("--simulate-requests", plan.simulate_requests,
                        "requests per simulated plan (default 2000)");
   add_precision_options(plan_cmd, plan.spec.precision);
+  plan_cmd->add_option("--objective", plan.spec.objective,
+                       "rank by tokens-per-s-per-chip (default), tokens-per-s-per-MW or "
+                       "usd-per-mtok");
   plan_cmd->add_flag("--json", plan.json, "print the jalapeno.plan/1 document");
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");

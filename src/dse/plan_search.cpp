@@ -26,6 +26,8 @@ struct Operating {
   double tokens_per_s = 0;
   double tpot_s = 0;
   double ttft_s = 0;
+  double replica_power_W = 0;  // the replica's chips, all micro-batches in flight
+  bool has_power = false;
 };
 
 Operating operate(StepCostModel& cost, const PlanSearchSpec& spec, int64_t per_micro_batch) {
@@ -42,7 +44,15 @@ Operating operate(StepCostModel& cost, const PlanSearchSpec& spec, int64_t per_m
                         std::max<int64_t>(0, spec.input_tokens / 2 -
                                                  static_cast<int64_t>(std::llround(chunk)) / 2)});
   Operating op;
-  op.tpot_s = cost.seconds(step);
+  const StepTiming timing = cost.timing(step);
+  op.tpot_s = timing.seconds;
+  if (cost.chip().power) {
+    // pp micro-batches share the step's time, each with its own work.
+    const double pp = static_cast<double>(cost.plan().pp);
+    const double chips = static_cast<double>(cost.plan().chips_per_replica());
+    op.has_power = true;
+    op.replica_power_W = chips * cost.chip().power->idle_W + pp * timing.dynamic_joules / op.tpot_s;
+  }
   op.ttft_s = std::ceil(in / chunk) * op.tpot_s;
   // Sequences finish as fast as prompts are admitted, and no faster.
   const double decoding = std::min(b, chunk * out / in);
@@ -112,6 +122,23 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
   result.comm_share = step.comm_seconds / step.gpu_seconds;
   result.tokens_per_s = op.tokens_per_s * static_cast<double>(plan.replicas);
   result.tokens_per_s_per_chip = result.tokens_per_s / static_cast<double>(plan.chips());
+  if (op.has_power) {
+    const FacilitySpec& f = spec.facility;
+    const double chips = static_cast<double>(plan.chips());
+    const ChipCost chip_cost = hw.chip.cost.value_or(ChipCost{});
+    const double it_W =
+        op.replica_power_W * static_cast<double>(plan.replicas) + chips * chip_cost.system_power_W;
+    const double facility_W = it_W / f.conversion_efficiency * f.pue;
+    result.facility_power_W = facility_W;
+    result.tokens_per_s_per_MW = result.tokens_per_s / (facility_W / 1e6);
+    if (hw.chip.cost) {
+      const double capex_per_s =
+          chips * (chip_cost.price_usd + chip_cost.system_share_usd) / (f.life_s * f.utilisation);
+      const double energy_per_s = facility_W * f.usd_per_kWh / 3.6e6;
+      result.usd_per_million_output_tokens =
+          (capex_per_s + energy_per_s) / result.tokens_per_s * 1e6;
+    }
+  }
   if (spec.slo_ttft_s > 0 && op.ttft_s > spec.slo_ttft_s) {
     result.verdict = fmt::format("misses TTFT: {:.0f} ms to prefill {} tokens", 1e3 * op.ttft_s,
                                  spec.input_tokens);
@@ -205,11 +232,15 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
       out.plans.push_back(evaluate(spec, model, hw, engine, plan));
     }
   }
+  const PlanObjective& objective = find_plan_objective(spec.objective);
   std::stable_sort(out.plans.begin(), out.plans.end(),
-                   [](const PlanResult& a, const PlanResult& b) {
+                   [&objective](const PlanResult& a, const PlanResult& b) {
                      if (a.meets_slos != b.meets_slos) return a.meets_slos;
-                     return a.tokens_per_s_per_chip > b.tokens_per_s_per_chip;
+                     const auto sa = objective.score(a), sb = objective.score(b);
+                     if (sa.has_value() != sb.has_value()) return sa.has_value();
+                     return sa.value_or(0) > sb.value_or(0);
                    });
+  out.objective = objective.name;
   size_t simulated = 0;
   for (; simulated < out.plans.size() && simulated < simulate_top; ++simulated) {
     PlanResult& p = out.plans[simulated];
@@ -231,33 +262,67 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
   return out;
 }
 
+const std::vector<PlanObjective>& plan_objectives() {
+  static const std::vector<PlanObjective> objectives = {
+      {"tokens-per-s-per-chip", "output tokens/s per chip",
+       [](const PlanResult& p) -> std::optional<double> { return p.tokens_per_s_per_chip; }},
+      {"tokens-per-s-per-MW", "output tokens/s per MW at the facility",
+       [](const PlanResult& p) { return p.tokens_per_s_per_MW; }},
+      {"usd-per-mtok", "dollars per million output tokens (lowest first)",
+       [](const PlanResult& p) -> std::optional<double> {
+         if (!p.usd_per_million_output_tokens) return std::nullopt;
+         return -*p.usd_per_million_output_tokens;
+       }},
+  };
+  return objectives;
+}
+
+const PlanObjective& find_plan_objective(const std::string& name) {
+  std::string known;
+  for (const PlanObjective& o : plan_objectives()) {
+    if (o.name == name) return o;
+    known += (known.empty() ? "" : ", ") + o.name;
+  }
+  throw ConfigError(fmt::format("--objective: unknown objective '{}' (expected {})", name, known));
+}
+
 std::string format_plan_table(const PlanSearchResult& result, size_t top) {
-  std::string out = fmt::format("{} on {} chips of {}: plans by output tokens/s per chip\n",
-                                result.model, result.chips, result.system);
-  out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12}  {}\n", "rank", "plan", "batch",
-                     "TPOT ms", "TTFT ms", "tok/s/chip", "tok/s", "verdict");
+  const PlanObjective& objective = find_plan_objective(result.objective);
+  std::string out = fmt::format("{} on {} chips of {}: plans by {}\n", result.model, result.chips,
+                                result.system, objective.description);
+  out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12} {:>10} {:>8}  {}\n", "rank",
+                     "plan", "batch", "TPOT ms", "TTFT ms", "tok/s/chip", "tok/s", "tok/s/MW",
+                     "$/Mtok", "verdict");
   size_t rank = 0;
   for (const PlanResult& p : result.plans) {
     if (++rank > top) break;
     if (p.tokens_per_s > 0) {
-      out += fmt::format("{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12.0f}  {}{}\n", rank,
-                         p.plan.describe(), p.batch, 1e3 * p.tpot_s, 1e3 * p.ttft_s,
-                         p.tokens_per_s_per_chip, p.tokens_per_s,
-                         !p.meets_slos || (p.simulated && !p.simulated->meets_slos()) ? "LOSES: "
-                         : rank == 1                                                  ? "WINS: "
-                                                                                      : "",
-                         p.verdict);
+      const std::string per_MW =
+          p.tokens_per_s_per_MW ? fmt::format("{:.3g}", *p.tokens_per_s_per_MW) : "-";
+      const std::string usd = p.usd_per_million_output_tokens
+                                  ? fmt::format("{:.3f}", *p.usd_per_million_output_tokens)
+                                  : "-";
+      out += fmt::format(
+          "{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12.0f} {:>10} {:>8}  {}{}\n", rank,
+          p.plan.describe(), p.batch, 1e3 * p.tpot_s, 1e3 * p.ttft_s, p.tokens_per_s_per_chip,
+          p.tokens_per_s, per_MW, usd,
+          !p.meets_slos || (p.simulated && !p.simulated->meets_slos()) ? "LOSES: "
+          : rank == 1                                                  ? "WINS: "
+                                                                       : "",
+          p.verdict);
       if (p.simulated) {
         const SimulatedPlan& sim = *p.simulated;
         out += fmt::format(
-            "{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12}  simulated at {:.2f} "
+            "{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12} {:>10} {:>8}  simulated at "
+            "{:.2f} "
             "requests/s per replica: p90 TPOT and TTFT shown, {:.0f}% within the SLOs\n",
             "", "  simulated", "", 1e3 * sim.tpot_p90_s, 1e3 * sim.ttft_p90_s,
-            sim.tokens_per_s_per_chip, "", sim.offered_requests_per_s, 100 * sim.goodput_fraction);
+            sim.tokens_per_s_per_chip, "", "", "", sim.offered_requests_per_s,
+            100 * sim.goodput_fraction);
       }
     } else {
-      out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12}  LOSES: {}\n", rank,
-                         p.plan.describe(), "-", "-", "-", "-", "-", p.verdict);
+      out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12} {:>10} {:>8}  LOSES: {}\n",
+                         rank, p.plan.describe(), "-", "-", "-", "-", "-", "-", "-", p.verdict);
     }
   }
   if (result.plans.size() > top) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/cost_spec.hpp"
 #include "plan/parallel_plan.hpp"
 
 namespace jalapeno {
@@ -27,7 +28,9 @@ struct PlanSearchSpec {
   int64_t max_batched_tokens = 8192;
   double memory_utilization = 0.9;
   bool overlap = false;
-  PrecisionOverride precision;  // over the checkpoint's
+  PrecisionOverride precision;                      // over the checkpoint's
+  std::string objective = "tokens-per-s-per-chip";  // a name from plan_objectives()
+  FacilitySpec facility;  // PUE, electricity and life for the power and money objectives
 };
 
 // A plan checked by the serving simulator: one replica (the others are
@@ -53,15 +56,31 @@ struct PlanResult {
   double comm_share = 0;    // of the decode step
   double tokens_per_s = 0;  // output tokens/s, all replicas
   double tokens_per_s_per_chip = 0;
-  std::optional<SimulatedPlan> simulated;  // with search_plans(..., simulate_top > 0)
+  // At that operating point (absent without a power model, or a price):
+  std::optional<double> facility_power_W;               // chips, system share, conversion, PUE
+  std::optional<double> tokens_per_s_per_MW;            // output tokens per facility MW
+  std::optional<double> usd_per_million_output_tokens;  // capex and energy, all on output
+  std::optional<SimulatedPlan> simulated;               // with search_plans(..., simulate_top > 0)
 };
 
 struct PlanSearchResult {
   std::string model;
   std::string system;
   int64_t chips = 0;
+  std::string objective;          // what they are ranked by
   std::vector<PlanResult> plans;  // best first; those missing SLOs or invalid last
 };
+
+// What plans are ranked by, registered by name: a score where higher is
+// better, or nothing when the plan cannot be scored (no power model).
+struct PlanObjective {
+  std::string name;
+  std::string description;
+  std::optional<double> (*score)(const PlanResult&);
+};
+const std::vector<PlanObjective>& plan_objectives();
+// Throws ConfigError naming the known ones for an unknown name.
+const PlanObjective& find_plan_objective(const std::string& name);
 
 // Throws ConfigError for bad input (unknown model or hardware, no network).
 // simulate_top > 0 also runs the serving simulator on that many of the best

@@ -493,6 +493,18 @@ void PerfettoWriter::replica_name(uint32_t replica, const std::string& name) {
                       replica, nlohmann::json(name).dump());
 }
 
+void PerfettoWriter::set_power(double chip_idle_W, double chips_per_replica) {
+  chip_idle_W_ = chip_idle_W;
+  chips_per_replica_ = chips_per_replica;
+}
+
+void PerfettoWriter::power_counter(uint32_t replica, double ts_s, double watts) {
+  out_ << fmt::format(
+      ",\n"
+      R"({{"name":"replica {} power per chip, W","ph":"C","pid":1,"ts":{:.3f},"args":{{"W":{:.6g}}}}})",
+      replica, ts_s * 1e6, watts);
+}
+
 void PerfettoWriter::step(const StepRecord& step) {
   if (!std::isfinite(step.start_s) || !std::isfinite(step.seconds) ||
       !std::isfinite(step.kv_used_fraction)) {
@@ -512,6 +524,11 @@ void PerfettoWriter::step(const StepRecord& step) {
         ",\n"
         R"({{"name":"communication","ph":"X","pid":1,"tid":{},"ts":{:.3f},"dur":{:.3f}}})",
         step.replica, step.start_s * 1e6, std::min(step.comm_seconds, step.seconds) * 1e6);
+  }
+  if (chip_idle_W_ >= 0 && step.seconds > 0) {
+    power_counter(step.replica, step.start_s,
+                  chip_idle_W_ + step.dynamic_joules / chips_per_replica_ / step.seconds);
+    power_counter(step.replica, step.start_s + step.seconds, chip_idle_W_);
   }
 }
 

@@ -175,11 +175,18 @@ class PerfettoWriter {
   explicit PerfettoWriter(std::ostream& out);
   ~PerfettoWriter();  // closes the JSON array
   void replica_name(uint32_t replica, const std::string& name);
+  // With a power model: a counter track per replica, the power of each of
+  // its chips (idle between steps, idle plus the step's dynamic power during
+  // one).
+  void set_power(double chip_idle_W, double chips_per_replica);
   void step(const StepRecord& step);
 
  private:
+  void power_counter(uint32_t replica, double ts_s, double watts);
   std::ostream& out_;
   bool first_ = true;
+  double chip_idle_W_ = -1;  // < 0: no power track
+  double chips_per_replica_ = 1;
 };
 
 }  // namespace jalapeno

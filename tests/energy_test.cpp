@@ -10,6 +10,7 @@
 #include "cost/step_cost.hpp"
 #include "plan/hardware.hpp"
 #include "report/serving_metrics.hpp"
+#include "serve/scenario.hpp"
 
 namespace jalapeno {
 namespace {
@@ -129,6 +130,50 @@ TEST(Power, MlEnergyLlama8bH100Vllm) {
     const double per_token = j["energy"]["joules_per_output_token"].get<double>();
     EXPECT_NEAR(per_token / 0.1186, 1, 0.25) << input << ": " << per_token << " J/token";
   }
+}
+
+}  // namespace
+}  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+TEST(SystemPower, ASystemsOwnFiguresReplaceTheChipsShare) {
+  Scenario s;
+  s.hw = "hgx-h200";
+  s.plan.tp = 8;
+  const auto accounting = make_energy_accounting(s);
+  ASSERT_TRUE(accounting);
+  const Hardware hw = load_hardware("hgx-h200", std::nullopt);
+  ASSERT_TRUE(hw.system_power);
+  EXPECT_DOUBLE_EQ(accounting->system_W_per_chip, hw.system_power->total_W() / 8);
+  // 2.5 kW host, 10 x 25 W NICs, 4 NVSwitches x 64 ports x 2 W.
+  EXPECT_DOUBLE_EQ(hw.system_power->total_W(), 2500 + 250 + 512);
+  // Full load stays within the DGX chassis' 10.2 kW.
+  EXPECT_LE(8 * hw.chip.tdp_W + hw.system_power->total_W(), 10200);
+  // A lone chip keeps its file's share; a scenario's replaces both.
+  s.hw = "h200-sxm";
+  s.plan.tp = 1;
+  EXPECT_DOUBLE_EQ(make_energy_accounting(s)->system_W_per_chip,
+                   load_chip("h200-sxm").cost->system_power_W);
+  s.hw = "hgx-h200";
+  s.cost = ChipCost{0, 0, 123};
+  s.cost_keys = {"system_power"};
+  EXPECT_DOUBLE_EQ(make_energy_accounting(s)->system_W_per_chip, 123);
+}
+
+TEST(SystemPower, SwitchedBytesCostTheSwitchesEnergy) {
+  const Hardware hw = load_hardware("ethernet-rack-64", std::nullopt);
+  ParallelContext parallel;
+  parallel.plan = ParallelPlan{8, 1, 1};
+  parallel.network = hw.network;
+  StepCostModel model(load_model("llama-3.1-70b"), hw.chip, load_engine("fused"), parallel);
+  const StepCost step = model.cost(decode_batch(64, 1024));
+  ASSERT_TRUE(step.energy);
+  ASSERT_GT(step.energy->link_bytes, 0);
+  const double per_byte = hw.chip.power->link_byte_J + hw.network->spec().switch_byte_J;
+  EXPECT_NEAR(step.energy->parts.link_J, 8 * step.energy->link_bytes * per_byte,
+              1e-9 * step.energy->parts.link_J);
 }
 
 }  // namespace

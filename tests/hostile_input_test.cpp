@@ -627,6 +627,18 @@ void energy_cases(Table& t) {
              true, "cost");
 }
 
+void system_power_cases(Table& t) {
+  const std::string base = source_file("data/systems/hgx-h200.yaml");
+  t.system("power_port_negative", base, "per_port: 2W", "per_port: -2W",
+           {"power.switches.per_port"}, true, "per_port");
+  t.system("power_switch_byte_inf", base, "per_byte: 10pJ", "per_byte: infpJ",
+           {"power.switches.per_byte"}, true, "per_byte");
+  t.system("power_host_count_negative", base, "hosts: {count: 1", "hosts: {count: -1",
+           {"power.hosts.count"}, true, "hosts");
+  t.system("power_unknown_key", base, "  hosts:", "  hostz: 1\n  hosts:", {"power.hostz"}, true,
+           "hostz");
+}
+
 void scenario_cases(Table& t) {
   t.scenario("missing_model", "model: llama-3.1-8b\n", "", {"model"});
   t.scenario("unknown_key", "seed: 1\n", "seed: 1\nsead: 2\n", {"sead"}, true, "sead");
@@ -1123,6 +1135,7 @@ std::vector<Case> all_cases() {
   system_cases(t);
   scenario_cases(t);
   energy_cases(t);
+  system_power_cases(t);
   model_cases(t);
   length_cases(t);
   trace_cases(t);

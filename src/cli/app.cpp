@@ -383,7 +383,7 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     return 0;
   }
   ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
-  if (auto accounting = make_energy_accounting(scenario, cost.chip())) {
+  if (auto accounting = make_energy_accounting(scenario)) {
     metrics.set_energy_accounting(*accounting);
   }
   std::ofstream csv, timeline;

@@ -49,8 +49,10 @@ struct EnergyParts {
 };
 
 // Energy of `work` done by each of `chips_in_parallel` chips at clock s over
-// `seconds` (the step as the user sees it) with `chips` drawing idle power.
+// `seconds` (the step as the user sees it) with `chips` drawing idle power;
+// each byte a chip sends costs link_byte_J (its links and the switches').
 EnergyParts energy_at_clock(const PowerSpec& power, const StepWork& work, double clock,
-                            double seconds, double chips_in_parallel, double chips);
+                            double seconds, double chips_in_parallel, double chips,
+                            double link_byte_J);
 
 }  // namespace jalapeno

@@ -193,6 +193,8 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   if (chip_.power) {
     matrix_flop_J_ = chip_.power->matrix_flop_J_for(hidden_key);
     gemm_flop_J_ = chip_.power->matrix_flop_J_for(gemm_key);
+    link_byte_J_ = chip_.power->link_byte_J +
+                   (parallel_.network ? parallel_.network->spec().switch_byte_J : 0);
   }
   const auto& kv_formats = engine_.kv_cache_dtypes;
   if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
@@ -436,7 +438,8 @@ StepCostModel::Finished StepCostModel::finish(const StepWork& work,
   // A working chip's power over the step: each of the tp chips of a stage
   // does 1/tp of the work (stages take turns, so pp does not divide it).
   const auto chip_power = [&](double clock) {
-    return energy_at_clock(power, work, clock, step.seconds, 1, 0).dynamic() / step.seconds +
+    return energy_at_clock(power, work, clock, step.seconds, 1, 0, link_byte_J_).dynamic() /
+               step.seconds +
            power.idle_W;
   };
   if (step.seconds > 0 && chip_power(1) > chip_.tdp_W) {
@@ -451,7 +454,7 @@ StepCostModel::Finished StepCostModel::finish(const StepWork& work,
     }
     at(low);
   }
-  step.energy = energy_at_clock(power, work, step.clock, step.seconds, tp, chips);
+  step.energy = energy_at_clock(power, work, step.clock, step.seconds, tp, chips, link_byte_J_);
   return step;
 }
 
@@ -493,7 +496,8 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     row.calibrated = t.calibrated;
     if (chip_.power) {
       row.joules =
-          energy_at_clock(*chip_.power, op_work(op, t), clock, row.seconds, tp, chips).total();
+          energy_at_clock(*chip_.power, op_work(op, t), clock, row.seconds, tp, chips, link_byte_J_)
+              .total();
     }
     step.kernels += row.kernels;
     step.flops += row.flops;

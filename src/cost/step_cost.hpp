@@ -225,6 +225,7 @@ class StepCostModel {
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision
   double matrix_flop_J_ = 0;  // per FLOP in the hidden dtype, at the nominal clock
   double gemm_flop_J_ = 0;    // per FLOP of the projections, at their precision
+  double link_byte_J_ = 0;    // per byte a chip sends: its links and the switches
   // The context-independent part of a step (all ops but attention), with the
   // engine's per-step kernels.
   std::unordered_map<LinearKey, StepWork, LinearKeyHash> memo_;

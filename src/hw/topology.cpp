@@ -272,6 +272,36 @@ SystemSpec read_system_spec(const std::string& path) {
     topo.fail("dims", "no value: it applies to kind torus only");
   }
   topo.finish();
+  if (reader.has("power")) {
+    SpecReader power = reader.child("power");
+    SystemPower sp;
+    const auto counted = [&power](const char* key, int64_t& count, double& watts) {
+      SpecReader item = power.child(key);
+      count = item.integer_in("count", 0, 10000000);
+      watts = item.quantity("each", Dimension::kPower);
+      if (watts < 0) item.fail("each", "a power of zero or more, such as '25W'");
+      item.finish();
+    };
+    counted("hosts", sp.hosts, sp.host_W);
+    counted("nics", sp.nics, sp.nic_W);
+    {
+      SpecReader sw = power.child("switches");
+      sp.switches = sw.integer_in("count", 0, 10000000);
+      sp.switch_ports = sw.integer_in("ports", 0, 100000);
+      sp.switch_port_W = sw.quantity("per_port", Dimension::kPower);
+      if (sp.switch_port_W < 0) sw.fail("per_port", "a power of zero or more, such as '5W'");
+      t.switch_byte_J = sw.quantity("per_byte", Dimension::kEnergy);
+      if (t.switch_byte_J < 0) sw.fail("per_byte", "an energy of zero or more, such as '70pJ'");
+      if (sp.switches > 0 && !has_switch) {
+        sw.fail("count", "0: a ring or torus has no switches");
+      }
+      sw.finish();
+    }
+    power.finish();
+    system.power = sp;
+  } else {
+    reader.ignore("power");
+  }
   reader.finish();
   try {
     validate(t);

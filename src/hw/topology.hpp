@@ -5,6 +5,7 @@
 // point-to-point flows, and the network says how long each phase takes on
 // its links, with flows that share a link sharing its bandwidth.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,26 @@ struct TopologySpec {
   // Fixed cost of one collective call beyond its messages: kernel launch and
   // the ranks' synchronisation.
   double collective_launch_s = 0;
+  // Energy per byte a switch forwards (a system's power.switches.per_byte);
+  // the chips' own link energy is in their power model.
+  double switch_byte_J = 0;
+};
+
+// What a system draws beyond its chips (a system file's `power:`), README
+// "Energy and cost". Counts and per-item figures, each an assumption the
+// preset cites or marks.
+struct SystemPower {
+  int64_t hosts = 0;
+  double host_W = 0;  // each: CPUs, memory, fans, storage
+  int64_t nics = 0;
+  double nic_W = 0;
+  int64_t switches = 0;
+  int64_t switch_ports = 0;  // each switch's
+  double switch_port_W = 0;  // per port, at any load (SerDes, buffers)
+  double total_W() const {
+    return static_cast<double>(hosts) * host_W + static_cast<double>(nics) * nic_W +
+           static_cast<double>(switches * switch_ports) * switch_port_W;
+  }
 };
 
 // A system: chips of one kind joined by a topology. Read from
@@ -54,6 +75,7 @@ struct SystemSpec {
   std::string source;
   std::string chip;  // a chip preset name or path
   TopologySpec topology;
+  std::optional<SystemPower> power;
 };
 
 SystemSpec read_system_spec(const std::string& path);

@@ -26,6 +26,7 @@ Hardware load_hardware(const std::string& hw, const std::optional<std::string>& 
     out.network = std::make_shared<const Network>(system.topology);
     out.system_name = system.name;
     out.chips = system.topology.chips;
+    out.system_power = system.power;
   } else {
     out.chip = load_chip(hw);
   }

@@ -16,6 +16,9 @@ struct Hardware {
   std::shared_ptr<const Network> network;  // absent for a lone chip
   std::string system_name;                 // empty for a lone chip
   int64_t chips = 1;                       // chips available
+  // What the system draws beyond its chips (absent for a lone chip, or a
+  // system file without `power:`).
+  std::optional<SystemPower> system_power;
 };
 
 // hw: a system preset or file (a YAML with a `topology` key), or a chip

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <utility>
@@ -331,8 +332,10 @@ auto naming_the_file(const Scenario& scenario, Make make) {
 
 }  // namespace
 
-std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario,
-                                                       const ChipSpec& chip) {
+std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario) {
+  const Hardware hw =
+      naming_the_file(scenario, [&] { return load_hardware(scenario.hw, scenario.topology); });
+  const ChipSpec& chip = hw.chip;
   if (!chip.power) return std::nullopt;
   EnergyAccounting a;
   a.chips = static_cast<double>(scenario.plan.chips_per_replica()) *
@@ -348,7 +351,13 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario,
     }
   }
   a.has_cost = chip.cost.has_value() || (scenario.cost && scenario.cost_keys.size() == 3);
-  a.system_W_per_chip = cost.system_power_W;
+  // A system file's own power figures replace the chip file's share, unless
+  // the scenario gives one.
+  const bool scenario_power = std::find(scenario.cost_keys.begin(), scenario.cost_keys.end(),
+                                        "system_power") != scenario.cost_keys.end();
+  a.system_W_per_chip = hw.system_power && !scenario_power
+                            ? hw.system_power->total_W() / static_cast<double>(hw.chips)
+                            : cost.system_power_W;
   a.capex_usd_per_chip = cost.price_usd + cost.system_share_usd;
   a.conversion_efficiency = scenario.facility.conversion_efficiency;
   a.pue = scenario.facility.pue;

@@ -62,7 +62,6 @@ StepCostModel make_scenario_cost_model(const Scenario& scenario);
 // the chip's power model and cost (the scenario's `cost:` over the chip
 // file's) and the facility. Nothing without a power model; no money
 // (has_cost false) without a price.
-std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario,
-                                                       const ChipSpec& chip);
+std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario);
 
 }  // namespace jalapeno

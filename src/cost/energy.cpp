@@ -14,21 +14,10 @@ StepWork& StepWork::operator+=(const StepWork& other) {
   switching_J += other.switching_J;
   hbm_bytes += other.hbm_bytes;
   link_bytes += other.link_bytes;
+  hbm_J += other.hbm_J;
+  link_J += other.link_J;
   kernels += other.kernels;
   return *this;
-}
-
-EnergyParts energy_at_clock(const PowerSpec& power, const StepWork& work, double clock,
-                            double seconds, double chips_in_parallel, double chips,
-                            double link_byte_J) {
-  EnergyParts parts;
-  const double busy_s = work.busy_memory_s + work.busy_core_s / clock;
-  parts.idle_J = power.idle_W * seconds * chips;
-  parts.busy_J = power.busy_W * clock * clock * clock * busy_s * chips_in_parallel;
-  parts.compute_J = work.switching_J * clock * clock * chips_in_parallel;
-  parts.hbm_J = work.hbm_bytes * power.hbm_byte_J * chips_in_parallel;
-  parts.link_J = work.link_bytes * link_byte_J * chips_in_parallel;
-  return parts;
 }
 
 }  // namespace jalapeno

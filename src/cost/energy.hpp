@@ -32,6 +32,8 @@ struct StepWork {
   double switching_J = 0;  // FLOPs (matrix and vector) at the nominal clock
   double hbm_bytes = 0;
   double link_bytes = 0;
+  double hbm_J = 0;   // hbm_bytes at the chip's energy per byte
+  double link_J = 0;  // link_bytes at the links' and switches' energy per byte
   double kernels = 0;
 
   StepWork& operator+=(const StepWork& other);
@@ -49,10 +51,17 @@ struct EnergyParts {
 };
 
 // Energy of `work` done by each of `chips_in_parallel` chips at clock s over
-// `seconds` (the step as the user sees it) with `chips` drawing idle power;
-// each byte a chip sends costs link_byte_J (its links and the switches').
-EnergyParts energy_at_clock(const PowerSpec& power, const StepWork& work, double clock,
-                            double seconds, double chips_in_parallel, double chips,
-                            double link_byte_J);
+// `seconds` (the step as the user sees it) with `chips` drawing idle power.
+inline EnergyParts energy_at_clock(const PowerSpec& power, const StepWork& work, double clock,
+                                   double seconds, double chips_in_parallel, double chips) {
+  EnergyParts parts;
+  const double busy_s = work.busy_memory_s + work.busy_core_s / clock;
+  parts.idle_J = power.idle_W * seconds * chips;
+  parts.busy_J = power.busy_W * clock * clock * clock * busy_s * chips_in_parallel;
+  parts.compute_J = work.switching_J * clock * clock * chips_in_parallel;
+  parts.hbm_J = work.hbm_J * chips_in_parallel;
+  parts.link_J = work.link_J * chips_in_parallel;
+  return parts;
+}
 
 }  // namespace jalapeno

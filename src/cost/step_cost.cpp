@@ -193,6 +193,7 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   if (chip_.power) {
     matrix_flop_J_ = chip_.power->matrix_flop_J_for(hidden_key);
     gemm_flop_J_ = chip_.power->matrix_flop_J_for(gemm_key);
+    hbm_byte_J_ = chip_.power->hbm_byte_J;
     link_byte_J_ = chip_.power->link_byte_J +
                    (parallel_.network ? parallel_.network->spec().switch_byte_J : 0);
   }
@@ -389,35 +390,59 @@ double StepCostModel::flop_joules(const Op& op) const {
   }
 }
 
-StepWork StepCostModel::op_work(const Op& op, const KernelTime& time) const {
+StepCostModel::OpEnergy StepCostModel::op_energy(const Op& op) const {
   const double count = static_cast<double>(op.count);
-  StepWork work;
-  work.kernels = op_kernels(op) * count;
+  if (op.kind == OpKind::kCollective) return {0, 0, 0, op.comm_bytes * count * link_byte_J_};
+  const double bytes = hbm_bytes(op) * count;
+  return {flop_joules(op) * count, bytes, bytes * hbm_byte_J_, 0};
+}
+
+void StepCostModel::add_op_work(const Op& op, const KernelTime& time, StepWork& work) const {
+  add_op_work(op, time, op_energy(op), work);
+}
+
+void StepCostModel::add_op_work(const Op& op, const KernelTime& time, const OpEnergy& energy,
+                                StepWork& work) const {
+  const double count = static_cast<double>(op.count);
+  work.kernels += op_kernels(op) * count;
   if (op.kind == OpKind::kCollective) {
-    work.comm_s = time.seconds() * count;
-    work.link_bytes = op.comm_bytes * count;
-    return work;
+    work.comm_s += time.seconds() * count;
+    work.link_bytes += op.comm_bytes * count;
+    work.link_J += energy.link_J;
+    return;
   }
   const double core_s = (time.compute_s + time.fixed_s) * count;
   const double memory_s = time.memory_s * count;
   if (is_attention(op.kind)) {
-    work.attention_core_s = core_s;
-    work.attention_memory_s = memory_s;
-    if (op.kind == OpKind::kAttentionPrefill) work.prefill_attention_s = core_s + memory_s;
+    work.attention_core_s += core_s;
+    work.attention_memory_s += memory_s;
+    if (op.kind == OpKind::kAttentionPrefill) work.prefill_attention_s += core_s + memory_s;
   } else {
-    work.linear_core_s = core_s;
-    work.linear_memory_s = memory_s;
+    work.linear_core_s += core_s;
+    work.linear_memory_s += memory_s;
   }
-  work.busy_core_s = time.compute_s * count;
-  work.busy_memory_s = memory_s;
-  work.switching_J = flop_joules(op) * count;
-  work.hbm_bytes = hbm_bytes(op) * count;
-  return work;
+  work.busy_core_s += time.compute_s * count;
+  work.busy_memory_s += memory_s;
+  work.switching_J += energy.switching_J;
+  work.hbm_bytes += energy.hbm_bytes;
+  work.hbm_J += energy.hbm_J;
 }
 
-double StepCostModel::gpu_seconds_at(const StepWork& work, double clock) const {
-  return combine(work.linear_memory_s + work.linear_core_s / clock, work.comm_s,
-                 work.attention_memory_s + work.attention_core_s / clock);
+double StepCostModel::op_joules(const Op& op, const KernelTime& time, const OpEnergy& energy,
+                                double clock, double slowdown, double seconds) const {
+  // energy_at_clock of the op's work alone (add_op_work's fields).
+  const PowerSpec& power = *chip_.power;
+  const double count = static_cast<double>(op.count);
+  const double busy_s = (time.memory_s + time.compute_s * slowdown) * count;
+  const double dynamic_J = power.busy_W * clock * clock * clock * busy_s +
+                           energy.switching_J * clock * clock + energy.hbm_J + energy.link_J;
+  return power.idle_W * seconds * static_cast<double>(parallel_.plan.chips_per_replica()) +
+         dynamic_J * static_cast<double>(parallel_.plan.tp);
+}
+
+double StepCostModel::gpu_seconds_at(const StepWork& work, double slowdown) const {
+  return combine(work.linear_memory_s + work.linear_core_s * slowdown, work.comm_s,
+                 work.attention_memory_s + work.attention_core_s * slowdown);
 }
 
 StepCostModel::Finished StepCostModel::finish(const StepWork& work,
@@ -425,36 +450,71 @@ StepCostModel::Finished StepCostModel::finish(const StepWork& work,
   Finished step;
   step.launch_seconds = graphs(batch) ? 0 : work.kernels * engine_.host_overhead_s;
   step.host_step_seconds = host_step_s(batch);
-  const auto at = [&](double clock) {
+  // At a clock s, compute and fixed time stretch by 1/s (the slowdown).
+  const auto at = [&](double clock, double slowdown) {
     step.clock = clock;
-    step.gpu_seconds = gpu_seconds_at(work, clock);
+    step.gpu_seconds = gpu_seconds_at(work, slowdown);
     step.seconds = step_seconds(step.gpu_seconds, step.launch_seconds, step.host_step_seconds);
   };
-  at(1);
+  at(1, 1);
   if (!chip_.power) return step;
   const PowerSpec& power = *chip_.power;
   const auto tp = static_cast<double>(parallel_.plan.tp);
   const auto chips = static_cast<double>(parallel_.plan.chips_per_replica());
-  // A working chip's power over the step: each of the tp chips of a stage
-  // does 1/tp of the work (stages take turns, so pp does not divide it).
-  const auto chip_power = [&](double clock) {
-    return energy_at_clock(power, work, clock, step.seconds, 1, 0, link_byte_J_).dynamic() /
-               step.seconds +
-           power.idle_W;
-  };
-  if (step.seconds > 0 && chip_power(1) > chip_.tdp_W) {
-    // Power rises with the clock: bisect for the fastest clock under the
-    // limit. Near zero clock the power tends to idle power, which the reader
-    // keeps below the limit, so a solution exists.
-    double low = 1e-3, high = 1;
-    for (int i = 0; i < 60; ++i) {
-      const double mid = 0.5 * (low + high);
-      at(mid);
-      (chip_power(mid) > chip_.tdp_W ? high : low) = mid;
-    }
-    at(low);
+  // A working chip's energy over the step beyond idle power, against what
+  // the limit allows over that time: each of the tp chips of a stage does
+  // 1/tp of the work (stages take turns, so pp does not divide it).
+  const double allowed_W = chip_.tdp_W - power.idle_W;
+  const double unclocked_J = work.hbm_J + work.link_J;
+  const double busy_s = work.busy_memory_s + work.busy_core_s;
+  const double dynamic_J = power.busy_W * busy_s + work.switching_J + unclocked_J;
+  // As nominal_timing() decides.
+  if (!(step.seconds > 0 && dynamic_J > (chip_.tdp_W - power.idle_W) * step.seconds)) {
+    // Under the limit at the nominal clock (most steps): energy_at_clock(1).
+    step.energy = EnergyParts{power.idle_W * step.seconds * chips, power.busy_W * busy_s * tp,
+                              work.switching_J * tp, work.hbm_J * tp, work.link_J * tp};
+    return step;
   }
-  step.energy = energy_at_clock(power, work, step.clock, step.seconds, tp, chips, link_byte_J_);
+  // Energy beyond what the limit allows, at a clock: rises with the clock
+  // (more energy, less time), zero at the fastest clock within the limit.
+  const auto excess_J = [&](double clock) {
+    const double slowdown = 1 / clock;
+    at(clock, slowdown);
+    const double busy_at = work.busy_memory_s + work.busy_core_s * slowdown;
+    const double clocked_J = (power.busy_W * clock * busy_at + work.switching_J) * clock * clock;
+    return clocked_J + unclocked_J - allowed_W * step.seconds;
+  };
+  // Regula falsi with the Illinois rule, keeping `low` on the side under the
+  // limit, from a lower bound: below the nominal clock the clocked energy
+  // falls at least as s^2, the HBM and link energy not at all, and the step
+  // is no shorter. Near zero clock the power tends to idle power, which the
+  // reader keeps below the limit, so a root exists in any case.
+  const double headroom_J = allowed_W * step.seconds - unclocked_J;
+  const double clocked_J = dynamic_J - unclocked_J;
+  double low = headroom_J > 0 && clocked_J > 0 ? std::sqrt(headroom_J / clocked_J) : 1e-3;
+  low = std::clamp(low, 1e-3, 1.0);
+  double high = 1;
+  double f_high = dynamic_J - allowed_W * step.seconds;  // excess_J(1), known
+  const double tolerance_J = 1e-7 * chip_.tdp_W * step.seconds;
+  double f_low = excess_J(low);
+  int kept = 0;  // which end stayed last time: 1 low, -1 high
+  for (int i = 0; i < 100 && f_low < -tolerance_J && high - low > 1e-12; ++i) {
+    const double mid = (low * f_high - high * f_low) / (f_high - f_low);
+    const double f_mid = excess_J(mid);
+    if (f_mid > 0) {
+      high = mid;
+      f_high = f_mid;
+      if (kept == 1) f_low /= 2;
+      kept = 1;
+    } else {
+      low = mid;
+      f_low = f_mid;
+      if (kept == -1) f_high /= 2;
+      kept = -1;
+    }
+  }
+  at(low, 1 / low);
+  step.energy = energy_at_clock(power, work, step.clock, step.seconds, tp, chips);
   return step;
 }
 
@@ -462,24 +522,34 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   StepCost step;
   step.tokens = batch.tokens;
   const std::vector<Op> ops = build_parallel_step_ops(model_, batch, parallel_.plan);
-  std::vector<KernelTime> times;
-  times.reserve(ops.size());
-  // Summed as timing() sums them, so that both give the same number.
-  StepWork work;
+  struct Costed {
+    KernelTime time;
+    OpEnergy energy;
+  };
+  std::vector<Costed> costed;
+  costed.reserve(ops.size());
+  // Summed as timing() sums them (the memoised part, then attention), so
+  // that both give the same numbers.
+  StepWork linear, attention;
   for (const Op& op : ops) {
-    times.push_back(op_time(op, batch));
-    work += op_work(op, times.back());
+    costed.push_back({op_time(op, batch), op_energy(op)});
+    add_op_work(op, costed.back().time, costed.back().energy,
+                is_attention(op.kind) ? attention : linear);
   }
-  work.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
-  work.kernels += engine_.per_step_kernels;
+  linear.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  linear.kernels += engine_.per_step_kernels;
+  StepWork work = LinearWork::of(linear).work();
+  work += attention;
+  work.hbm_bytes = linear.hbm_bytes + attention.hbm_bytes;
+  work.link_bytes = linear.link_bytes + attention.link_bytes;
   const Finished finished = finish(work, batch);
   const double clock = finished.clock;
+  const double slowdown = 1 / clock;
   const auto tp = static_cast<double>(parallel_.plan.tp);
-  const auto chips = static_cast<double>(parallel_.plan.chips_per_replica());
   step.ops.reserve(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
-    const KernelTime& t = times[i];
+    const KernelTime& t = costed[i].time;
     const double count = static_cast<double>(op.count);
     OpCost row;
     row.name = op.name;
@@ -487,7 +557,8 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     row.count = op.count;
     row.kernels = op_kernels(op) * count;
     const bool network = op.kind == OpKind::kCollective;
-    row.seconds = (network ? t.seconds() : t.memory_s + (t.compute_s + t.fixed_s) / clock) * count;
+    row.seconds =
+        (network ? t.seconds() : t.memory_s + (t.compute_s + t.fixed_s) * slowdown) * count;
     row.flops = op.flops * count;
     row.bytes = (network ? op.comm_bytes : op.bytes()) * count;
     row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused
@@ -495,9 +566,7 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
                                                        : t.bound();
     row.calibrated = t.calibrated;
     if (chip_.power) {
-      row.joules =
-          energy_at_clock(*chip_.power, op_work(op, t), clock, row.seconds, tp, chips, link_byte_J_)
-              .total();
+      row.joules = op_joules(op, t, costed[i].energy, clock, slowdown, row.seconds);
     }
     step.kernels += row.kernels;
     step.flops += row.flops;
@@ -516,7 +585,11 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   if (finished.energy) {
     StepEnergy energy;
     energy.parts = *finished.energy;
+    // The same total as timing(); HBM and link energy apart again (the memo
+    // keeps their sum).
     energy.joules = energy.parts.total();
+    energy.parts.hbm_J = (linear.hbm_J + attention.hbm_J) * tp;
+    energy.parts.link_J = (linear.link_J + attention.link_J) * tp;
     energy.hbm_bytes = work.hbm_bytes;
     energy.link_bytes = work.link_bytes;
     energy.power_W = step.seconds > 0 ? energy.joules / step.seconds : 0;
@@ -528,6 +601,48 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   return step;
 }
 
+[[gnu::always_inline]] inline bool StepCostModel::nominal_timing(const LinearWork& linear,
+                                                                 const AttentionSums& attention,
+                                                                 const BatchSummary& batch,
+                                                                 StepTiming& timing) const {
+  // finish() at the nominal clock for the work linear.work() + attention
+  // (StepCostModel::combined), inline for the serving loop: the same
+  // formulas in the same order, so the same numbers (0 + x and x * 1 are x).
+  const double kernels = linear.kernels + attention.kernels;
+  const double launch_s = graphs(batch) ? 0 : kernels * engine_.host_overhead_s;
+  const double gpu_s = combine(linear.memory_s + linear.core_s, linear.comm_s,
+                               attention.memory_s + attention.core_s);
+  timing.seconds = step_seconds(gpu_s, launch_s, host_step_s(batch));
+  if (!chip_.power) return true;
+  const PowerSpec& power = *chip_.power;
+  const double busy_s =
+      (linear.memory_s + attention.memory_s) + (linear.busy_core_s + attention.busy_core_s);
+  const double dynamic_J = power.busy_W * busy_s + (linear.switching_J + attention.switching_J) +
+                           (linear.unclocked_J + attention.hbm_J);
+  if (timing.seconds > 0 && dynamic_J > (chip_.tdp_W - power.idle_W) * timing.seconds) {
+    return false;
+  }
+  timing.dynamic_joules = dynamic_J * static_cast<double>(parallel_.plan.tp);
+  timing.joules =
+      power.idle_W * timing.seconds * static_cast<double>(parallel_.plan.chips_per_replica()) +
+      timing.dynamic_joules;
+  return true;
+}
+
+StepWork StepCostModel::combined(const LinearWork& linear, const AttentionSums& attention) {
+  StepWork work = linear.work();
+  work.attention_core_s += attention.core_s;
+  work.attention_memory_s += attention.memory_s;
+  work.prefill_attention_s += attention.prefill_s;
+  work.busy_core_s += attention.busy_core_s;
+  work.busy_memory_s += attention.memory_s;
+  work.switching_J += attention.switching_J;
+  work.hbm_bytes += attention.bytes;
+  work.hbm_J += attention.hbm_J;
+  work.kernels += attention.kernels;
+  return work;
+}
+
 StepTiming StepCostModel::timing(const BatchSummary& batch) {
   const LinearKey key = linear_key(batch);
   auto it = memo_.find(key);
@@ -536,40 +651,54 @@ StepTiming StepCostModel::timing(const BatchSummary& batch) {
     StepWork linear;
     for (const Op& op : build_parallel_step_ops(model_, batch, parallel_.plan)) {
       if (is_attention(op.kind)) continue;
-      linear += op_work(op, op_time(op, batch));
+      add_op_work(op, op_time(op, batch), linear);
     }
     linear.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
     linear.kernels += engine_.per_step_kernels;
-    it = memo_.emplace(key, linear).first;
+    it = memo_.emplace(key, LinearWork::of(linear)).first;
   }
-  StepWork work = it->second;
-  for_each_attention_op(model_, batch,
-                        [&](const Op& op) { work += op_work(op, op_time(op, batch)); });
-  const Finished finished = finish(work, batch);
+  const LinearWork& linear = it->second;
+  // Attention summed apart, then added, as cost() sums it (StepWork's +=):
+  // the same numbers.
+  AttentionSums a;
+  for_each_attention_op(model_, batch, [&](const Op& op) {
+    // add_op_work for an attention op, without its dispatch on the kind.
+    const KernelTime t = op_time(op, batch);
+    const double count = static_cast<double>(op.count);
+    const double op_core_s = (t.compute_s + t.fixed_s) * count;
+    const double op_memory_s = t.memory_s * count;
+    const bool prefill = op.kind == OpKind::kAttentionPrefill;
+    a.kernels +=
+        (prefill ? engine_.prefill_attention_kernels : engine_.decode_attention_kernels) * count;
+    a.core_s += op_core_s;
+    a.memory_s += op_memory_s;
+    if (prefill) a.prefill_s += op_core_s + op_memory_s;
+    a.busy_core_s += t.compute_s * count;
+    a.switching_J += op.flops * matrix_flop_J_ * count;
+    const double op_bytes = op.bytes() * count;
+    a.bytes += op_bytes;
+    a.hbm_J += op_bytes * hbm_byte_J_;
+  });
   StepTiming timing;
-  timing.seconds = finished.seconds;
-  timing.comm_seconds = work.comm_s;
-  timing.clock = finished.clock;
-  if (finished.energy) {
+  timing.comm_seconds = linear.comm_s;
+  if (!nominal_timing(linear, a, batch, timing)) {
+    // Above the power limit at the nominal clock: solve for the clock.
+    const Finished finished = finish(combined(linear, a), batch);
+    timing.seconds = finished.seconds;
+    timing.clock = finished.clock;
     timing.joules = finished.energy->total();
     timing.dynamic_joules = finished.energy->dynamic();
   }
-  const double linear_s = work.linear_core_s + work.linear_memory_s + work.comm_s;
-  const double attention_s = work.attention_core_s + work.attention_memory_s;
-  const double all_s = linear_s + attention_s;
-  if (all_s > 0 && batch.tokens > 0) {
-    const double prompt_tokens = static_cast<double>(batch.prefill_tokens);
-    timing.input_share =
-        (linear_s * prompt_tokens / static_cast<double>(batch.tokens) + work.prefill_attention_s) /
-        all_s;
+  if (batch.prefill_tokens > 0) {
+    const double linear_s = linear.core_s + linear.memory_s + linear.comm_s;
+    const double all_s = linear_s + (a.core_s + a.memory_s);
+    if (all_s > 0) {
+      const double prompt_tokens = static_cast<double>(batch.prefill_tokens);
+      timing.input_share =
+          (linear_s * prompt_tokens / static_cast<double>(batch.tokens) + a.prefill_s) / all_s;
+    }
   }
   return timing;
-}
-
-double StepCostModel::seconds(const BatchSummary& batch, double* comm_seconds) {
-  const StepTiming t = timing(batch);
-  if (comm_seconds != nullptr) *comm_seconds = t.comm_seconds;
-  return t.seconds;
 }
 
 }  // namespace jalapeno

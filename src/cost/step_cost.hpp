@@ -146,7 +146,11 @@ class StepCostModel {
   // depends on every sequence's context, is costed directly (a few hundred
   // nanoseconds), so no context is ever bucketed.
   // comm_seconds, when given, receives the step's communication time.
-  double seconds(const BatchSummary& batch, double* comm_seconds = nullptr);
+  double seconds(const BatchSummary& batch, double* comm_seconds = nullptr) {
+    const StepTiming t = timing(batch);
+    if (comm_seconds != nullptr) *comm_seconds = t.comm_seconds;
+    return t.seconds;
+  }
   // The same step with its energy (memoised as seconds() is).
   StepTiming timing(const BatchSummary& batch);
 
@@ -176,8 +180,24 @@ class StepCostModel {
   KernelTime prefill_attention_time(const Op& op) const;
   double op_kernels(const Op& op) const;
 
-  // The work of all instances of an op.
-  StepWork op_work(const Op& op, const KernelTime& time) const;
+  // What all instances of an op spend at the nominal clock on one chip,
+  // apart from time.
+  struct OpEnergy {
+    double switching_J = 0;
+    double hbm_bytes = 0;
+    double hbm_J = 0;
+    double link_J = 0;
+  };
+  OpEnergy op_energy(const Op& op) const;
+  // The work of all instances of an op, added to `work`.
+  void add_op_work(const Op& op, const KernelTime& time, StepWork& work) const;
+  void add_op_work(const Op& op, const KernelTime& time, const OpEnergy& energy,
+                   StepWork& work) const;
+  // The op's energy at a clock (slowdown = 1 / clock) over `seconds` (its time
+  // at that clock), all chips of the replica: what energy_at_clock gives for
+  // that work alone.
+  double op_joules(const Op& op, const KernelTime& time, const OpEnergy& energy, double clock,
+                   double slowdown, double seconds) const;
   double hbm_bytes(const Op& op) const;
   double flop_joules(const Op& op) const;
   // A step from its work: the clock the power limit allows, its time and
@@ -191,7 +211,19 @@ class StepCostModel {
     std::optional<EnergyParts> energy;
   };
   Finished finish(const StepWork& work, const BatchSummary& batch) const;
-  double gpu_seconds_at(const StepWork& work, double clock) const;
+  struct LinearWork;
+  // A step's attention ops, summed (what add_op_work adds for them).
+  struct AttentionSums {
+    double kernels = 0, core_s = 0, memory_s = 0, prefill_s = 0, busy_core_s = 0, switching_J = 0,
+           bytes = 0, hbm_J = 0;
+  };
+  static StepWork combined(const LinearWork& linear, const AttentionSums& attention);
+  // The step at the nominal clock, into `timing` (seconds, joules), when it
+  // is within the power limit; false when finish() must find the clock.
+  bool nominal_timing(const LinearWork& linear, const AttentionSums& attention,
+                      const BatchSummary& batch, StepTiming& timing) const;
+  // GPU time with compute and fixed time stretched by `slowdown` (1 / clock).
+  double gpu_seconds_at(const StepWork& work, double slowdown) const;
   double combine(double linear, double comm, double attention) const;
   struct LinearKey {
     int64_t tokens;
@@ -225,10 +257,31 @@ class StepCostModel {
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision
   double matrix_flop_J_ = 0;  // per FLOP in the hidden dtype, at the nominal clock
   double gemm_flop_J_ = 0;    // per FLOP of the projections, at their precision
+  double hbm_byte_J_ = 0;     // per HBM byte (0 without a power model)
   double link_byte_J_ = 0;    // per byte a chip sends: its links and the switches
   // The context-independent part of a step (all ops but attention), with the
-  // engine's per-step kernels.
-  std::unordered_map<LinearKey, StepWork, LinearKeyHash> memo_;
+  // engine's per-step kernels: what timing() needs of its StepWork, compact
+  // (the table is consulted every step; its size is cache misses).
+  struct LinearWork {
+    double core_s, memory_s, comm_s, busy_core_s, kernels, switching_J, unclocked_J;
+    static LinearWork of(const StepWork& w) {
+      return {w.linear_core_s, w.linear_memory_s, w.comm_s,          w.busy_core_s,
+              w.kernels,       w.switching_J,     w.hbm_J + w.link_J};
+    }
+    StepWork work() const {
+      // HBM and link energy together in hbm_J: only their sum is used.
+      // Memory-limited time keeps the units busy.
+      return StepWork{.linear_core_s = core_s,
+                      .linear_memory_s = memory_s,
+                      .comm_s = comm_s,
+                      .busy_core_s = busy_core_s,
+                      .busy_memory_s = memory_s,
+                      .switching_J = switching_J,
+                      .hbm_J = unclocked_J,
+                      .kernels = kernels};
+    }
+  };
+  std::unordered_map<LinearKey, LinearWork, LinearKeyHash> memo_;
 };
 
 }  // namespace jalapeno

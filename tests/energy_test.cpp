@@ -105,8 +105,8 @@ TEST(Power, EnergyPerOpAddsUpToTheStepBeyondHostTime) {
 
 // ML.ENERGY leaderboard v3 (data/validation/mlenergy_llama31_8b_h100.json):
 // Llama-3.1-8B-Instruct, one H100 SXM, vLLM 0.11.1, max_num_seqs 64, 1,024
-// chat requests sent at once: 0.1186 J per output token (GPU energy over
-// the steady state). Output lengths as published (mean ~395); the prompts'
+// chat requests sent at once: 0.1186 J per output token and 46.9 J per
+// request (GPU energy over the steady state). Output lengths as published (mean ~395); the prompts'
 // lengths are not published, and vLLM's prefix cache skips repeated turns:
 // the budget of 25% must hold over mean uncached prompts of 256 to 768.
 TEST(Power, MlEnergyLlama8bH100Vllm) {
@@ -129,6 +129,17 @@ TEST(Power, MlEnergyLlama8bH100Vllm) {
     const auto j = nlohmann::json::parse(r.out);
     const double per_token = j["energy"]["joules_per_output_token"].get<double>();
     EXPECT_NEAR(per_token / 0.1186, 1, 0.25) << input << ": " << per_token << " J/token";
+    // Their energy per request, 46.9 J (steady state) against each request's
+    // share of its steps.
+    const double per_request = j["energy"]["mean_joules_per_request"].get<double>();
+    EXPECT_NEAR(per_request / 46.9, 1, 0.25) << input << ": " << per_request << " J/request";
+    // Every step's energy goes to the requests in it: with all of them
+    // finished, theirs and the idle power between steps make the run's.
+    const double duration = j["duration_s"].get<double>();
+    const double busy = j["replicas"][0]["utilisation"].get<double>() * duration;
+    const double idle_between = load_chip("h100-sxm").power->idle_W * (duration - busy);
+    EXPECT_NEAR(per_request * j["completed_requests"].get<double>() + idle_between,
+                j["energy"]["joules"].get<double>(), 1e-6 * j["energy"]["joules"].get<double>());
   }
 }
 

@@ -165,7 +165,7 @@ void ServingMetrics::stream_requests_csv(std::ostream* out) {
   csv_ = out;
   if (csv_ != nullptr) {
     *csv_ << "id,replica,arrival_s,ttft_s,tpot_s,e2e_s,queue_s,input_tokens,output_tokens,"
-             "preemptions\n";
+             "preemptions,joules\n";
   }
 }
 
@@ -179,6 +179,7 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
   const double e2e = record.e2e_s();
   const double queue = record.queue_s();
   ++completed_;
+  request_joules_ += record.joules;
   ttft_.add(ttft);
   if (record.output_tokens > 1) {
     tpot_.add(tpot);
@@ -197,9 +198,10 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
     first_arrival_s_ = record.arrival_s;
   }
   if (csv_ != nullptr) {
-    *csv_ << fmt::format("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{}\n", record.id,
+    *csv_ << fmt::format("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{},{:.9g}\n", record.id,
                          record.replica, record.arrival_s, ttft, tpot, e2e, queue,
-                         record.input_tokens, record.output_tokens, record.preemptions);
+                         record.input_tokens, record.output_tokens, record.preemptions,
+                         record.joules);
   }
 }
 
@@ -374,6 +376,7 @@ nlohmann::ordered_json ServingMetrics::energy_json(double duration) const {
   j["system_mean_power_W"] = system_W;
   j["facility_mean_power_W"] = facility_W;
   j["tokens_per_s_per_MW"] = ratio(ratio(output, duration), facility_W / 1e6);
+  j["mean_joules_per_request"] = ratio(request_joules_, static_cast<double>(completed_));
   return j;
 }
 

@@ -26,6 +26,9 @@ struct RequestRecord {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   int64_t preemptions = 0;
+  // Its share of the energy of the steps it was in (all chips of its
+  // replica; idle time between steps is the run's, not a request's).
+  double joules = 0;
 
   double ttft_s() const { return first_token_s - arrival_s; }
   // Mean time per output token after the first (0 for one-token outputs).
@@ -163,8 +166,9 @@ class ServingMetrics {
   QuantileSketch ttft_, tpot_, e2e_, itl_, queue_;
   std::optional<EnergyAccounting> accounting_;
   double dynamic_joules_ = 0;
-  double busy_s_ = 0;        // step seconds, all replicas
-  double input_busy_s_ = 0;  // of them, the prompt tokens' share
+  double request_joules_ = 0;  // completed requests' shares
+  double busy_s_ = 0;          // step seconds, all replicas
+  double input_busy_s_ = 0;    // of them, the prompt tokens' share
   std::vector<ReplicaStats> replicas_;
 };
 

@@ -264,6 +264,13 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   last_step_.kv_used_fraction = kv_.used_fraction();
   last_step_.comm_seconds = comm_s / static_cast<double>(depth_);
   last_step_.dynamic_joules = timing.dynamic_joules;
+  const double prompt_J = timing.joules * timing.input_share;
+  batch.joules_per_prompt_token =
+      summary.prefill_tokens > 0 ? prompt_J / static_cast<double>(summary.prefill_tokens) : 0;
+  batch.joules_per_decode =
+      summary.decode_sequences > 0
+          ? (timing.joules - prompt_J) / static_cast<double>(summary.decode_sequences)
+          : 0;
   last_step_.input_share = timing.input_share;
   metrics.on_step(last_step_);
   return end_s - now_s;
@@ -278,6 +285,9 @@ void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Req
   for (const Scheduled& s : batch.items) {
     Sequence& seq = slots_[s.slot];
     seq.in_flight = false;
+    // As the batch summary counts it: one new token decodes, more prefill.
+    seq.joules += s.tokens == 1 ? batch.joules_per_decode
+                                : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
     seq.kv_tokens += s.tokens;
     bool produced = true;
     if (seq.in_prefill()) {
@@ -305,6 +315,7 @@ void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Req
     record.input_tokens = seq.request.input_tokens;
     record.output_tokens = seq.request.output_tokens;
     record.preemptions = seq.preemptions;
+    record.joules = seq.joules;
     metrics.on_request_done(record);
     finished.push_back(seq.request);
     seq.prefill_target = -1;  // marks it for removal below

@@ -86,6 +86,7 @@ class Replica {
     double first_token_s = -1;
     double last_token_s = 0;
     bool in_flight = false;  // in a step that has not finished
+    double joules = 0;       // its share of the steps it was in
     bool in_prefill() const { return prefilled < prefill_target; }
   };
   struct Scheduled {
@@ -94,6 +95,10 @@ class Replica {
   };
   struct Batch {
     std::vector<Scheduled> items;
+    // The step's energy by what its tokens caused (StepTiming.input_share):
+    // per prompt token of its prefill chunks, per decoding sequence.
+    double joules_per_prompt_token = 0;
+    double joules_per_decode = 0;
   };
 
   uint32_t store(Sequence seq);  // into a free slot

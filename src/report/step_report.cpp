@@ -48,6 +48,10 @@ std::string format_step_table(const StepCostModel& model, const StepRequest& req
         " · {} ({}/token) at {:.0f} W", format_quantity(e.joules, Dimension::kEnergy),
         format_quantity(e.joules / static_cast<double>(step.tokens), Dimension::kEnergy),
         e.power_W);
+    if (model.plan().chips_per_replica() > 1) {
+      out += fmt::format(" over {} chips ({:.0f} W per working chip)",
+                         model.plan().chips_per_replica(), e.chip_power_W);
+    }
     if (e.clock < 1) {
       out += fmt::format(" · power-limited: clock at {:.0f}% to stay within {:.0f} W per chip",
                          100 * e.clock, model.chip().tdp_W);

@@ -266,6 +266,17 @@ class Table {
     edited("model_" + name, "config.json", edit(model_json(), from, to),
            {"step", "--model", "{dir}/config.json", "--hw", "h200-sxm"}, std::move(expect), false);
   }
+  // An edit of a mixture-of-experts config (the mixtral-8x7b or
+  // qwen3-30b-a3b preset).
+  void moe_model(const std::string& name, const std::string& preset, const std::string& from,
+                 const std::string& to, std::vector<std::string> expect,
+                 std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> args = {"step", "--model", "{dir}/config.json", "--hw", "h200-sxm"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    edited("moe_" + name, "config.json",
+           edit(source_file("data/models/" + preset + ".json"), from, to), args, std::move(expect),
+           false);
+  }
   void model_text(const std::string& name, const std::string& text,
                   std::vector<std::string> expect) {
     edited("model_" + name, "config.json", Edited{text, 0, ""},
@@ -783,7 +794,20 @@ void model_cases(Table& t) {
   t.model("duplicate_key", R"("hidden_size": 4096,)", R"("hidden_size": 4096, "hidden_size": 8,)",
           {"hidden_size"});
   t.model("model_type_unsupported", R"("model_type": "llama",)", R"("model_type": "gpt2",)",
-          {"model_type"});
+          {"model_type", "mixtral, qwen3_moe"});
+  t.moe_model("top_k_above_experts", "mixtral-8x7b", R"("num_experts_per_tok": 2,)",
+              R"("num_experts_per_tok": 9,)", {"num_experts_per_tok", "at most 8"});
+  t.moe_model("experts_missing", "mixtral-8x7b", R"("num_local_experts": 8,)", "",
+              {"num_local_experts"});
+  t.moe_model("experts_zero", "qwen3-30b-a3b", R"("num_experts": 128,)", R"("num_experts": 0,)",
+              {"num_experts"});
+  t.moe_model("mlp_only_layer_out_of_range", "qwen3-30b-a3b", R"("mlp_only_layers": [],)",
+              R"("mlp_only_layers": [48],)", {"mlp_only_layers", "0 to 47"});
+  t.moe_model("sparse_step_zero", "qwen3-30b-a3b", R"("decoder_sparse_step": 1,)",
+              R"("decoder_sparse_step": 0,)", {"decoder_sparse_step"});
+  t.moe_model("tp_not_dividing_experts", "qwen3-30b-a3b", R"("moe_intermediate_size": 768,)",
+              R"("moe_intermediate_size": 770,)", {"expert FFN width 770", "tp 4"},
+              {"--tp", "4", "--topology", "hgx-h200"});
   t.model("dtype_unknown", R"("torch_dtype": "bfloat16",)", R"("torch_dtype": "int4",)",
           {"torch_dtype"});
   t.model("activation_unknown", R"("hidden_act": "silu",)", R"("hidden_act": "gelu",)",

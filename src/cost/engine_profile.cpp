@@ -47,6 +47,7 @@ EngineProfile read_engine_profile(const std::string& path) {
   SpecReader reader = SpecReader::mapping(load_document(path));
   EngineProfile engine;
   engine.name = reader.string("name");
+  engine.source_file = path;
   engine.description = reader.string("description");
   engine.version = reader.string_or("version", "");
   {
@@ -67,6 +68,13 @@ EngineProfile read_engine_profile(const std::string& path) {
     SpecReader ops = reader.child("ops");
     for (OpKind kind : kElementwiseKinds) {
       engine.ops[static_cast<size_t>(kind)] = read_plan(ops, std::string(to_string(kind)));
+    }
+    const std::string routing(to_string(OpKind::kRouting));
+    engine.has_routing = ops.has(routing);
+    if (engine.has_routing) {
+      engine.ops[static_cast<size_t>(OpKind::kRouting)] = read_plan(ops, routing);
+    } else {
+      ops.ignore(routing);
     }
     ops.finish();
   }

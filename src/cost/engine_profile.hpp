@@ -28,6 +28,7 @@ struct EngineProfile {
   // unless the profile lists more.
   std::vector<DType> kv_cache_dtypes{DType::kBf16, DType::kFp16};
   std::string name;
+  std::string source_file;  // the file it was read from
   std::string description;
   std::string version;         // of the engine the figures describe; "" for generic ones
   bool graphs_decode = true;   // decode steps replay as a CUDA graph
@@ -42,7 +43,9 @@ struct EngineProfile {
   double host_step_per_sequence_s = 0;
   bool host_step_overlapped = false;
   // Indexed by OpKind; GEMMs and attention are costed by their own models.
-  std::array<KernelPlan, 11> ops{};  // one per OpKind
+  std::array<KernelPlan, kOpKindCount> ops{};  // one per OpKind
+  // ops.routing is optional: only MoE models need it (the step model says so).
+  bool has_routing = false;
   double per_step_kernels = 0;
 
   DecodeAttention decode_attention = DecodeAttention::kFlash;

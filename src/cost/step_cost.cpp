@@ -197,6 +197,12 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
     link_byte_J_ = chip_.power->link_byte_J +
                    (parallel_.network ? parallel_.network->spec().switch_byte_J : 0);
   }
+  if (model_.moe.any() && !engine_.has_routing) {
+    throw ConfigError(fmt::format(
+        "engine '{}' ({}) has no ops.routing: how it runs an MoE layer's top-k, token sort "
+        "and combine, which {} needs",
+        engine_.name, engine_.source_file, full_model_.name));
+  }
   const auto& kv_formats = engine_.kv_cache_dtypes;
   if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
     std::string names;
@@ -317,11 +323,12 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
       const GemmOperandBytes operands{op.input_element_bytes, op.weight_element_bytes,
                                       op.output_element_bytes};
       const double rate = op.quantised ? gemm_rate_ : matrix_rate_;
-      const KernelTime analytical =
-          gemm_time(chip_, engine_, rate, op.m, op.k, op.n, 1, operands, chip_.gemm_fixed_s, false);
-      // The measured table is of hidden-dtype GEMMs; a quantised one keeps
-      // the analytical time.
-      const bool table_format = !op.quantised || !model_.precision.quantised();
+      const KernelTime analytical = gemm_time(chip_, engine_, rate, op.m, op.k, op.n, op.problems,
+                                              operands, chip_.gemm_fixed_s, false);
+      // The measured table is of single hidden-dtype GEMMs; a quantised or
+      // grouped one keeps the analytical time.
+      const bool table_format =
+          op.problems == 1 && (!op.quantised || !model_.precision.quantised());
       if (chip_.calibration && table_format) {
         if (auto measured = chip_.calibration->gemm_seconds(op.m, op.k, op.n)) {
           return rescaled(analytical, *measured);

@@ -37,7 +37,8 @@ DType hidden_dtype(SpecReader& reader, const std::string& dtype) {
 // The smallest input width of the projection GEMMs: a weight group must
 // divide every one.
 int64_t smallest_gemm_k(const ModelSpec& m) {
-  return std::min({m.hidden_size, m.q_dim(), m.intermediate_size});
+  const int64_t ffn = m.moe.any() ? m.moe.expert_intermediate : m.intermediate_size;
+  return std::min({m.hidden_size, m.q_dim(), ffn});
 }
 
 // Beyond any model that exists by orders of magnitude (the largest public
@@ -59,13 +60,95 @@ int64_t bounded_integer(SpecReader& reader, const std::string& key, int64_t max_
   return value;
 }
 
+// The model types read, and what each family's config implies beyond its
+// keys. One line per family.
+enum class ExpertKeys { kNone, kMixtral, kQwen3Moe };
+struct Family {
+  std::string_view type;
+  bool qkv_bias;  // always biased q, k, v (else attention_bias says)
+  bool qk_norm;   // RMSNorm over each head of q and k
+  ExpertKeys experts;
+};
+constexpr std::array<Family, 6> kFamilies{{
+    {"llama", false, false, ExpertKeys::kNone},
+    {"mistral", false, false, ExpertKeys::kNone},
+    {"qwen2", true, false, ExpertKeys::kNone},
+    {"qwen3", false, true, ExpertKeys::kNone},
+    {"mixtral", false, false, ExpertKeys::kMixtral},
+    {"qwen3_moe", false, true, ExpertKeys::kQwen3Moe},
+}};
+
+const Family& find_family(SpecReader& reader, const std::string& type) {
+  std::string names;
+  for (const Family& f : kFamilies) {
+    if (f.type == type) return f;
+    names += (names.empty() ? "" : ", ") + std::string(f.type);
+  }
+  reader.fail("model_type", fmt::format("one of {}, got '{}'", names, type));
+}
+
+// Which layers have experts, how many, and how many a token uses.
+void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
+  for (const char* key :
+       {"router_aux_loss_coef", "output_router_logits", "router_jitter_noise", "norm_topk_prob"}) {
+    reader.ignore(key);
+  }
+  if (keys == ExpertKeys::kNone) return;
+  constexpr int64_t kMaxExperts = 1 << 16;
+  MoeSpec& moe = spec.moe;
+  const char* experts_key = keys == ExpertKeys::kMixtral ? "num_local_experts" : "num_experts";
+  moe.experts = bounded_integer(reader, experts_key, kMaxExperts);
+  moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
+  if (moe.top_k > moe.experts) {
+    reader.fail("num_experts_per_tok",
+                fmt::format("at most {} ({}), got {}", moe.experts, experts_key, moe.top_k));
+  }
+  if (keys == ExpertKeys::kMixtral) {
+    // Every layer's FFN is the experts; intermediate_size is an expert's.
+    moe.expert_intermediate = spec.intermediate_size;
+    moe.moe_layers = spec.num_layers;
+    return;
+  }
+  moe.expert_intermediate = bounded_integer(reader, "moe_intermediate_size", kMaxWidth);
+  const int64_t step = reader.has("decoder_sparse_step")
+                           ? reader.integer_in("decoder_sparse_step", 1, spec.num_layers)
+                           : 1;
+  reader.ignore("decoder_sparse_step");
+  std::vector<bool> dense(static_cast<size_t>(spec.num_layers), false);
+  if (reader.has("mlp_only_layers")) {
+    const YAML::Node layers = reader.raw("mlp_only_layers");
+    if (!layers.IsSequence()) reader.fail("mlp_only_layers", "a list of layer indices");
+    for (const auto& l : layers) {
+      int64_t i = -1;
+      try {
+        i = l.as<int64_t>();
+      } catch (const YAML::Exception&) {
+      }
+      if (i < 0 || i >= spec.num_layers) {
+        reader.fail(
+            "mlp_only_layers",
+            fmt::format("layer indices from 0 to {} (num_hidden_layers - 1)", spec.num_layers - 1));
+      }
+      dense[static_cast<size_t>(i)] = true;
+    }
+  } else {
+    reader.ignore("mlp_only_layers");
+  }
+  // As Hugging Face's Qwen3-MoE builds its layers.
+  for (int64_t i = 0; i < spec.num_layers; ++i) {
+    moe.moe_layers += !dense[static_cast<size_t>(i)] && (i + 1) % step == 0;
+  }
+}
+
 // Which layers attend through a sliding window, and how wide it is. Mistral
 // windows every layer when sliding_window is set; Qwen2 only with
 // use_sliding_window, from layer max_window_layers on (as Hugging Face's
 // Qwen2 attention does); a layer_types list names each layer's kind.
 void read_sliding_window(SpecReader& reader, const std::string& model_type, ModelSpec& spec) {
   const bool has_window = reader.has("sliding_window") && !reader.raw("sliding_window").IsNull();
-  const bool enabled = reader.boolean_or("use_sliding_window", model_type != "qwen2");
+  // Qwen's configs say whether the window is on, and from which layer.
+  const bool qwen = model_type.rfind("qwen", 0) == 0;
+  const bool enabled = reader.boolean_or("use_sliding_window", !qwen);
   const int64_t max_window_layers = reader.integer_or("max_window_layers", 0, 0);
   if (!has_window || !enabled) {
     reader.ignore("sliding_window");
@@ -93,7 +176,7 @@ void read_sliding_window(SpecReader& reader, const std::string& model_type, Mode
       }
       sliding += kind == "sliding_attention";
     }
-  } else if (model_type == "qwen2") {
+  } else if (qwen) {
     sliding = std::max<int64_t>(0, spec.num_layers - max_window_layers);
   }
   // A window as long as the model's context changes nothing.
@@ -113,7 +196,13 @@ void check_total_params(const ModelSpec& spec, const std::string& where) {
                                         checked_mul(spec.q_dim(), spec.hidden_size, what), what);
   const int64_t mlp = checked_mul(3 * spec.hidden_size, spec.intermediate_size, what);
   const int64_t layer = checked_add(attention, mlp, what);
-  const int64_t layers = checked_mul(spec.num_layers, layer, what);
+  int64_t layers = checked_mul(spec.num_layers, layer, what);
+  if (spec.moe.any()) {
+    const int64_t experts =
+        checked_mul(spec.moe.experts,
+                    checked_mul(3 * spec.hidden_size, spec.moe.expert_intermediate, what), what);
+    layers = checked_add(layers, checked_mul(spec.moe.moe_layers, experts, what), what);
+  }
   const int64_t embeddings = checked_mul(2 * spec.vocab_size, spec.hidden_size, what);
   const int64_t total = checked_add(layers, embeddings, what);
   if (total > kMaxParams) {
@@ -129,25 +218,46 @@ int64_t ModelSpec::projection_params_per_layer() const {
   return hidden_size * qkv_dim() + q_dim() * hidden_size + 3 * hidden_size * intermediate_size;
 }
 
+namespace {
+// What every layer has: attention projections, their bias, the norms.
+int64_t attention_block_params(const ModelSpec& m) {
+  const int64_t attention = m.hidden_size * m.qkv_dim() + m.q_dim() * m.hidden_size;
+  const int64_t bias = m.qkv_bias ? m.qkv_dim() : 0;
+  const int64_t qk_norm = m.qk_norm ? 2 * m.head_dim : 0;
+  return attention + bias + 2 * m.hidden_size + qk_norm;
+}
+
+int64_t counted_params(const ModelSpec& m, int64_t experts_counted) {
+  const int64_t embedding = m.vocab_size * m.hidden_size;
+  const int64_t lm_head = m.tied_embeddings ? 0 : m.vocab_size * m.hidden_size;
+  const int64_t moe = m.moe.moe_layers * (experts_counted * m.expert_params() + m.router_params());
+  return embedding + m.dense_layers() * m.params_per_layer() +
+         m.moe.moe_layers * attention_block_params(m) + moe + m.hidden_size + lm_head;
+}
+}  // namespace
+
 double ModelSpec::weight_bytes() const {
+  const double attention_projections =
+      static_cast<double>(hidden_size * qkv_dim() + q_dim() * hidden_size);
   const double projections =
-      static_cast<double>(num_layers) * static_cast<double>(projection_params_per_layer());
+      static_cast<double>(dense_layers()) * static_cast<double>(projection_params_per_layer()) +
+      static_cast<double>(moe.moe_layers) *
+          (attention_projections +
+           static_cast<double>(moe.experts) * static_cast<double>(expert_params()));
   const double rest = static_cast<double>(params()) - projections;
   return projections * precision.weight_bytes_per_param() + rest * bytes_per_param;
 }
 
 int64_t ModelSpec::params_per_layer() const {
-  const int64_t attention = hidden_size * qkv_dim() + q_dim() * hidden_size;
-  const int64_t bias = qkv_bias ? qkv_dim() : 0;
-  const int64_t mlp = 3 * hidden_size * intermediate_size;
-  const int64_t norms = 2 * hidden_size;
-  return attention + bias + mlp + norms;
+  return attention_block_params(*this) + 3 * hidden_size * intermediate_size;
 }
 
 int64_t ModelSpec::params() const {
-  const int64_t embedding = vocab_size * hidden_size;
-  const int64_t lm_head = tied_embeddings ? 0 : vocab_size * hidden_size;
-  return embedding + num_layers * params_per_layer() + hidden_size + lm_head;
+  return counted_params(*this, moe.experts);
+}
+
+int64_t ModelSpec::active_params() const {
+  return counted_params(*this, moe.top_k);
 }
 
 ModelSpec read_model_config(const std::string& path, const std::string& name) {
@@ -156,10 +266,7 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
   spec.name = name;
   spec.source_file = path;
   const std::string model_type = reader.string("model_type");
-  if (model_type != "llama" && model_type != "mistral" && model_type != "qwen2") {
-    reader.fail("model_type",
-                fmt::format("a dense model of type llama, mistral or qwen2, got '{}'", model_type));
-  }
+  const Family& family = find_family(reader, model_type);
   spec.hidden_size = bounded_integer(reader, "hidden_size", kMaxWidth);
   spec.intermediate_size = bounded_integer(reader, "intermediate_size", kMaxWidth);
   spec.num_heads = bounded_integer(reader, "num_attention_heads", kMaxHeads);
@@ -190,7 +297,9 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
   }
   read_sliding_window(reader, model_type, spec);
   spec.tied_embeddings = reader.boolean_or("tie_word_embeddings", false);
-  spec.qkv_bias = model_type == "qwen2" || reader.boolean_or("attention_bias", false);
+  spec.qkv_bias = family.qkv_bias || reader.boolean_or("attention_bias", false);
+  spec.qk_norm = family.qk_norm;
+  read_experts(reader, family.experts, spec);
   spec.dtype = reader.string_or("torch_dtype", "bfloat16");
   const DType hidden = hidden_dtype(reader, spec.dtype);
   spec.precision = Precision{hidden, hidden, hidden, 0, hidden};

@@ -10,6 +10,18 @@
 
 namespace jalapeno {
 
+// Mixture of experts (Mixtral, Qwen3-MoE): in `moe_layers` of the layers the
+// FFN is `experts` expert FFNs of width `expert_intermediate`, of which a
+// router picks `top_k` per token; the other layers keep the dense FFN of
+// intermediate_size. No experts: a dense model.
+struct MoeSpec {
+  int64_t experts = 0;
+  int64_t top_k = 0;
+  int64_t expert_intermediate = 0;
+  int64_t moe_layers = 0;
+  bool any() const { return experts > 0; }
+};
+
 struct ModelSpec {
   std::string name;
   std::string source_file;
@@ -27,7 +39,9 @@ struct ModelSpec {
   int64_t sliding_window = 0;
   int64_t sliding_layers = 0;
   bool tied_embeddings = false;
-  bool qkv_bias = false;       // Qwen2 and attention_bias=true Llamas
+  bool qkv_bias = false;  // Qwen2 and attention_bias=true Llamas
+  bool qk_norm = false;   // Qwen3: RMSNorm over each head of q and k
+  MoeSpec moe;
   std::string dtype;           // as in torch_dtype: bfloat16, float16, float32
   double bytes_per_param = 2;  // the hidden (unquantised) dtype's bytes: activations
   Precision precision;         // weights, GEMM inputs and KV cache as served
@@ -35,10 +49,18 @@ struct ModelSpec {
   int64_t q_dim() const { return num_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }
   int64_t qkv_dim() const { return q_dim() + 2 * kv_dim(); }
+  int64_t dense_layers() const { return num_layers - moe.moe_layers; }
+  // A dense layer's parameters (attention, norms, the dense FFN).
   int64_t params_per_layer() const;
-  // The projection GEMMs' weights of one layer: what quantisation shrinks.
+  // The projection GEMMs' weights of one dense layer: what quantisation
+  // shrinks.
   int64_t projection_params_per_layer() const;
+  // An MoE layer's experts' weights, and its router's.
+  int64_t expert_params() const { return 3 * hidden_size * moe.expert_intermediate; }
+  int64_t router_params() const { return hidden_size * moe.experts; }
   int64_t params() const;  // embeddings, layers, final norm, lm_head unless tied
+  // What one token's forward pass uses: the top_k experts of each MoE layer.
+  int64_t active_params() const;
   // Weights as stored: projections in the weight format (scales included),
   // the rest (embeddings, norms, biases, lm_head) in the hidden dtype, as
   // quantised checkpoints keep them.

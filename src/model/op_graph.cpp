@@ -1,5 +1,7 @@
 #include "model/op_graph.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace jalapeno {
@@ -26,11 +28,16 @@ std::string_view to_string(OpKind kind) {
       return "activation";
     case OpKind::kSampling:
       return "sampling";
+    case OpKind::kRouting:
+      return "routing";
     case OpKind::kCollective:
       return "collective";
   }
   return "?";
 }
+
+static_assert(static_cast<size_t>(OpKind::kCollective) + 1 == kOpKindCount,
+              "kOpKindCount must count every OpKind (kCollective stays last)");
 
 namespace {
 
@@ -54,6 +61,35 @@ Op gemm(std::string_view name, int64_t count, int64_t m, int64_t k, int64_t n,
   op.activation_bytes = static_cast<double>(m * k) * op.input_element_bytes +
                         static_cast<double>(m * n) * op.output_element_bytes;
   op.elements = static_cast<double>(m * n);
+  return op;
+}
+
+// Experts a batch of `tokens` reaches when each picks `top_k` of `experts`
+// uniformly (routers are trained to balance their load): the expectation
+// E (1 - (1 - k/E)^T), rounded, at least top_k and at most E.
+int64_t experts_hit(int64_t experts, int64_t top_k, int64_t tokens) {
+  const double e = static_cast<double>(experts);
+  const double missed = std::pow(1.0 - static_cast<double>(top_k) / e, static_cast<double>(tokens));
+  const auto hit = static_cast<int64_t>(std::llround(e * (1.0 - missed)));
+  return std::clamp<int64_t>(hit, std::min(top_k, experts), experts);
+}
+
+// An MoE layer's expert projection as one grouped GEMM: the experts hit,
+// each over its share of the tokens' top_k assignments; only their weights
+// are read.
+Op expert_gemm(std::string_view name, int64_t count, int64_t tokens, int64_t k, int64_t n,
+               const ModelSpec& model) {
+  const MoeSpec& moe = model.moe;
+  const int64_t assignments = tokens * moe.top_k;
+  const int64_t hit = experts_hit(moe.experts, moe.top_k, tokens);
+  Op op = gemm(name, count, (assignments + hit - 1) / hit, k, n, model, true, false);
+  op.problems = hit;
+  const auto a = static_cast<double>(assignments);
+  op.flops = 2.0 * a * static_cast<double>(k) * static_cast<double>(n);
+  op.weight_bytes = static_cast<double>(hit) * static_cast<double>(k * n) * op.weight_element_bytes;
+  op.activation_bytes = a * (static_cast<double>(k) * op.input_element_bytes +
+                             static_cast<double>(n) * op.output_element_bytes);
+  op.elements = a * static_cast<double>(n);
   return op;
 }
 
@@ -146,7 +182,7 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   const double h = static_cast<double>(model.hidden_size);
   const double tokens = static_cast<double>(T);
   std::vector<Op> ops;
-  ops.reserve(18);
+  ops.reserve(24);
 
   Op embed = elementwise("embedding", OpKind::kEmbedding, 1, tokens * h, 1, 1, b);
   embed.flops = 0;
@@ -167,17 +203,42 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   ops.push_back(kv_write);
 
   for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
-  ops.push_back(gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false));
+  Op o_proj = gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false);
+  o_proj.tp_reduction = "attn_allreduce";
+  ops.push_back(o_proj);
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
   Op ffn_norm = norm;
   ffn_norm.name = "ffn_norm";
   ops.push_back(ffn_norm);
-  ops.push_back(gemm("gate_up_proj", L, T, model.hidden_size, 2 * model.intermediate_size, model,
-                     true, false));
-  ops.push_back(elementwise("activation", OpKind::kActivation, L,
-                            tokens * static_cast<double>(model.intermediate_size), 2, 1, b));
-  ops.push_back(
-      gemm("down_proj", L, T, model.intermediate_size, model.hidden_size, model, true, false));
+  const int64_t dense = model.dense_layers();
+  if (dense > 0) {
+    ops.push_back(gemm("gate_up_proj", dense, T, model.hidden_size, 2 * model.intermediate_size,
+                       model, true, false));
+    ops.push_back(elementwise("activation", OpKind::kActivation, dense,
+                              tokens * static_cast<double>(model.intermediate_size), 2, 1, b));
+    Op down =
+        gemm("down_proj", dense, T, model.intermediate_size, model.hidden_size, model, true, false);
+    down.tp_reduction = "ffn_allreduce";
+    ops.push_back(down);
+  }
+  const MoeSpec& moe = model.moe;
+  if (moe.moe_layers > 0) {
+    const int64_t Lm = moe.moe_layers;
+    const int64_t width = moe.expert_intermediate;
+    // The router in the hidden dtype (checkpoints keep it unquantised).
+    ops.push_back(gemm("router", Lm, T, model.hidden_size, moe.experts, model, false, false));
+    // Top-k of the logits, tokens sorted by expert; after the experts, each
+    // token's top_k outputs weighted and summed.
+    ops.push_back(elementwise("routing", OpKind::kRouting, Lm, tokens * h,
+                              static_cast<double>(moe.top_k), 1, b));
+    ops.push_back(expert_gemm("experts_gate_up", Lm, T, model.hidden_size, 2 * width, model));
+    ops.push_back(elementwise("expert_activation", OpKind::kActivation, Lm,
+                              tokens * static_cast<double>(moe.top_k) * static_cast<double>(width),
+                              2, 1, b));
+    Op down = expert_gemm("experts_down", Lm, T, width, model.hidden_size, model);
+    down.tp_reduction = "ffn_allreduce";
+    ops.push_back(down);
+  }
   ops.push_back(elementwise("ffn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
 
   // Only each sequence's last position produces logits.

@@ -22,8 +22,13 @@ enum class OpKind {
   kResidual,    // residual add
   kActivation,  // SiLU(gate) * up
   kSampling,    // argmax / sampling over the logits
+  kRouting,     // MoE: top-k of the router's logits, tokens sorted by expert, outputs combined
   kCollective,  // communication between chips, inserted by a parallel plan
 };
+
+// One past the last kind: tables indexed by kind are this long (the
+// static_assert in op_graph.cpp keeps it in step with the enum).
+inline constexpr size_t kOpKindCount = 12;
 
 // What a kCollective op does (the plan stage fills it in; cost/ times it).
 enum class CommKind { kNone, kAllReduce, kAllGather, kSendRecv };
@@ -58,6 +63,13 @@ struct Op {
   // kCollective only: what it does and its message size per chip.
   CommKind comm = CommKind::kNone;
   double comm_bytes = 0;
+  // kGemm: independent problems of [m, k] x [k, n] (an MoE layer's experts
+  // hit, as one grouped GEMM); flops and bytes above are of all of them.
+  int64_t problems = 1;
+  // Its role in a tensor-parallel plan: a row-parallel projection whose
+  // output is a partial sum over the chips names the all-reduce that
+  // completes it (empty: none).
+  std::string_view tp_reduction = {};
 
   double bytes() const { return weight_bytes + activation_bytes + kv_read_bytes + kv_write_bytes; }
 };

@@ -30,6 +30,10 @@ std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPla
     problems.push_back(
         fmt::format("FFN width {} is not divisible by tp {}", model.intermediate_size, plan.tp));
   }
+  if (model.moe.any() && model.moe.expert_intermediate % plan.tp != 0) {
+    problems.push_back(fmt::format("expert FFN width {} is not divisible by tp {}",
+                                   model.moe.expert_intermediate, plan.tp));
+  }
   if (model.num_layers % plan.pp != 0) {
     problems.push_back(
         fmt::format("{} layers are not divisible by pp {}", model.num_layers, plan.pp));
@@ -46,7 +50,8 @@ void check_plan(const ModelSpec& model, const ParallelPlan& plan, int64_t system
   if (problems.empty()) return;
   std::string text;
   for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
-  throw ConfigError(fmt::format("plan {} for {}: {}", plan.describe(), model.name, text));
+  throw ConfigError(
+      fmt::format("plan {} for {} ({}): {}", plan.describe(), model.name, model.source_file, text));
 }
 
 ModelSpec shard_model(const ModelSpec& model, int64_t tp) {
@@ -54,6 +59,8 @@ ModelSpec shard_model(const ModelSpec& model, int64_t tp) {
   shard.num_heads = model.num_heads / tp;
   shard.num_kv_heads = std::max<int64_t>(1, model.num_kv_heads / tp);
   shard.intermediate_size = model.intermediate_size / tp;
+  // Experts split as the dense FFN does (tensor parallel inside each expert).
+  shard.moe.expert_intermediate = model.moe.expert_intermediate / tp;
   shard.vocab_size = (model.vocab_size + tp - 1) / tp;
   return shard;
 }
@@ -79,9 +86,9 @@ std::vector<Op> build_parallel_step_ops(const ModelSpec& sharded, const BatchSum
   out.reserve(ops.size() + 4);
   for (const Op& op : ops) {
     out.push_back(op);
-    if (plan.tp > 1 && (op.name == "o_proj" || op.name == "down_proj")) {
-      out.push_back(collective(op.name == "o_proj" ? "attn_allreduce" : "ffn_allreduce",
-                               CommKind::kAllReduce, op.count, activation_bytes));
+    // A row-parallel projection leaves each chip a partial sum: all-reduce.
+    if (plan.tp > 1 && !op.tp_reduction.empty()) {
+      out.push_back(collective(op.tp_reduction, CommKind::kAllReduce, op.count, activation_bytes));
     }
     if (plan.tp > 1 && op.name == "lm_head") {
       // Each chip holds a slice of the vocabulary's logits; gather them all.

@@ -13,7 +13,7 @@ namespace jalapeno {
 ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostModel* cost) {
   ModelFacts facts;
   facts.total_params = model.params();
-  facts.active_params = model.params();
+  facts.active_params = model.active_params();
   facts.weight_bytes = model.weight_bytes();
   facts.kv_bytes_per_token = model.kv_bytes_per_token();
   facts.context = context;

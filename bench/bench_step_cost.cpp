@@ -23,6 +23,19 @@ void BM_DecodeStepCold(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeStepCold);
 
+// A mixture-of-experts decode step (Qwen3-30B-A3B, 128 experts, top 8),
+// cold, with its breakdown.
+void BM_MoeDecodeStepCold(benchmark::State& state) {
+  const StepCostModel model(load_model("qwen3-30b-a3b"), load_chip("h200-sxm"),
+                            load_engine("fused"));
+  int64_t ctx = 1024;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model.cost(decode_batch(64, ctx)).seconds);
+    ctx = ctx == 4096 ? 1024 : ctx + 1;
+  }
+}
+BENCHMARK(BM_MoeDecodeStepCold);
+
 // A memoised prediction of a shape seen before.
 void BM_DecodeStepMemoised(benchmark::State& state) {
   StepCostModel model = make_model();

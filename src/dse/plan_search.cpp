@@ -251,13 +251,18 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
                               100 * p.simulated->goodput_fraction);
     }
   }
-  // The simulation outranks the estimate where it ran.
+  // The simulation outranks the estimate where it ran: plans it shows
+  // missing the SLOs go after the others, and for the tokens-per-chip
+  // objective its throughput reorders them (the simulation measures no
+  // power or cost, so the other objectives keep the estimate's order).
+  const bool per_chip = objective.name == plan_objectives().front().name;
   std::stable_sort(out.plans.begin(), out.plans.begin() + static_cast<std::ptrdiff_t>(simulated),
-                   [](const PlanResult& a, const PlanResult& b) {
+                   [per_chip](const PlanResult& a, const PlanResult& b) {
                      if (a.simulated->meets_slos() != b.simulated->meets_slos()) {
                        return a.simulated->meets_slos();
                      }
-                     return a.simulated->tokens_per_s_per_chip > b.simulated->tokens_per_s_per_chip;
+                     return per_chip &&
+                            a.simulated->tokens_per_s_per_chip > b.simulated->tokens_per_s_per_chip;
                    });
   return out;
 }

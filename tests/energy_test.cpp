@@ -168,8 +168,7 @@ TEST(SystemPower, ASystemsOwnFiguresReplaceTheChipsShare) {
   EXPECT_DOUBLE_EQ(make_energy_accounting(s)->system_W_per_chip,
                    load_chip("h200-sxm").cost->system_power_W);
   s.hw = "hgx-h200";
-  s.cost = ChipCost{0, 0, 123};
-  s.cost_keys = {"system_power"};
+  s.cost.system_power_W = 123;
   EXPECT_DOUBLE_EQ(make_energy_accounting(s)->system_W_per_chip, 123);
 }
 

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "model/model_spec.hpp"
 #include "model/op_graph.hpp"
+#include "test_support.hpp"
 
 namespace jalapeno {
 namespace {
@@ -70,12 +71,7 @@ TEST(ModelSpec, LayersOverride) {
   EXPECT_THROW(load_model("llama-3.1-70b", 0), ConfigError);
 }
 
-const Op& find_op(const std::vector<Op>& ops, std::string_view name) {
-  for (const Op& op : ops) {
-    if (op.name == name) return op;
-  }
-  throw std::runtime_error("no op " + std::string(name));
-}
+using testing_support::find_op;
 
 TEST(OpGraph, DecodeFlopsAndBytesBySource) {
   const ModelSpec m = load_model("llama-3.1-8b");

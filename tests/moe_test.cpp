@@ -13,16 +13,12 @@
 #include "model/op_graph.hpp"
 #include "plan/hardware.hpp"
 #include "plan/parallel_plan.hpp"
+#include "test_support.hpp"
 
 namespace jalapeno {
 namespace {
 
-const Op& find_op(const std::vector<Op>& ops, std::string_view name) {
-  for (const Op& op : ops) {
-    if (op.name == name) return op;
-  }
-  throw std::runtime_error("no op " + std::string(name));
-}
+using testing_support::find_op;
 
 TEST(Moe, ConfigsReadTheirExperts) {
   const ModelSpec mixtral = load_model("mixtral-8x7b");

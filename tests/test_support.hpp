@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
+#include "model/op_graph.hpp"
 
 namespace jalapeno::testing_support {
 
@@ -22,6 +26,14 @@ inline std::string config_error(const std::function<void()>& action) {
   }
   ADD_FAILURE() << "expected a ConfigError, nothing was thrown";
   return "";
+}
+
+// The op of that name in a step's graph; throws when there is none.
+inline const Op& find_op(const std::vector<Op>& ops, std::string_view name) {
+  for (const Op& op : ops) {
+    if (op.name == name) return op;
+  }
+  throw std::runtime_error("no op " + std::string(name));
 }
 
 }  // namespace jalapeno::testing_support

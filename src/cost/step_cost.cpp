@@ -476,7 +476,7 @@ StepCostModel::Finished StepCostModel::finish(const StepWork& work,
   const double busy_s = work.busy_memory_s + work.busy_core_s;
   const double dynamic_J = power.busy_W * busy_s + work.switching_J + unclocked_J;
   // As nominal_timing() decides.
-  if (!(step.seconds > 0 && dynamic_J > (chip_.tdp_W - power.idle_W) * step.seconds)) {
+  if (!(step.seconds > 0 && dynamic_J > allowed_W * step.seconds)) {
     // Under the limit at the nominal clock (most steps): energy_at_clock(1).
     step.energy = EnergyParts{power.idle_W * step.seconds * chips, power.busy_W * busy_s * tp,
                               work.switching_J * tp, work.hbm_J * tp, work.link_J * tp};

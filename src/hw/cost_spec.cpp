@@ -35,17 +35,24 @@ double price(SpecReader& reader, const std::string& key, const std::string& per,
 }
 }  // namespace
 
-ChipCost read_chip_cost(SpecReader& reader, const ChipCost& base) {
-  ChipCost cost = base;
+ChipCostOverride read_chip_cost_override(SpecReader& reader) {
+  ChipCostOverride cost;
   if (reader.has("price")) cost.price_usd = price(reader, "price", "", "30000USD");
   if (reader.has("system_share")) {
     cost.system_share_usd = price(reader, "system_share", "", "5000USD");
   }
   if (reader.has("system_power")) {
     cost.system_power_W = reader.quantity("system_power", Dimension::kPower);
-    if (cost.system_power_W < 0) reader.fail("system_power", "a power of zero or more");
+    if (*cost.system_power_W < 0) reader.fail("system_power", "a power of zero or more");
   }
   return cost;
+}
+
+ChipCost read_chip_cost(SpecReader& reader) {
+  for (const char* key : {"price", "system_share", "system_power"}) {
+    if (!reader.has(key)) reader.fail(key, "each of price, system_share and system_power");
+  }
+  return read_chip_cost_override(reader).over({});
 }
 
 FacilitySpec read_facility(SpecReader& reader) {

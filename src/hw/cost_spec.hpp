@@ -3,6 +3,7 @@
 // around it (`cost:` in a chip file, overridable in a scenario), and the
 // facility's figures (a scenario's `facility:`). README "Energy and cost"
 // gives every default and its source; each is an assumption to override.
+#include <optional>
 #include <string>
 
 namespace jalapeno {
@@ -23,9 +24,21 @@ struct FacilitySpec {
   double utilisation = 1.0;             // share of that life in paid service
 };
 
-// Reads `cost: {price, system_share, system_power}` (prices as '30000USD').
-// Keys absent keep `base`'s values (a scenario's override of a chip's).
-ChipCost read_chip_cost(SpecReader& reader, const ChipCost& base = {});
+// Some or all of a ChipCost: a scenario's `cost:` over the chip file's.
+struct ChipCostOverride {
+  std::optional<double> price_usd, system_share_usd, system_power_W;
+  bool complete() const { return price_usd && system_share_usd && system_power_W; }
+  ChipCost over(const ChipCost& base) const {
+    return {price_usd.value_or(base.price_usd), system_share_usd.value_or(base.system_share_usd),
+            system_power_W.value_or(base.system_power_W)};
+  }
+};
+
+// Reads `cost: {price, system_share, system_power}` (prices as '30000USD'),
+// any of the keys.
+ChipCostOverride read_chip_cost_override(SpecReader& reader);
+// The same with every key required (a chip file's).
+ChipCost read_chip_cost(SpecReader& reader);
 // Reads `facility: {pue, conversion_efficiency, electricity, life,
 // utilisation}`; absent keys keep the defaults above.
 FacilitySpec read_facility(SpecReader& reader);

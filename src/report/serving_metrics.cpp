@@ -341,11 +341,21 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   return j;
 }
 
+ServingMetrics::RunPower ServingMetrics::run_power(double duration) const {
+  const EnergyAccounting& a = *accounting_;
+  RunPower p;
+  p.joules = a.chips * a.chip_idle_W * duration + dynamic_joules_;
+  p.mean_W = ratio(p.joules, duration);
+  p.system_W = p.mean_W + a.chips * a.system_W_per_chip;
+  p.facility_W = p.system_W / a.conversion_efficiency * a.pue;
+  return p;
+}
+
 nlohmann::ordered_json ServingMetrics::energy_json(double duration) const {
   if (!accounting_) return nullptr;
   const EnergyAccounting& a = *accounting_;
   const double idle_W = a.chips * a.chip_idle_W;
-  const double joules = idle_W * duration + dynamic_joules_;
+  const RunPower power = run_power(duration);
   // Peak: the busiest sample interval, every replica's steps in it over the
   // chips' idle floor.
   double peak_W = duration > 0 ? idle_W : 0;
@@ -360,22 +370,19 @@ nlohmann::ordered_json ServingMetrics::energy_json(double duration) const {
     }
     peak_W = std::max(peak_W, idle_W + bucket_J / span);
   }
-  const double mean_W = ratio(joules, duration);
-  const double system_W = mean_W + a.chips * a.system_W_per_chip;
-  const double facility_W = system_W / a.conversion_efficiency * a.pue;
   const auto tokens = static_cast<double>(input_tokens_ + output_tokens_);
   const auto output = static_cast<double>(output_tokens_);
   nlohmann::ordered_json j;
   j["chips"] = a.chips;
-  j["joules"] = joules;
+  j["joules"] = power.joules;
   j["idle_joules"] = idle_W * duration;
-  j["joules_per_token"] = ratio(joules, tokens);
-  j["joules_per_output_token"] = ratio(joules, output);
-  j["mean_power_W"] = mean_W;
+  j["joules_per_token"] = ratio(power.joules, tokens);
+  j["joules_per_output_token"] = ratio(power.joules, output);
+  j["mean_power_W"] = power.mean_W;
   j["peak_power_W"] = peak_W;
-  j["system_mean_power_W"] = system_W;
-  j["facility_mean_power_W"] = facility_W;
-  j["tokens_per_s_per_MW"] = ratio(ratio(output, duration), facility_W / 1e6);
+  j["system_mean_power_W"] = power.system_W;
+  j["facility_mean_power_W"] = power.facility_W;
+  j["tokens_per_s_per_MW"] = ratio(ratio(output, duration), power.facility_W / 1e6);
   j["mean_joules_per_request"] = ratio(request_joules_, static_cast<double>(completed_));
   return j;
 }
@@ -383,9 +390,7 @@ nlohmann::ordered_json ServingMetrics::energy_json(double duration) const {
 nlohmann::ordered_json ServingMetrics::cost_json(double duration) const {
   if (!accounting_ || !accounting_->has_cost) return nullptr;
   const EnergyAccounting& a = *accounting_;
-  const double joules = a.chips * a.chip_idle_W * duration + dynamic_joules_;
-  const double system_W = ratio(joules, duration) + a.chips * a.system_W_per_chip;
-  const double facility_W = system_W / a.conversion_efficiency * a.pue;
+  const double facility_W = run_power(duration).facility_W;
   const double capex_per_h = a.chips * a.capex_usd_per_chip / (a.life_s * a.utilisation) * 3600;
   const double energy_per_h = facility_W * a.usd_per_J * 3600;
   const double usd_per_h = capex_per_h + energy_per_h;

@@ -143,6 +143,15 @@ class ServingMetrics {
     std::vector<double> kv_by_interval;
     std::vector<double> joules_by_interval;  // dynamic energy
   };
+  // The run's energy and mean power: the chips', then with the rest of the
+  // system, then at the facility's meter.
+  struct RunPower {
+    double joules = 0;
+    double mean_W = 0;
+    double system_W = 0;
+    double facility_W = 0;
+  };
+  RunPower run_power(double duration) const;  // with an accounting only
   nlohmann::ordered_json energy_json(double duration) const;
   nlohmann::ordered_json cost_json(double duration) const;
 

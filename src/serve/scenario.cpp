@@ -198,11 +198,7 @@ Scenario read_scenario(const std::string& path) {
   }
   if (reader.has("cost")) {
     SpecReader cost = reader.child("cost");
-    s.cost = read_chip_cost(cost);
-    s.cost_keys = {};
-    for (const char* key : {"price", "system_share", "system_power"}) {
-      if (cost.has(key)) s.cost_keys.push_back(key);
-    }
+    s.cost = read_chip_cost_override(cost);
     cost.finish();
   } else {
     reader.ignore("cost");
@@ -341,21 +337,11 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario)
   a.chips = static_cast<double>(scenario.plan.chips_per_replica()) *
             static_cast<double>(scenario.serve.replicas);
   a.chip_idle_W = chip.power->idle_W;
-  ChipCost cost = chip.cost.value_or(ChipCost{});
-  if (scenario.cost) {
-    // Only the keys the scenario gives replace the chip file's.
-    for (const std::string& key : scenario.cost_keys) {
-      if (key == "price") cost.price_usd = scenario.cost->price_usd;
-      if (key == "system_share") cost.system_share_usd = scenario.cost->system_share_usd;
-      if (key == "system_power") cost.system_power_W = scenario.cost->system_power_W;
-    }
-  }
-  a.has_cost = chip.cost.has_value() || (scenario.cost && scenario.cost_keys.size() == 3);
+  const ChipCost cost = scenario.cost.over(chip.cost.value_or(ChipCost{}));
+  a.has_cost = chip.cost.has_value() || scenario.cost.complete();
   // A system file's own power figures replace the chip file's share, unless
   // the scenario gives one.
-  const bool scenario_power = std::find(scenario.cost_keys.begin(), scenario.cost_keys.end(),
-                                        "system_power") != scenario.cost_keys.end();
-  a.system_W_per_chip = hw.system_power && !scenario_power
+  a.system_W_per_chip = hw.system_power && !scenario.cost.system_power_W
                             ? hw.system_power->total_W() / static_cast<double>(hw.chips)
                             : cost.system_power_W;
   a.capex_usd_per_chip = cost.price_usd + cost.system_share_usd;

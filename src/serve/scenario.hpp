@@ -32,11 +32,10 @@ struct Scenario {
   Slo slo;
   uint64_t seed = 1;
   double sample_interval_s = 1.0;
-  PrecisionOverride precision;   // `precision: {weights, activations, kv, weight_group}`
-  FacilitySpec facility;         // `facility:`: PUE, electricity, life (README "Energy and cost")
-  std::optional<ChipCost> cost;  // `cost:` over the chip file's
-  std::vector<std::string> cost_keys;  // the keys `cost:` gives
-  std::string path;                    // the file it was read from, "" when built from flags alone
+  PrecisionOverride precision;  // `precision: {weights, activations, kv, weight_group}`
+  FacilitySpec facility;        // `facility:`: PUE, electricity, life (README "Energy and cost")
+  ChipCostOverride cost;        // `cost:` over the chip file's
+  std::string path;             // the file it was read from, "" when built from flags alone
 };
 
 // Reads a scenario file. Relative trace paths are relative to the file.

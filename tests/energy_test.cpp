@@ -75,6 +75,21 @@ TEST(Power, ACapSlowsTheStepByWhatTheClockModelSays) {
   EXPECT_LT(slow.energy->joules, fast.energy->joules);
 }
 
+TEST(Power, OpRowsOfACappedStepAreAtItsClock) {
+  ChipSpec capped = load_chip("h200-sxm");
+  capped.tdp_W = 450;
+  const StepCost step = step_on(capped, prefill_batch(4, 2048));
+  ASSERT_LT(step.energy->clock, 1);
+  double joules = 0, seconds = 0;
+  for (const OpCost& op : step.ops) {
+    joules += op.joules;
+    seconds += op.seconds;
+  }
+  const double gap = capped.power->idle_W * (step.seconds - seconds);
+  EXPECT_NEAR(step.energy->joules, joules + gap, 1e-9 * step.energy->joules);
+  EXPECT_GT(seconds, 0.9 * step.gpu_seconds);
+}
+
 TEST(Power, TimeWithoutWorkDrawsIdlePower) {
   ServingMetrics metrics(2, Slo{});
   EnergyAccounting accounting;

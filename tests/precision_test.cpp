@@ -45,6 +45,15 @@ TEST(Precision, EveryFormatHasItsExactBytesWithScales) {
   EXPECT_DOUBLE_EQ(bytes(DType::kInt8), 1.0);
 }
 
+TEST(Precision, TheRegistryListsEveryFormatAtItsIndex) {
+  const auto& registry = dtype_registry();
+  for (size_t i = 0; i < registry.size(); ++i) {
+    EXPECT_EQ(static_cast<size_t>(registry[i].dtype), i) << registry[i].name;
+    EXPECT_EQ(&info(registry[i].dtype), &registry[i]);
+  }
+  EXPECT_EQ(registry.size(), kDTypeCount);
+}
+
 TEST(Precision, NamesAndCommonSpellingsParse) {
   EXPECT_EQ(parse_dtype("fp8"), DType::kFp8E4M3);
   EXPECT_EQ(parse_dtype("float8_e4m3fn"), DType::kFp8E4M3);

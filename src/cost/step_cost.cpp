@@ -90,41 +90,52 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
       static_cast<double>(batch);
   const double unit_rate = flops_rate / static_cast<double>(chip.compute_units);
   const double read_Bps = chip.matrix_Bps_read();
-  KernelTime best;
+  // Unaligned GEMMs run without split-K. Each problem streams with scalar
+  // loads at a bounded rate until the whole chip's (reduced) ceiling is
+  // reached; the harmonic sum of the two limits is the smooth saturation a
+  // latency-bound stream shows, whatever the tile.
+  const int64_t max_split = unaligned ? 1 : chip.max_split_k;
+  double unaligned_Bps = 0;
+  if (unaligned) {
+    const double ceiling =
+        std::min(read_Bps, static_cast<double>(chip.compute_units) * engine.unaligned_unit_Bps);
+    const double streams = static_cast<double>(batch) * engine.unaligned_problem_Bps;
+    unaligned_Bps = 1.0 / (1.0 / ceiling + 1.0 / streams);
+  }
+  const int64_t outputs = m * n * batch;
+  // The best candidate's limiting time and which part it is.
   double best_s = std::numeric_limits<double>::infinity();
+  double best_limit_s = 0;
+  bool best_compute = false;
   for (const GemmTile& tile : chip.gemm_tiles) {
-    // Unaligned GEMMs run without split-K.
-    const int64_t max_split = unaligned ? 1 : chip.max_split_k;
+    const int64_t output_tiles = ceil_div(m, tile.m) * ceil_div(n, tile.n) * batch;
+    const double tile_k_flops = 2.0 * static_cast<double>(tile.m * tile.n) * static_cast<double>(k);
+    const double tile_rate = unit_rate * tile.efficiency;
     for (int64_t split = 1; split <= max_split; split *= 2) {
       if (split > 1 && k / split < kMinSplitSlice) break;
-      const int64_t tiles = ceil_div(m, tile.m) * ceil_div(n, tile.n) * split * batch;
+      const int64_t tiles = output_tiles * split;
       const int64_t waves = ceil_div(tiles, chip.compute_units);
-      const double tile_flops = 2.0 * static_cast<double>(tile.m * tile.n) *
-                                static_cast<double>(k) / static_cast<double>(split);
-      const double compute_s =
-          static_cast<double>(waves) * tile_flops / (unit_rate * tile.efficiency);
+      const double tile_flops = tile_k_flops / static_cast<double>(split);
+      const double compute_s = static_cast<double>(waves) * tile_flops / tile_rate;
       const double busy_units = static_cast<double>(std::min(tiles, chip.compute_units));
-      double bandwidth = std::min(read_Bps, busy_units * chip.unit_Bps);
-      if (unaligned) {
-        // Each problem streams with scalar loads at a bounded rate until the
-        // whole chip's (reduced) ceiling is reached; the harmonic sum of the
-        // two limits is the smooth saturation a latency-bound stream shows.
-        const double ceiling =
-            std::min(read_Bps, static_cast<double>(chip.compute_units) * engine.unaligned_unit_Bps);
-        const double streams = static_cast<double>(batch) * engine.unaligned_problem_Bps;
-        bandwidth = 1.0 / (1.0 / ceiling + 1.0 / streams);
-      }
+      const double bandwidth =
+          unaligned ? unaligned_Bps : std::min(read_Bps, busy_units * chip.unit_Bps);
       // Split-K partial sums go out and back in fp32.
-      const double reduction = static_cast<double>((split - 1) * m * n * batch) * 4.0 * 2.0;
+      const double reduction = static_cast<double>((split - 1) * outputs) * 4.0 * 2.0;
       const double memory_s = (bytes + reduction) / bandwidth;
-      const KernelTime candidate = roofline(compute_s, memory_s, fixed_s);
-      if (candidate.seconds() < best_s) {
-        best_s = candidate.seconds();
-        best = candidate;
+      // As roofline() keeps it: the limiting part, then the fixed cost.
+      const bool compute = compute_s > memory_s;
+      const double limit_s = compute ? compute_s : memory_s;
+      const double seconds = limit_s + fixed_s;
+      if (seconds < best_s) {
+        best_s = seconds;
+        best_limit_s = limit_s;
+        best_compute = compute;
       }
     }
   }
-  return best;
+  if (best_s == std::numeric_limits<double>::infinity()) return {};
+  return best_compute ? roofline(best_limit_s, 0, fixed_s) : roofline(0, best_limit_s, fixed_s);
 }
 
 double StepCostModel::weight_bytes_per_chip() const {
@@ -182,6 +193,8 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
     if (plan.pp > 1) stage_pair_ = {0, plan.tp};
   }
   model_ = shard_model(full_model_, plan.tp);
+  tp_chips_ = static_cast<double>(plan.tp);
+  replica_chips_ = static_cast<double>(plan.chips_per_replica());
   const Precision& precision = model_.precision;
   const std::string hidden_key(info(precision.hidden).matrix_key);
   matrix_rate_ = chip_.matrix_flops_for(hidden_key) * chip_.matrix_efficiency_for(hidden_key);
@@ -443,8 +456,7 @@ double StepCostModel::op_joules(const Op& op, const KernelTime& time, const OpEn
   const double busy_s = (time.memory_s + time.compute_s * slowdown) * count;
   const double dynamic_J = power.busy_W * clock * clock * clock * busy_s +
                            energy.switching_J * clock * clock + energy.hbm_J + energy.link_J;
-  return power.idle_W * seconds * static_cast<double>(parallel_.plan.chips_per_replica()) +
-         dynamic_J * static_cast<double>(parallel_.plan.tp);
+  return power.idle_W * seconds * replica_chips_ + dynamic_J * tp_chips_;
 }
 
 double StepCostModel::gpu_seconds_at(const StepWork& work, double slowdown) const {
@@ -466,8 +478,8 @@ StepCostModel::Finished StepCostModel::finish(const StepWork& work,
   at(1, 1);
   if (!chip_.power) return step;
   const PowerSpec& power = *chip_.power;
-  const auto tp = static_cast<double>(parallel_.plan.tp);
-  const auto chips = static_cast<double>(parallel_.plan.chips_per_replica());
+  const double tp = tp_chips_;
+  const double chips = replica_chips_;
   // A working chip's energy over the step beyond idle power, against what
   // the limit allows over that time: each of the tp chips of a stage does
   // 1/tp of the work (stages take turns, so pp does not divide it).
@@ -529,19 +541,43 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   StepCost step;
   step.tokens = batch.tokens;
   const std::vector<Op> ops = build_parallel_step_ops(model_, batch, parallel_.plan);
-  struct Costed {
-    KernelTime time;
-    OpEnergy energy;
+  const double tp = tp_chips_;
+  // One op's row at a clock (1 is nominal, and slowdown is 1 / clock).
+  const auto fill_row = [&](OpCost& row, const Op& op, const KernelTime& t, const OpEnergy& energy,
+                            double clock, double slowdown) {
+    const double count = static_cast<double>(op.count);
+    const bool network = op.kind == OpKind::kCollective;
+    row.seconds =
+        (network ? t.seconds() : t.memory_s + (t.compute_s + t.fixed_s) * slowdown) * count;
+    if (chip_.power) row.joules = op_joules(op, t, energy, clock, slowdown, row.seconds);
   };
-  std::vector<Costed> costed;
-  costed.reserve(ops.size());
   // Summed as timing() sums them (the memoised part, then attention), so
-  // that both give the same numbers.
+  // that both give the same numbers; rows at the nominal clock.
   StepWork linear, attention;
+  step.ops.reserve(ops.size());
   for (const Op& op : ops) {
-    costed.push_back({op_time(op, batch), op_energy(op)});
-    add_op_work(op, costed.back().time, costed.back().energy,
-                is_attention(op.kind) ? attention : linear);
+    const KernelTime t = op_time(op, batch);
+    const OpEnergy energy = op_energy(op);
+    add_op_work(op, t, energy, is_attention(op.kind) ? attention : linear);
+    const double count = static_cast<double>(op.count);
+    OpCost& row = step.ops.emplace_back();
+    row.name = op.name;
+    row.kind = op.kind;
+    row.count = op.count;
+    row.kernels = op_kernels(op) * count;
+    fill_row(row, op, t, energy, 1, 1);
+    const bool network = op.kind == OpKind::kCollective;
+    row.flops = op.flops * count;
+    row.bytes = (network ? op.comm_bytes : op.bytes()) * count;
+    row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused
+                : network                              ? Bound::kNetwork
+                                                       : t.bound();
+    row.calibrated = t.calibrated;
+    step.kernels += row.kernels;
+    step.flops += row.flops;
+    step.weight_bytes += op.weight_bytes * count;
+    step.kv_read_bytes += op.kv_read_bytes * count;
+    step.kv_write_bytes += op.kv_write_bytes * count;
   }
   linear.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
   linear.kernels += engine_.per_step_kernels;
@@ -551,36 +587,11 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   work.link_bytes = linear.link_bytes + attention.link_bytes;
   const Finished finished = finish(work, batch);
   const double clock = finished.clock;
-  const double slowdown = 1 / clock;
-  const auto tp = static_cast<double>(parallel_.plan.tp);
-  step.ops.reserve(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) {
-    const Op& op = ops[i];
-    const KernelTime& t = costed[i].time;
-    const double count = static_cast<double>(op.count);
-    OpCost row;
-    row.name = op.name;
-    row.kind = op.kind;
-    row.count = op.count;
-    row.kernels = op_kernels(op) * count;
-    const bool network = op.kind == OpKind::kCollective;
-    row.seconds =
-        (network ? t.seconds() : t.memory_s + (t.compute_s + t.fixed_s) * slowdown) * count;
-    row.flops = op.flops * count;
-    row.bytes = (network ? op.comm_bytes : op.bytes()) * count;
-    row.bound = (row.kernels == 0 && row.seconds == 0) ? Bound::kFused
-                : network                              ? Bound::kNetwork
-                                                       : t.bound();
-    row.calibrated = t.calibrated;
-    if (chip_.power) {
-      row.joules = op_joules(op, t, costed[i].energy, clock, slowdown, row.seconds);
+  if (clock != 1) {
+    // A power-limited step (rare): its rows again at the clock it ran at.
+    for (size_t i = 0; i < ops.size(); ++i) {
+      fill_row(step.ops[i], ops[i], op_time(ops[i], batch), op_energy(ops[i]), clock, 1 / clock);
     }
-    step.kernels += row.kernels;
-    step.flops += row.flops;
-    step.weight_bytes += op.weight_bytes * count;
-    step.kv_read_bytes += op.kv_read_bytes * count;
-    step.kv_write_bytes += op.kv_write_bytes * count;
-    step.ops.push_back(row);
   }
   step.kernels += engine_.per_step_kernels;
   step.gpu_seconds = finished.gpu_seconds;
@@ -629,10 +640,9 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
   if (timing.seconds > 0 && dynamic_J > (chip_.tdp_W - power.idle_W) * timing.seconds) {
     return false;
   }
-  timing.dynamic_joules = dynamic_J * static_cast<double>(parallel_.plan.tp);
+  timing.dynamic_joules = dynamic_J * tp_chips_;
   timing.joules =
-      power.idle_W * timing.seconds * static_cast<double>(parallel_.plan.chips_per_replica()) +
-      timing.dynamic_joules;
+      power.idle_W * timing.seconds * replica_chips_ + timing.dynamic_joules;
   return true;
 }
 

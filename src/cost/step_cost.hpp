@@ -253,6 +253,10 @@ class StepCostModel {
   std::unique_ptr<CollectiveModel> collectives_;
   std::vector<int64_t> tp_group_;
   std::vector<int64_t> stage_pair_;
+  // The plan's chips as doubles, for energy: a stage's tp chips share its
+  // work, and all the replica's chips draw idle power.
+  double tp_chips_ = 1;
+  double replica_chips_ = 1;
   double matrix_rate_ = 0;    // achievable FLOP/s in the hidden dtype (attention, lm_head)
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision
   double matrix_flop_J_ = 0;  // per FLOP in the hidden dtype, at the nominal clock

@@ -169,10 +169,8 @@ Op attention_prefill_window_op(const ModelSpec& model, const BatchSummary& batch
                            batch.prefill_window_pairs, batch.prefill_window_kv_positions);
 }
 
-void check_attention_window(const ModelSpec& model, const BatchSummary& batch) {
-  if (batch.attention_window != model.sliding_window) {
-    throw std::logic_error("a batch summarised for another attention window");
-  }
+void throw_attention_window_mismatch() {
+  throw std::logic_error("a batch summarised for another attention window");
 }
 
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {

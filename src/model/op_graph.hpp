@@ -86,7 +86,10 @@ Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch);
 Op attention_decode_window_op(const ModelSpec& model, const BatchSummary& batch);
 Op attention_prefill_window_op(const ModelSpec& model, const BatchSummary& batch);
 // Throws std::logic_error for a summary made for another window.
-void check_attention_window(const ModelSpec& model, const BatchSummary& batch);
+[[noreturn]] void throw_attention_window_mismatch();
+inline void check_attention_window(const ModelSpec& model, const BatchSummary& batch) {
+  if (batch.attention_window != model.sliding_window) throw_attention_window_mismatch();
+}
 
 // Calls visit(op) for each attention op of the step (at most four: decode and
 // prefill, full and windowed), building one at a time: the serving simulator

@@ -56,6 +56,10 @@ const std::vector<DTypeInfo>& dtype_registry() {
 }
 
 const DTypeInfo& info(DType dtype) {
+  // The registry lists the enumerators in their order, so a format's entry
+  // is at its index (the cost model asks on every op); the search is a guard.
+  const auto index = static_cast<size_t>(dtype);
+  if (index < kDTypeCount && kRegistry[index].dtype == dtype) return kRegistry[index];
   for (const DTypeInfo& entry : kRegistry) {
     if (entry.dtype == dtype) return entry;
   }

@@ -12,6 +12,7 @@
 namespace jalapeno {
 
 enum class DType { kFp32, kBf16, kFp16, kFp8E4M3, kFp8E5M2, kNvFp4, kMxFp4, kInt8, kInt4 };
+inline constexpr size_t kDTypeCount = static_cast<size_t>(DType::kInt4) + 1;
 
 // One format, as the registry below declares it.
 struct DTypeInfo {

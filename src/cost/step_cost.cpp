@@ -641,8 +641,7 @@ StepCost StepCostModel::cost(const BatchSummary& batch) const {
     return false;
   }
   timing.dynamic_joules = dynamic_J * tp_chips_;
-  timing.joules =
-      power.idle_W * timing.seconds * replica_chips_ + timing.dynamic_joules;
+  timing.joules = power.idle_W * timing.seconds * replica_chips_ + timing.dynamic_joules;
   return true;
 }
 

@@ -803,6 +803,23 @@ void model_cases(Table& t) {
               {"num_experts"});
   t.moe_model("mlp_only_layer_out_of_range", "qwen3-30b-a3b", R"("mlp_only_layers": [],)",
               R"("mlp_only_layers": [48],)", {"mlp_only_layers", "0 to 47"});
+  t.moe_model("mla_latent_missing", "deepseek-v3", R"("kv_lora_rank": 512,)", "", {"kv_lora_rank"});
+  t.moe_model("mla_latent_zero", "deepseek-v3", R"("kv_lora_rank": 512,)", R"("kv_lora_rank": 0,)",
+              {"kv_lora_rank"});
+  t.moe_model("mla_v_head_huge", "deepseek-v3", R"("v_head_dim": 128,)", R"("v_head_dim": 1e300,)",
+              {"v_head_dim"});
+  t.moe_model("deepseek_experts_missing", "deepseek-v3", R"("n_routed_experts": 256,)", "",
+              {"n_routed_experts"});
+  t.moe_model("deepseek_top_k_above_experts", "deepseek-v3", R"("num_experts_per_tok": 8,)",
+              R"("num_experts_per_tok": 300,)", {"num_experts_per_tok", "at most 256"});
+  t.moe_model("deepseek_dense_layers_beyond_model", "deepseek-v3", R"("first_k_dense_replace": 3,)",
+              R"("first_k_dense_replace": 62,)", {"first_k_dense_replace"});
+  t.moe_model("deepseek_shared_negative", "deepseek-v3", R"("n_shared_experts": 1,)",
+              R"("n_shared_experts": -1,)", {"n_shared_experts"});
+  t.moe_model("deepseek_mtp_many", "deepseek-v3", R"("num_nextn_predict_layers": 1,)",
+              R"("num_nextn_predict_layers": 1000,)", {"num_nextn_predict_layers", "at most 16"});
+  t.moe_model("mxfp4_modules_not_a_list", "gpt-oss-20b", R"("model.layers.*.self_attn",)",
+              R"("model.layers.*.self_attn", {"a": 1},)", {"modules_to_not_convert"});
   t.moe_model("sparse_step_zero", "qwen3-30b-a3b", R"("decoder_sparse_step": 1,)",
               R"("decoder_sparse_step": 0,)", {"decoder_sparse_step"});
   t.moe_model("tp_not_dividing_experts", "qwen3-30b-a3b", R"("moe_intermediate_size": 768,)",

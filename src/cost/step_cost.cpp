@@ -194,6 +194,7 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   }
   model_ = shard_model(full_model_, plan.tp);
   tp_chips_ = static_cast<double>(plan.tp);
+  phase_split_ = model_.mla.any();
   replica_chips_ = static_cast<double>(plan.chips_per_replica());
   const Precision& precision = model_.precision;
   const std::string hidden_key(info(precision.hidden).matrix_key);
@@ -253,10 +254,10 @@ KernelTime StepCostModel::elementwise_time(const Op& op) const {
 
 KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary& batch) const {
   const int64_t sequences = batch.decode_sequences;
-  const int64_t group = model_.num_heads / model_.num_kv_heads;
+  const AttentionGeometry g = decode_geometry(model_);
   if (engine_.decode_attention == DecodeAttention::kFlash) {
     // One kernel splits every sequence's cache into blocks over the units.
-    const double ctas = static_cast<double>(op.attention_blocks * model_.num_kv_heads);
+    const double ctas = static_cast<double>(op.attention_blocks * g.kv_heads);
     const double bandwidth =
         std::min(chip_.matrix_Bps_read(),
                  std::min(ctas, static_cast<double>(chip_.compute_units)) * chip_.unit_Bps);
@@ -272,9 +273,9 @@ KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary
   const bool unaligned = batch.decode_unaligned > 0;
   if (chip_.calibration && !unaligned) {
     // The measured chain (kernels.json "attn") is exactly this engine's.
-    if (auto measured = chip_.calibration->attention_seconds(
-            group, model_.num_kv_heads, model_.head_dim, static_cast<double>(sequences),
-            static_cast<double>(length))) {
+    if (auto measured = chip_.calibration->attention_seconds(g.group, g.kv_heads, g.qk_dim,
+                                                             static_cast<double>(sequences),
+                                                             static_cast<double>(length))) {
       KernelTime analytical = decode_attention_time_analytical(op, batch);
       return rescaled(analytical, *measured);
     }
@@ -288,13 +289,13 @@ KernelTime StepCostModel::decode_attention_time_analytical(const Op& op,
   const GemmOperandBytes operands{model_.bytes_per_param, model_.precision.kv_bytes(),
                                   model_.bytes_per_param};
   const int64_t sequences = batch.decode_sequences;
-  const int64_t group = model_.num_heads / model_.num_kv_heads;
+  const AttentionGeometry g = decode_geometry(model_);
   const int64_t length = ceil_div(op.attended, sequences);
   const bool unaligned = batch.decode_unaligned > 0;
-  const int64_t problems = sequences * model_.num_kv_heads;
-  KernelTime t = gemm_time(chip_, engine_, matrix_rate_, group, model_.head_dim, length, problems,
+  const int64_t problems = sequences * g.kv_heads;
+  KernelTime t = gemm_time(chip_, engine_, matrix_rate_, g.group, g.qk_dim, length, problems,
                            operands, chip_.kernel_fixed_s, unaligned);
-  t += gemm_time(chip_, engine_, matrix_rate_, group, length, model_.head_dim, problems, operands,
+  t += gemm_time(chip_, engine_, matrix_rate_, g.group, length, g.v_dim, problems, operands,
                  chip_.kernel_fixed_s, unaligned);
   const double chain_kernels = std::max(0.0, engine_.decode_attention_kernels - 2);
   t += roofline(0, op.elements * engine_.score_bytes / (chip_.hbm_Bps * chip_.copy_efficiency),

@@ -225,19 +225,23 @@ class StepCostModel {
   // GPU time with compute and fixed time stretched by `slowdown` (1 / clock).
   double gpu_seconds_at(const StepWork& work, double slowdown) const;
   double combine(double linear, double comm, double attention) const;
+  // What the ops outside attention depend on: tokens, sequences, and
+  // whether any prefills (the engine may graph decode only); with latent
+  // attention also how many (decode and prefill tokens take different ops).
   struct LinearKey {
     int64_t tokens;
     int64_t sequences;
-    bool prefill;
+    int64_t prefills;
     bool operator==(const LinearKey&) const = default;
   };
   struct LinearKeyHash {
     size_t operator()(const LinearKey& k) const noexcept {
-      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + (k.prefill ? 1 : 0));
+      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + k.prefills);
     }
   };
-  static LinearKey linear_key(const BatchSummary& batch) {
-    return {batch.tokens, batch.sequences, batch.prefill_sequences > 0};
+  LinearKey linear_key(const BatchSummary& batch) const {
+    const int64_t prefills = batch.prefill_sequences;
+    return {batch.tokens, batch.sequences, phase_split_ ? prefills : (prefills > 0 ? 1 : 0)};
   }
   bool graphs(const BatchSummary& batch) const;
   double attention_fixed_s(double profile_fixed_s, double kernels) const;
@@ -256,6 +260,7 @@ class StepCostModel {
   // The plan's chips as doubles, for energy: a stage's tp chips share its
   // work, and all the replica's chips draw idle power.
   double tp_chips_ = 1;
+  bool phase_split_ = false;  // the linear ops differ for decode and prefill tokens (MLA)
   double replica_chips_ = 1;
   double matrix_rate_ = 0;    // achievable FLOP/s in the hidden dtype (attention, lm_head)
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision

@@ -64,6 +64,20 @@ Op gemm(std::string_view name, int64_t count, int64_t m, int64_t k, int64_t n,
   return op;
 }
 
+// `problems` independent GEMMs of the same shape (one per attention head),
+// as one batched kernel.
+Op batched_gemm(std::string_view name, int64_t count, int64_t problems, int64_t m, int64_t k,
+                int64_t n, const ModelSpec& model, bool quantised) {
+  Op op = gemm(name, count, m, k, n, model, quantised, false);
+  const auto p = static_cast<double>(problems);
+  op.problems = problems;
+  op.flops *= p;
+  op.weight_bytes *= p;
+  op.activation_bytes *= p;
+  op.elements *= p;
+  return op;
+}
+
 // Experts a batch of `tokens` reaches when each picks `top_k` of `experts`
 // uniformly (routers are trained to balance their load): the expectation
 // E (1 - (1 - k/E)^T), rounded, at least top_k and at most E.
@@ -84,9 +98,12 @@ Op expert_gemm(std::string_view name, int64_t count, int64_t tokens, int64_t k, 
   const int64_t hit = experts_hit(moe.experts, moe.top_k, tokens);
   Op op = gemm(name, count, (assignments + hit - 1) / hit, k, n, model, true, false);
   op.problems = hit;
+  op.weight_element_bytes = model.precision.expert_weight_bytes_per_param();
   const auto a = static_cast<double>(assignments);
   op.flops = 2.0 * a * static_cast<double>(k) * static_cast<double>(n);
-  op.weight_bytes = static_cast<double>(hit) * static_cast<double>(k * n) * op.weight_element_bytes;
+  const double bias = moe.biased ? static_cast<double>(n) * model.bytes_per_param : 0;
+  op.weight_bytes =
+      static_cast<double>(hit) * (static_cast<double>(k * n) * op.weight_element_bytes + bias);
   op.activation_bytes = a * (static_cast<double>(k) * op.input_element_bytes +
                              static_cast<double>(n) * op.output_element_bytes);
   op.elements = a * static_cast<double>(n);
@@ -113,16 +130,21 @@ namespace {
 Op decode_attention(std::string_view name, const ModelSpec& model, const BatchSummary& batch,
                     int64_t layers, int64_t positions, int64_t blocks) {
   const double b = model.bytes_per_param;
-  // K and V of a position, in the cache's format.
-  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * model.precision.kv_bytes();
-  const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
+  // What a position caches (K and V, or MLA's latent), in the cache's format.
+  const double kv_row =
+      static_cast<double>(model.kv_elements_per_layer()) * model.precision.kv_bytes();
+  const AttentionGeometry g = decode_geometry(model);
+  const auto heads = static_cast<double>(model.num_heads);
   Op attn{name, OpKind::kAttentionDecode, layers};
   attn.attended = positions;
   attn.attention_blocks = blocks;
   attn.kv_read_bytes = static_cast<double>(positions) * kv_row;
-  attn.activation_bytes = 2.0 * static_cast<double>(batch.decode_sequences) * qk_width * b;
-  attn.flops = 4.0 * static_cast<double>(positions) * qk_width;  // q.K and p.V per query head
-  attn.elements = static_cast<double>(positions) * static_cast<double>(model.num_heads);  // scores
+  attn.activation_bytes = static_cast<double>(batch.decode_sequences) * heads *
+                          static_cast<double>(g.qk_dim + g.v_dim) * b;
+  // q.K and p.V per query head.
+  attn.flops =
+      2.0 * static_cast<double>(positions) * heads * static_cast<double>(g.qk_dim + g.v_dim);
+  attn.elements = static_cast<double>(positions) * heads;  // scores
   return attn;
 }
 
@@ -132,17 +154,41 @@ Op decode_attention(std::string_view name, const ModelSpec& model, const BatchSu
 Op prefill_attention(std::string_view name, const ModelSpec& model, const BatchSummary& batch,
                      int64_t layers, int64_t pairs, int64_t kv_positions) {
   const double b = model.bytes_per_param;
-  const double kv_row = 2.0 * static_cast<double>(model.kv_dim()) * model.precision.kv_bytes();
-  const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
+  const double kv_row =
+      static_cast<double>(model.kv_elements_per_layer()) * model.precision.kv_bytes();
+  const auto heads = static_cast<double>(model.num_heads);
+  const auto new_tokens = static_cast<double>(batch.prefill_tokens);
+  const auto cached = static_cast<double>(kv_positions - batch.prefill_tokens);
   Op attn{name, OpKind::kAttentionPrefill, layers};
   attn.attended = pairs;
-  attn.flops = 4.0 * static_cast<double>(pairs) * qk_width;
   // Flash attention reads cached K and V once per tile of queries; the new
   // ones are in the activations.
-  attn.kv_read_bytes = static_cast<double>(kv_positions - batch.prefill_tokens) * kv_row;
-  attn.activation_bytes = static_cast<double>(batch.prefill_tokens) *
-                          (2.0 * qk_width + 2.0 * static_cast<double>(model.kv_dim())) * b;
-  attn.elements = static_cast<double>(pairs) * static_cast<double>(model.num_heads);
+  attn.kv_read_bytes = cached * kv_row;
+  attn.elements = static_cast<double>(pairs) * heads;
+  if (!model.mla.any()) {
+    const double qk_width = static_cast<double>(model.num_heads * model.head_dim);
+    attn.flops = 4.0 * static_cast<double>(pairs) * qk_width;
+    attn.activation_bytes =
+        new_tokens * (2.0 * qk_width + 2.0 * static_cast<double>(model.kv_dim())) * b;
+    return attn;
+  }
+  // MLA prefill runs as multi-head attention on keys and values projected up
+  // from the latents (the new tokens' by kv_b_proj, a linear op; a cached
+  // context's here, with kv_b_proj's weights), as vLLM and SGLang do.
+  const MlaSpec& m = model.mla;
+  const auto qk = static_cast<double>(m.qk_head_dim());
+  const auto v = static_cast<double>(m.v_head_dim);
+  const double up_width = heads * static_cast<double>(m.nope_head_dim + m.v_head_dim);
+  attn.flops = 2.0 * static_cast<double>(pairs) * heads * (qk + v) +
+               2.0 * cached * static_cast<double>(m.kv_lora_rank) * up_width;
+  // q, the new keys and values, and the output; a cached context's keys and
+  // values written once and read back.
+  attn.activation_bytes =
+      new_tokens * heads * (2.0 * qk + 2.0 * v) * b + 2.0 * cached * up_width * b;
+  if (cached > 0) {
+    attn.weight_bytes =
+        static_cast<double>(m.kv_lora_rank) * up_width * model.precision.weight_bytes_per_param();
+  }
   return attn;
 }
 
@@ -173,6 +219,77 @@ void throw_attention_window_mismatch() {
   throw std::logic_error("a batch summarised for another attention window");
 }
 
+namespace {
+
+// The new tokens' cache entries: read in the hidden dtype, written in the
+// cache's.
+Op kv_write_op(const ModelSpec& model, int64_t tokens) {
+  Op kv_write =
+      elementwise("kv_write", OpKind::kKvWrite, model.num_layers,
+                  static_cast<double>(tokens) * static_cast<double>(model.kv_elements_per_layer()),
+                  1, 0, model.bytes_per_param);
+  kv_write.kv_write_bytes = kv_write.elements * model.precision.kv_bytes();
+  kv_write.flops = 0;
+  return kv_write;
+}
+
+// Multi-head latent attention's projections and attention. Decode tokens
+// take the absorbed form (DeepSeek-V2 paper, section 2.1.2; vLLM's and
+// SGLang's MLA decode): each head's query is turned into the latent space
+// (q_absorb, W_UK), attention runs over the cached latents as one shared
+// key and value, and the result leaves it per head (v_absorb, W_UV); the
+// absorbed weights are the hidden dtype, as those engines keep them.
+// Prefill tokens project their latents up to keys and values (kv_b_proj)
+// and attend as multi-head attention.
+void add_latent_attention_ops(std::vector<Op>& ops, const ModelSpec& model,
+                              const BatchSummary& batch, const Op& norm) {
+  const MlaSpec& m = model.mla;
+  const int64_t L = model.num_layers;
+  const int64_t T = batch.tokens;
+  const int64_t heads = model.num_heads;
+  const double b = model.bytes_per_param;
+  const auto tokens = static_cast<double>(T);
+  int64_t q_in = model.hidden_size;
+  if (m.q_lora_rank > 0) {
+    ops.push_back(gemm("q_a_proj", L, T, model.hidden_size, m.q_lora_rank, model, true, false));
+    Op q_norm = elementwise("q_a_norm", OpKind::kNorm, L,
+                            tokens * static_cast<double>(m.q_lora_rank), 1, 1, b);
+    q_norm.weight_bytes = static_cast<double>(m.q_lora_rank) * b;
+    ops.push_back(q_norm);
+    q_in = m.q_lora_rank;
+  }
+  ops.push_back(gemm(m.q_lora_rank > 0 ? "q_b_proj" : "q_proj", L, T, q_in, heads * m.qk_head_dim(),
+                     model, true, false));
+  ops.push_back(gemm("kv_a_proj", L, T, model.hidden_size, m.latent(), model, true, false));
+  Op kv_norm = norm;
+  kv_norm.name = "kv_a_norm";
+  kv_norm.elements = tokens * static_cast<double>(m.kv_lora_rank);
+  kv_norm.activation_bytes = 2.0 * kv_norm.elements * b;
+  kv_norm.flops = 4.0 * kv_norm.elements;
+  kv_norm.weight_bytes = static_cast<double>(m.kv_lora_rank) * b;
+  ops.push_back(kv_norm);
+  ops.push_back(elementwise("rope", OpKind::kRope, L,
+                            tokens * static_cast<double>((heads + 1) * m.rope_head_dim), 1, 1, b));
+  ops.push_back(kv_write_op(model, T));
+  const int64_t decode = batch.decode_sequences;
+  const int64_t prefill = batch.prefill_tokens;
+  if (prefill > 0) {
+    ops.push_back(gemm("kv_b_proj", L, prefill, m.kv_lora_rank,
+                       heads * (m.nope_head_dim + m.v_head_dim), model, true, false));
+  }
+  if (decode > 0) {
+    ops.push_back(
+        batched_gemm("q_absorb", L, heads, decode, m.nope_head_dim, m.kv_lora_rank, model, false));
+  }
+  for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
+  if (decode > 0) {
+    ops.push_back(
+        batched_gemm("v_absorb", L, heads, decode, m.kv_lora_rank, m.v_head_dim, model, false));
+  }
+}
+
+}  // namespace
+
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
   const double b = model.bytes_per_param;
   const int64_t L = model.num_layers;
@@ -189,19 +306,19 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   Op norm = elementwise("attn_norm", OpKind::kNorm, L, tokens * h, 1, 1, b);
   norm.weight_bytes = h * b;
   ops.push_back(norm);
-  ops.push_back(
-      gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), model, true, model.qkv_bias));
-  ops.push_back(elementwise("rope", OpKind::kRope, L,
-                            tokens * static_cast<double>(model.q_dim() + model.kv_dim()), 1, 1, b));
-  Op kv_write = elementwise("kv_write", OpKind::kKvWrite, L,
-                            tokens * 2.0 * static_cast<double>(model.kv_dim()), 1, 0, b);
-  // Reads the new K and V in the hidden dtype, writes them in the cache's.
-  kv_write.kv_write_bytes = kv_write.elements * model.precision.kv_bytes();
-  kv_write.flops = 0;
-  ops.push_back(kv_write);
-
-  for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
-  Op o_proj = gemm("o_proj", L, T, model.q_dim(), model.hidden_size, model, true, false);
+  if (model.mla.any()) {
+    add_latent_attention_ops(ops, model, batch, norm);
+  } else {
+    ops.push_back(
+        gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), model, true, model.qkv_bias));
+    ops.push_back(elementwise("rope", OpKind::kRope, L,
+                              tokens * static_cast<double>(model.q_dim() + model.kv_dim()), 1, 1,
+                              b));
+    ops.push_back(kv_write_op(model, T));
+    for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
+  }
+  const int64_t o_width = model.mla.any() ? model.num_heads * model.mla.v_head_dim : model.q_dim();
+  Op o_proj = gemm("o_proj", L, T, o_width, model.hidden_size, model, true, model.o_bias);
   o_proj.tp_reduction = "attn_allreduce";
   ops.push_back(o_proj);
   ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
@@ -236,6 +353,16 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
     Op down = expert_gemm("experts_down", Lm, T, width, model.hidden_size, model);
     down.tp_reduction = "ffn_allreduce";
     ops.push_back(down);
+    if (moe.shared_intermediate > 0) {
+      // Every token through the shared experts too; their output joins the
+      // routed experts' before the one all-reduce.
+      const int64_t shared = moe.shared_intermediate;
+      ops.push_back(
+          gemm("shared_gate_up", Lm, T, model.hidden_size, 2 * shared, model, true, false));
+      ops.push_back(elementwise("shared_activation", OpKind::kActivation, Lm,
+                                tokens * static_cast<double>(shared), 2, 1, b));
+      ops.push_back(gemm("shared_down", Lm, T, shared, model.hidden_size, model, true, false));
+    }
   }
   ops.push_back(elementwise("ffn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
 

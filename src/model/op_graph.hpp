@@ -77,6 +77,21 @@ struct Op {
 // The ops of one step, per-layer ops with count = num_layers.
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch);
 
+// How decode attention's matmuls are shaped: per sequence, kv_heads
+// problems of `group` query heads each, over keys of qk_dim and values of
+// v_dim elements. Multi-head latent attention in its absorbed form is one
+// shared key and value (the latent) for all heads.
+struct AttentionGeometry {
+  int64_t kv_heads;
+  int64_t group;
+  int64_t qk_dim;
+  int64_t v_dim;
+};
+inline AttentionGeometry decode_geometry(const ModelSpec& m) {
+  if (m.mla.any()) return {1, m.num_heads, m.mla.latent(), m.mla.kv_lora_rank};
+  return {m.num_kv_heads, m.num_heads / m.num_kv_heads, m.head_dim, m.head_dim};
+}
+
 // The attention ops alone (what depends on the sequences' contexts); the rest
 // of the graph depends only on the numbers of tokens and sequences. Full
 // attention in the layers without a sliding window, and (attention_ops) the

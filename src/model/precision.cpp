@@ -97,6 +97,12 @@ double Precision::weight_bytes_per_param() const {
   return w.bits / 8.0 + scales;
 }
 
+double Precision::expert_weight_bytes_per_param() const {
+  if (!expert_weights) return weight_bytes_per_param();
+  const DTypeInfo& w = info(*expert_weights);
+  return w.bits / 8.0 + (w.block > 0 ? w.scale_bytes / static_cast<double>(w.block) : 0.0);
+}
+
 double Precision::activation_bytes() const {
   return info(activations).bits / 8.0;
 }
@@ -116,6 +122,7 @@ std::string_view Precision::gemm_matrix_key() const {
 std::string Precision::describe() const {
   std::string weights_text(to_string(weights));
   if (weight_group > 0) weights_text += fmt::format(" (group {})", weight_group);
+  if (expert_weights) weights_text += fmt::format(" ({} experts)", to_string(*expert_weights));
   return fmt::format("{} weights, {} activations, {} KV", weights_text, to_string(activations),
                      to_string(kv));
 }
@@ -123,6 +130,12 @@ std::string Precision::describe() const {
 void check_precision(const Precision& p, int64_t smallest_gemm_k, const std::string& where) {
   const DTypeInfo& w = info(p.weights);
   const DTypeInfo& a = info(p.activations);
+  if (p.expert_weights && info(*p.expert_weights).bits > a.bits) {
+    throw ConfigError(fmt::format(
+        "{}: {} activations are narrower than the experts' {} weights (use activations of at "
+        "least {} bits)",
+        where, a.name, info(*p.expert_weights).name, info(*p.expert_weights).bits));
+  }
   if (w.bits > a.bits) {
     throw ConfigError(fmt::format(
         "{}: {} activations are narrower than {} weights: GEMMs run at the activations' "

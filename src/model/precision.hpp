@@ -53,16 +53,24 @@ struct Precision {
   // The checkpoint's own dtype: embeddings, norms, lm_head and everything
   // between GEMMs (quantised checkpoints keep these unquantised).
   DType hidden = DType::kBf16;
+  // The routed experts' weights where the checkpoint stores them in another
+  // format than the other projections (gpt-oss: mxfp4 experts, bf16
+  // attention), with the format's own block; unset: `weights`.
+  std::optional<DType> expert_weights;
 
   // Bytes per weight of a projection GEMM, block scales included.
   double weight_bytes_per_param() const;
+  double expert_weight_bytes_per_param() const;
   double activation_bytes() const;  // a GEMM input element
   double kv_bytes() const;          // one K or V element in the cache
   double hidden_bytes() const;
   // The chip matrix rate the projection GEMMs run at: the activations' (a
   // narrower weight is dequantised in the kernel, as weight-only kernels do).
   std::string_view gemm_matrix_key() const;
-  bool quantised() const { return weights != hidden || activations != hidden || weight_group != 0; }
+  bool quantised() const {
+    return weights != hidden || activations != hidden || weight_group != 0 ||
+           expert_weights.has_value();
+  }
   // "fp8_e4m3 weights, fp8_e4m3 activations, bf16 KV".
   std::string describe() const;
 };

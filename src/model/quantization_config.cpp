@@ -160,11 +160,26 @@ void read_modelopt(SpecReader& q, Precision& p) {
                  "quantized_layers"});
 }
 
-// gpt-oss: MoE expert weights in OCP mxfp4, everything else bf16; weights
-// dequantised for bf16 GEMMs where the chip has no fp4 (Hopper).
+// gpt-oss: MoE expert weights in OCP mxfp4; modules_to_not_convert names
+// what stays in the checkpoint's dtype (gpt-oss: the attention, the router,
+// the embeddings, lm_head). Weights dequantised for bf16 GEMMs where the
+// chip has no fp4 (Hopper).
 void read_mxfp4(SpecReader& q, Precision& p) {
-  p.weights = DType::kMxFp4;
-  ignore_all(q, {"modules_to_not_convert"});
+  bool attention_kept = false;
+  if (q.has("modules_to_not_convert")) {
+    const YAML::Node modules = q.raw("modules_to_not_convert");
+    if (!modules.IsSequence()) q.fail("modules_to_not_convert", "a list of module name patterns");
+    for (const auto& m : modules) {
+      if (!m.IsScalar()) q.fail("modules_to_not_convert", "module name patterns as strings");
+      attention_kept = attention_kept || m.Scalar().find("self_attn") != std::string::npos;
+    }
+  }
+  q.ignore("modules_to_not_convert");
+  if (attention_kept) {
+    p.expert_weights = DType::kMxFp4;  // the other projections keep the checkpoint's dtype
+  } else {
+    p.weights = DType::kMxFp4;
+  }
 }
 
 // AWQ and GPTQ: packed integer weights with a group size, bf16/fp16 GEMMs.

@@ -61,6 +61,9 @@ ModelSpec shard_model(const ModelSpec& model, int64_t tp) {
   shard.intermediate_size = model.intermediate_size / tp;
   // Experts split as the dense FFN does (tensor parallel inside each expert).
   shard.moe.expert_intermediate = model.moe.expert_intermediate / tp;
+  shard.moe.shared_intermediate = model.moe.shared_intermediate / tp;
+  // MLA's latent is every head's: each chip caches all of it (as vLLM and
+  // SGLang do under tensor parallelism) and projects it for its heads.
   shard.vocab_size = (model.vocab_size + tp - 1) / tp;
   return shard;
 }

@@ -55,8 +55,26 @@ nlohmann::ordered_json model_json(const ModelSpec& model, const ModelFacts& fact
                     {"kv", to_string(p.kv)},
                     {"hidden", to_string(p.hidden)},
                     {"weight_bytes_per_param", p.weight_bytes_per_param()}};
+  j["attention"] = model.mla.any() ? "mla" : "gqa";
+  if (model.mla.any()) {
+    const MlaSpec& m = model.mla;
+    j["mla"] = {{"q_lora_rank", m.q_lora_rank},
+                {"kv_lora_rank", m.kv_lora_rank},
+                {"qk_nope_head_dim", m.nope_head_dim},
+                {"qk_rope_head_dim", m.rope_head_dim},
+                {"v_head_dim", m.v_head_dim}};
+  }
+  if (model.moe.any()) {
+    j["moe"] = {{"experts", model.moe.experts},
+                {"top_k", model.moe.top_k},
+                {"expert_intermediate", model.moe.expert_intermediate},
+                {"shared_intermediate", model.moe.shared_intermediate},
+                {"moe_layers", model.moe.moe_layers},
+                {"dense_layers", model.dense_layers()}};
+  }
   j["total_params"] = facts.total_params;
   j["active_params"] = facts.active_params;
+  j["mtp_params"] = model.mtp_params();
   j["weight_bytes"] = facts.weight_bytes;
   j["kv_bytes_per_token"] = facts.kv_bytes_per_token;
   j["ctx"] = facts.context;
@@ -89,6 +107,25 @@ std::string format_model_table(const ModelSpec& model, const ModelFacts& facts) 
                      format_quantity(facts.kv_bytes_per_token, Dimension::kBytes));
   out += fmt::format("FLOPs per token    {:.4g} GFLOP decoding at context {}\n",
                      facts.flops_per_token / 1e9, facts.context);
+  if (model.mla.any()) {
+    out += fmt::format(
+        "attention          multi-head latent: {} + {} elements cached per token and layer, "
+        "shared by all heads\n",
+        model.mla.kv_lora_rank, model.mla.rope_head_dim);
+  }
+  if (model.moe.any()) {
+    const MoeSpec& moe = model.moe;
+    out += fmt::format("experts            {} of {} per token in {} of {} layers{}\n", moe.top_k,
+                       moe.experts, moe.moe_layers, model.num_layers,
+                       moe.shared_intermediate > 0
+                           ? fmt::format(", plus a shared FFN of width {}", moe.shared_intermediate)
+                           : std::string());
+  }
+  if (model.mtp_layers > 0) {
+    out += fmt::format(
+        "MTP modules        {} ({:.4g} B parameters beyond the total; used only to draft tokens)\n",
+        model.mtp_layers, static_cast<double>(model.mtp_params()) / 1e9);
+  }
   if (model.sliding_layers > 0) {
     out += fmt::format(
         "sliding window     {} positions in {} of {} layers (they read only the window; the "

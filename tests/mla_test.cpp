@@ -14,13 +14,7 @@ namespace jalapeno {
 namespace {
 
 using testing_support::find_op;
-
-bool has_op(const std::vector<Op>& ops, std::string_view name) {
-  for (const Op& op : ops) {
-    if (op.name == name) return true;
-  }
-  return false;
-}
+using testing_support::has_op;
 
 TEST(Mla, DeepseekV3ReadsItsLatentsExpertsAndLayers) {
   const ModelSpec m = load_model("deepseek-v3");

@@ -36,4 +36,12 @@ inline const Op& find_op(const std::vector<Op>& ops, std::string_view name) {
   throw std::runtime_error("no op " + std::string(name));
 }
 
+// Whether a step's graph has an op of that name.
+inline bool has_op(const std::vector<Op>& ops, std::string_view name) {
+  for (const Op& op : ops) {
+    if (op.name == name) return true;
+  }
+  return false;
+}
+
 }  // namespace jalapeno::testing_support

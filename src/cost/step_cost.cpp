@@ -194,7 +194,7 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   }
   model_ = shard_model(full_model_, plan.tp);
   tp_chips_ = static_cast<double>(plan.tp);
-  phase_split_ = model_.mla.any();
+  decode_geometry_ = decode_geometry(model_);
   replica_chips_ = static_cast<double>(plan.chips_per_replica());
   const Precision& precision = model_.precision;
   const std::string hidden_key(info(precision.hidden).matrix_key);
@@ -254,7 +254,7 @@ KernelTime StepCostModel::elementwise_time(const Op& op) const {
 
 KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary& batch) const {
   const int64_t sequences = batch.decode_sequences;
-  const AttentionGeometry g = decode_geometry(model_);
+  const AttentionGeometry& g = decode_geometry_;
   if (engine_.decode_attention == DecodeAttention::kFlash) {
     // One kernel splits every sequence's cache into blocks over the units.
     const double ctas = static_cast<double>(op.attention_blocks * g.kv_heads);
@@ -289,7 +289,7 @@ KernelTime StepCostModel::decode_attention_time_analytical(const Op& op,
   const GemmOperandBytes operands{model_.bytes_per_param, model_.precision.kv_bytes(),
                                   model_.bytes_per_param};
   const int64_t sequences = batch.decode_sequences;
-  const AttentionGeometry g = decode_geometry(model_);
+  const AttentionGeometry& g = decode_geometry_;
   const int64_t length = ceil_div(op.attended, sequences);
   const bool unaligned = batch.decode_unaligned > 0;
   const int64_t problems = sequences * g.kv_heads;

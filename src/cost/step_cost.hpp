@@ -241,7 +241,7 @@ class StepCostModel {
   };
   LinearKey linear_key(const BatchSummary& batch) const {
     const int64_t prefills = batch.prefill_sequences;
-    return {batch.tokens, batch.sequences, phase_split_ ? prefills : (prefills > 0 ? 1 : 0)};
+    return {batch.tokens, batch.sequences, model_.mla.any() ? prefills : (prefills > 0 ? 1 : 0)};
   }
   bool graphs(const BatchSummary& batch) const;
   double attention_fixed_s(double profile_fixed_s, double kernels) const;
@@ -260,7 +260,7 @@ class StepCostModel {
   // The plan's chips as doubles, for energy: a stage's tp chips share its
   // work, and all the replica's chips draw idle power.
   double tp_chips_ = 1;
-  bool phase_split_ = false;  // the linear ops differ for decode and prefill tokens (MLA)
+  AttentionGeometry decode_geometry_{};  // of this chip's shard
   double replica_chips_ = 1;
   double matrix_rate_ = 0;    // achievable FLOP/s in the hidden dtype (attention, lm_head)
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision

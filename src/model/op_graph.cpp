@@ -242,32 +242,29 @@ Op kv_write_op(const ModelSpec& model, int64_t tokens) {
 // Prefill tokens project their latents up to keys and values (kv_b_proj)
 // and attend as multi-head attention.
 void add_latent_attention_ops(std::vector<Op>& ops, const ModelSpec& model,
-                              const BatchSummary& batch, const Op& norm) {
+                              const BatchSummary& batch) {
   const MlaSpec& m = model.mla;
   const int64_t L = model.num_layers;
   const int64_t T = batch.tokens;
   const int64_t heads = model.num_heads;
   const double b = model.bytes_per_param;
   const auto tokens = static_cast<double>(T);
+  // An RMSNorm over a latent of `width` per token.
+  const auto latent_norm = [&](std::string_view name, int64_t width) {
+    Op op = elementwise(name, OpKind::kNorm, L, tokens * static_cast<double>(width), 1, 1, b);
+    op.weight_bytes = static_cast<double>(width) * b;
+    return op;
+  };
   int64_t q_in = model.hidden_size;
   if (m.q_lora_rank > 0) {
     ops.push_back(gemm("q_a_proj", L, T, model.hidden_size, m.q_lora_rank, model, true, false));
-    Op q_norm = elementwise("q_a_norm", OpKind::kNorm, L,
-                            tokens * static_cast<double>(m.q_lora_rank), 1, 1, b);
-    q_norm.weight_bytes = static_cast<double>(m.q_lora_rank) * b;
-    ops.push_back(q_norm);
+    ops.push_back(latent_norm("q_a_norm", m.q_lora_rank));
     q_in = m.q_lora_rank;
   }
   ops.push_back(gemm(m.q_lora_rank > 0 ? "q_b_proj" : "q_proj", L, T, q_in, heads * m.qk_head_dim(),
                      model, true, false));
   ops.push_back(gemm("kv_a_proj", L, T, model.hidden_size, m.latent(), model, true, false));
-  Op kv_norm = norm;
-  kv_norm.name = "kv_a_norm";
-  kv_norm.elements = tokens * static_cast<double>(m.kv_lora_rank);
-  kv_norm.activation_bytes = 2.0 * kv_norm.elements * b;
-  kv_norm.flops = 4.0 * kv_norm.elements;
-  kv_norm.weight_bytes = static_cast<double>(m.kv_lora_rank) * b;
-  ops.push_back(kv_norm);
+  ops.push_back(latent_norm("kv_a_norm", m.kv_lora_rank));
   ops.push_back(elementwise("rope", OpKind::kRope, L,
                             tokens * static_cast<double>((heads + 1) * m.rope_head_dim), 1, 1, b));
   ops.push_back(kv_write_op(model, T));
@@ -307,7 +304,7 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   norm.weight_bytes = h * b;
   ops.push_back(norm);
   if (model.mla.any()) {
-    add_latent_attention_ops(ops, model, batch, norm);
+    add_latent_attention_ops(ops, model, batch);
   } else {
     ops.push_back(
         gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), model, true, model.qkv_bias));

@@ -90,17 +90,23 @@ std::string dtype_names() {
   return names;
 }
 
-double Precision::weight_bytes_per_param() const {
-  const DTypeInfo& w = info(weights);
-  const int64_t block = weight_group > 0 ? weight_group : weight_group == kPerChannel ? 0 : w.block;
+namespace {
+// A weight's bytes in a format with its scales, one per `group` elements
+// (0: the format's own block; kPerChannel: negligible).
+double bytes_per_weight(DType format, int64_t group) {
+  const DTypeInfo& w = info(format);
+  const int64_t block = group > 0 ? group : group == kPerChannel ? 0 : w.block;
   const double scales = block > 0 ? w.scale_bytes / static_cast<double>(block) : 0.0;
   return w.bits / 8.0 + scales;
 }
+}  // namespace
+
+double Precision::weight_bytes_per_param() const {
+  return bytes_per_weight(weights, weight_group);
+}
 
 double Precision::expert_weight_bytes_per_param() const {
-  if (!expert_weights) return weight_bytes_per_param();
-  const DTypeInfo& w = info(*expert_weights);
-  return w.bits / 8.0 + (w.block > 0 ? w.scale_bytes / static_cast<double>(w.block) : 0.0);
+  return expert_weights ? bytes_per_weight(*expert_weights, 0) : weight_bytes_per_param();
 }
 
 double Precision::activation_bytes() const {

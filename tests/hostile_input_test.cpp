@@ -820,6 +820,32 @@ void model_cases(Table& t) {
               R"("num_nextn_predict_layers": 1000,)", {"num_nextn_predict_layers", "at most 16"});
   t.moe_model("mxfp4_modules_not_a_list", "gpt-oss-20b", R"("model.layers.*.self_attn",)",
               R"("model.layers.*.self_attn", {"a": 1},)", {"modules_to_not_convert"});
+  t.moe_model("ssm_state_missing", "nemotron-h-8b", R"("ssm_state_size": 128,)", "",
+              {"ssm_state_size"});
+  t.moe_model("ssm_pattern_short", "nemotron-h-8b", R"("hybrid_override_pattern": "M-M)",
+              R"("hybrid_override_pattern": "M-", "x": "M-M)", {"hybrid_override_pattern", "52"});
+  t.moe_model("ssm_pattern_unknown_block", "nemotron-h-8b", R"("hybrid_override_pattern": "M-M)",
+              R"("hybrid_override_pattern": "E-M)", {"hybrid_override_pattern", "'E' at layer 0"});
+  t.moe_model("ssm_groups_not_dividing_heads", "nemotron-h-8b", R"("n_groups": 8,)",
+              R"("n_groups": 7,)", {"n_groups", "128 value heads"});
+  t.moe_model("ssm_heads_not_divisible_by_tp", "nemotron-h-8b", R"("mamba_num_heads": 128,)",
+              R"("mamba_num_heads": 120,)", {"120 recurrent heads", "tp 16"},
+              {"--tp", "16", "--topology", "gb200-nvl72"});
+  t.moe_model("jamba_attention_offset_beyond_period", "jamba-1.5-mini",
+              R"("attn_layer_offset": 4,)", R"("attn_layer_offset": 9,)", {"attn_layer_offset"});
+  t.moe_model("jamba_state_missing", "jamba-1.5-mini", R"("mamba_d_state": 16,)", "",
+              {"mamba_d_state"});
+  t.moe_model("jamba_biased_projections", "jamba-1.5-mini", R"("mamba_proj_bias": false,)",
+              R"("mamba_proj_bias": true,)", {"mamba_proj_bias", "not modelled"});
+  t.moe_model("deltanet_value_heads_not_multiple", "qwen3-next-80b-a3b",
+              R"("linear_num_value_heads": 32,)", R"("linear_num_value_heads": 24,)",
+              {"linear_num_key_heads", "24 value heads"});
+  t.moe_model("mamba_ssm_attention_layers", "mamba2-2.7b", R"("attn_layer_idx": [],)",
+              R"("attn_layer_idx": [3],)", {"attn_layer_idx", "not modelled"});
+  t.moe_model("mamba_ssm_unknown_layer", "mamba2-2.7b", R"("layer": "Mamba2")",
+              R"("layer": "Mamba3")", {"layer", "'Mamba3'"});
+  t.moe_model("mamba_ssm_inner_too_wide", "mamba2-2.7b", R"("d_model": 2560,)",
+              R"("d_model": 1000000,)", {"ssm_cfg", "inner width"});
   t.moe_model("sparse_step_zero", "qwen3-30b-a3b", R"("decoder_sparse_step": 1,)",
               R"("decoder_sparse_step": 0,)", {"decoder_sparse_step"});
   t.moe_model("tp_not_dividing_experts", "qwen3-30b-a3b", R"("moe_intermediate_size": 768,)",

@@ -69,13 +69,21 @@ EngineProfile read_engine_profile(const std::string& path) {
     for (OpKind kind : kElementwiseKinds) {
       engine.ops[static_cast<size_t>(kind)] = read_plan(ops, std::string(to_string(kind)));
     }
-    const std::string routing(to_string(OpKind::kRouting));
-    engine.has_routing = ops.has(routing);
-    if (engine.has_routing) {
-      engine.ops[static_cast<size_t>(OpKind::kRouting)] = read_plan(ops, routing);
-    } else {
-      ops.ignore(routing);
+    // Optional kinds: what only some models need (the step model says which).
+    const auto optional_plan = [&](OpKind kind) {
+      const std::string key(to_string(kind));
+      if (!ops.has(key)) return false;
+      engine.ops[static_cast<size_t>(kind)] = read_plan(ops, key);
+      return true;
+    };
+    engine.has_routing = optional_plan(OpKind::kRouting);
+    const bool conv = optional_plan(OpKind::kConv);
+    const bool scan = optional_plan(OpKind::kScan);
+    if (conv != scan) {
+      ops.fail(conv ? "scan" : "conv",
+               "given with the other: a recurrent layer's convolution and scan (or neither)");
     }
+    engine.has_recurrent = conv && scan;
     ops.finish();
   }
   engine.per_step_kernels =

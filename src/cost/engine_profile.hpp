@@ -46,6 +46,8 @@ struct EngineProfile {
   std::array<KernelPlan, kOpKindCount> ops{};  // one per OpKind
   // ops.routing is optional: only MoE models need it (the step model says so).
   bool has_routing = false;
+  // ops.conv and ops.scan likewise: only models with recurrent layers.
+  bool has_recurrent = false;
   double per_step_kernels = 0;
 
   DecodeAttention decode_attention = DecodeAttention::kFlash;

@@ -146,11 +146,16 @@ double StepCostModel::kv_bytes_per_token_per_chip() const {
   return model_.kv_bytes_per_token() / static_cast<double>(parallel_.plan.pp);
 }
 
+double StepCostModel::state_bytes_per_sequence_per_chip() const {
+  return model_.state_bytes_per_sequence() / static_cast<double>(parallel_.plan.pp);
+}
+
 void StepCostModel::check_fits(const BatchSummary& batch) const {
   const double weights = weight_bytes_per_chip();
   const double positions =
       static_cast<double>(batch.decode_kv_positions + batch.prefill_kv_positions);
-  const double kv = positions * kv_bytes_per_token_per_chip();
+  const double kv = positions * kv_bytes_per_token_per_chip() +
+                    static_cast<double>(batch.sequences) * state_bytes_per_sequence_per_chip();
   if (weights + kv > chip_.hbm_bytes) {
     const std::string per_chip = parallel_.plan.chips_per_replica() > 1
                                      ? fmt::format(" per chip ({})", parallel_.plan.describe())
@@ -217,6 +222,12 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
         "and combine, which {} needs",
         engine_.name, engine_.source_file, full_model_.name));
   }
+  if (model_.recurrent.any() && !engine_.has_recurrent) {
+    throw ConfigError(fmt::format(
+        "engine '{}' ({}) has no ops.conv and ops.scan: how it runs a recurrent layer's "
+        "convolution and scan, which {} needs",
+        engine_.name, engine_.source_file, full_model_.name));
+  }
   const auto& kv_formats = engine_.kv_cache_dtypes;
   if (std::find(kv_formats.begin(), kv_formats.end(), precision.kv) == kv_formats.end()) {
     std::string names;
@@ -248,7 +259,9 @@ KernelTime StepCostModel::elementwise_time(const Op& op) const {
   const double bytes =
       op.activation_bytes * plan.traffic + op.weight_bytes + op.kv_read_bytes + op.kv_write_bytes;
   const double memory_s = bytes / (chip_.hbm_Bps * chip_.copy_efficiency);
-  const double compute_s = op.flops * plan.traffic / chip_.vector_flops;
+  // A chunked scan's work is matmuls within and between chunks.
+  const double rate = op.matrix_scan ? matrix_rate_ : chip_.vector_flops;
+  const double compute_s = op.flops * plan.traffic / rate;
   return roofline(compute_s, memory_s, plan.kernels * chip_.kernel_fixed_s);
 }
 

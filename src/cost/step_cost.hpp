@@ -162,6 +162,8 @@ class StepCostModel {
   // slight over-estimate), and the KV cache of one token.
   double weight_bytes_per_chip() const;
   double kv_bytes_per_token_per_chip() const;
+  // Recurrent layers' state per sequence, whatever its length (0 without).
+  double state_bytes_per_sequence_per_chip() const;
   // Throws InfeasibleError, naming what is needed and what is there, when the
   // weights and the batch's KV cache exceed one chip's HBM.
   void check_fits(const BatchSummary& batch) const;

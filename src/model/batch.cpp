@@ -45,6 +45,7 @@ void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
     // tokens before it.
     s.prefill_pairs += seq.new_tokens * seq.context + seq.new_tokens * (seq.new_tokens + 1) / 2;
     s.prefill_kv_positions += kv_len;
+    s.prefill_resumed += seq.context > 0 ? 1 : 0;
     if (s.attention_window > 0) {
       const int64_t w = s.attention_window;
       s.prefill_window_pairs +=
@@ -103,6 +104,7 @@ size_t BatchSummaryHash::operator()(const BatchSummary& s) const noexcept {
                             s.prefill_tokens,
                             s.prefill_pairs,
                             s.prefill_kv_positions,
+                            s.prefill_resumed,
                             s.attention_window,
                             s.decode_window_positions,
                             s.decode_window_blocks,

@@ -32,6 +32,7 @@ struct BatchSummary {
   int64_t prefill_tokens = 0;
   int64_t prefill_pairs = 0;
   int64_t prefill_kv_positions = 0;
+  int64_t prefill_resumed = 0;  // prefill chunks after the first: a recurrent state to read
   // Sliding-window layers (the model's window, 0 if none): what they attend
   // to and read, each sequence limited to its last `attention_window`
   // positions.

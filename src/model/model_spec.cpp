@@ -66,7 +66,9 @@ int64_t bounded_integer(SpecReader& reader, const std::string& key, int64_t max_
 
 // The model types read, and what each family's config implies beyond its
 // keys. One line per family.
-enum class ExpertKeys { kNone, kMixtral, kQwen3Moe, kDeepseek, kGptOss };
+enum class ExpertKeys { kNone, kMixtral, kQwen3Moe, kDeepseek, kGptOss, kJamba };
+// Where a hybrid's recurrent layers are and what they are.
+enum class HybridKeys { kNone, kJamba, kNemotronH, kQwen3Next };
 struct Family {
   std::string_view type;
   bool qkv_bias;  // always biased q, k, v (else attention_bias says)
@@ -74,8 +76,9 @@ struct Family {
   ExpertKeys experts;
   bool mla;    // multi-head latent attention (its keys are required)
   bool sinks;  // a learned attention sink per head
+  HybridKeys hybrid = HybridKeys::kNone;
 };
-constexpr std::array<Family, 10> kFamilies{{
+constexpr std::array<Family, 13> kFamilies{{
     {"llama", false, false, ExpertKeys::kNone, false, false},
     {"mistral", false, false, ExpertKeys::kNone, false, false},
     {"qwen2", true, false, ExpertKeys::kNone, false, false},
@@ -86,6 +89,9 @@ constexpr std::array<Family, 10> kFamilies{{
     {"deepseek_v3", false, false, ExpertKeys::kDeepseek, true, false},
     {"kimi_k2", false, false, ExpertKeys::kDeepseek, true, false},  // DeepSeek-V3's architecture
     {"gpt_oss", false, false, ExpertKeys::kGptOss, false, true},
+    {"jamba", false, false, ExpertKeys::kJamba, false, false, HybridKeys::kJamba},
+    {"nemotron_h", false, false, ExpertKeys::kNone, false, false, HybridKeys::kNemotronH},
+    {"qwen3_next", false, true, ExpertKeys::kQwen3Moe, false, false, HybridKeys::kQwen3Next},
 }};
 
 const Family& find_family(SpecReader& reader, const std::string& type) {
@@ -94,7 +100,9 @@ const Family& find_family(SpecReader& reader, const std::string& type) {
     if (f.type == type) return f;
     names += (names.empty() ? "" : ", ") + std::string(f.type);
   }
-  reader.fail("model_type", fmt::format("one of {}, got '{}'", names, type));
+  reader.fail("model_type", fmt::format("one of {} (or a mamba_ssm config: d_model, n_layer, "
+                                        "ssm_cfg), got '{}'",
+                                        names, type));
 }
 
 // DeepSeek-V3's experts (its modeling_deepseek.py): layer i has them from
@@ -167,6 +175,24 @@ void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
   }
   constexpr int64_t kMaxExperts = 1 << 16;
   MoeSpec& moe = spec.moe;
+  if (keys == ExpertKeys::kJamba) {
+    // Jamba's experts (its modeling code): layer i has them when
+    // i % expert_layer_period == expert_layer_offset, each as wide as the
+    // dense FFN.
+    moe.experts = bounded_integer(reader, "num_experts", kMaxExperts);
+    moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
+    if (moe.top_k > moe.experts) {
+      reader.fail("num_experts_per_tok",
+                  fmt::format("at most {} (num_experts), got {}", moe.experts, moe.top_k));
+    }
+    moe.expert_intermediate = spec.intermediate_size;
+    const int64_t period = reader.integer_in("expert_layer_period", 1, spec.num_layers);
+    const int64_t offset = reader.integer_in("expert_layer_offset", 0, period - 1);
+    for (int64_t i = 0; i < spec.num_layers; ++i) {
+      spec.layer_kinds[static_cast<size_t>(i)].moe = i % period == offset;
+    }
+    return;
+  }
   const bool local = keys == ExpertKeys::kMixtral || keys == ExpertKeys::kGptOss;
   const char* experts_key = local ? "num_local_experts" : "num_experts";
   moe.experts = bounded_integer(reader, experts_key, kMaxExperts);
@@ -188,6 +214,11 @@ void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
     return;
   }
   moe.expert_intermediate = bounded_integer(reader, "moe_intermediate_size", kMaxWidth);
+  // Qwen2-MoE and Qwen3-Next: one shared expert behind a sigmoid gate.
+  if (reader.has("shared_expert_intermediate_size")) {
+    moe.shared_intermediate = bounded_integer(reader, "shared_expert_intermediate_size", kMaxWidth);
+    moe.shared_gate = true;
+  }
   const int64_t step = reader.has("decoder_sparse_step")
                            ? reader.integer_in("decoder_sparse_step", 1, spec.num_layers)
                            : 1;
@@ -267,14 +298,269 @@ void read_sliding_window(SpecReader& reader, const std::string& model_type, Mode
   for (size_t i = 0; i < sliding.size(); ++i) spec.layer_kinds[i].sliding = sliding[i];
 }
 
+// A recurrent mixer's widths, each bounded so that every product the cost
+// model forms stays exact (the state is qk_dim x inner per sequence).
+void check_recurrent_widths(SpecReader& reader, const RecurrentSpec& r, const char* inner_key,
+                            const char* qk_key) {
+  if (r.inner() > kMaxWidth) {
+    reader.fail(inner_key,
+                fmt::format("an inner width of at most {}, got {}", kMaxWidth, r.inner()));
+  }
+  if (r.qk_heads * r.qk_dim > kMaxWidth) {
+    reader.fail(qk_key,
+                fmt::format("a key width of at most {}, got {}", kMaxWidth, r.qk_heads * r.qk_dim));
+  }
+  if (r.v_heads % r.qk_heads != 0) {
+    reader.fail(qk_key,
+                fmt::format("a divisor of the {} value heads, got {}", r.v_heads, r.qk_heads));
+  }
+}
+
+constexpr int64_t kMaxConvKernel = 1024;
+
+// A hybrid's projections must be unbiased: biases are not counted.
+void require_unbiased(SpecReader& reader, const char* key) {
+  if (reader.boolean_or(key, false)) {
+    reader.fail(key, "false (biased mixer projections are not modelled)");
+  }
+}
+
+// Jamba (its modeling code): attention in layer i when i % attn_layer_period
+// == attn_layer_offset, Mamba-1 elsewhere; every layer keeps its FFN.
+void read_jamba_layers(SpecReader& reader, ModelSpec& spec) {
+  const int64_t period = reader.integer_in("attn_layer_period", 1, spec.num_layers);
+  const int64_t offset = reader.integer_in("attn_layer_offset", 0, period - 1);
+  for (int64_t i = 0; i < spec.num_layers; ++i) {
+    spec.layer_kinds[static_cast<size_t>(i)].mixer =
+        i % period == offset ? Mixer::kAttention : Mixer::kRecurrent;
+  }
+  RecurrentSpec& r = spec.recurrent;
+  r.kind = RecurrentKind::kMamba;
+  const int64_t expand = reader.integer_in("mamba_expand", 1, 64);
+  r.v_heads = expand * spec.hidden_size;  // every channel its own head
+  r.v_dim = 1;
+  r.qk_heads = 1;
+  r.qk_dim = bounded_integer(reader, "mamba_d_state", kMaxWidth);
+  r.conv_kernel = reader.integer_in("mamba_d_conv", 1, kMaxConvKernel);
+  // "auto": ceil(hidden / 16), as Mamba defines it.
+  if (reader.has("mamba_dt_rank") && reader.raw("mamba_dt_rank").IsScalar() &&
+      reader.raw("mamba_dt_rank").Scalar() == "auto") {
+    r.dt_rank = (spec.hidden_size + 15) / 16;
+    reader.ignore("mamba_dt_rank");
+  } else {
+    r.dt_rank = bounded_integer(reader, "mamba_dt_rank", kMaxWidth);
+  }
+  r.conv_bias = reader.boolean_or("mamba_conv_bias", true);
+  r.dt_bc_norms = true;
+  require_unbiased(reader, "mamba_proj_bias");
+  check_recurrent_widths(reader, r, "mamba_expand", "mamba_d_state");
+}
+
+// Nemotron-H: one block per layer, named by hybrid_override_pattern: 'M' a
+// Mamba-2 mixer, '*' attention without rotary embedding, '-' an FFN (its
+// modeling code; NVIDIA's Nemotron-H paper, arXiv 2504.03624).
+void read_nemotron_h_layers(SpecReader& reader, ModelSpec& spec) {
+  const std::string pattern = reader.string("hybrid_override_pattern");
+  if (static_cast<int64_t>(pattern.size()) != spec.num_layers) {
+    reader.fail("hybrid_override_pattern",
+                fmt::format("one character per layer ({}, num_hidden_layers), got {}",
+                            spec.num_layers, pattern.size()));
+  }
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    LayerKind& layer = spec.layer_kinds[i];
+    switch (pattern[i]) {
+      case 'M':
+        layer.mixer = Mixer::kRecurrent;
+        layer.ffn = false;
+        break;
+      case '*':
+        layer.ffn = false;
+        layer.rope = false;
+        break;
+      case '-':
+        layer.mixer = Mixer::kNone;
+        break;
+      default:
+        reader.fail("hybrid_override_pattern",
+                    fmt::format("'M' (Mamba-2), '*' (attention) or '-' (FFN) per layer, got "
+                                "'{}' at layer {}",
+                                pattern[i], i));
+    }
+  }
+  RecurrentSpec& r = spec.recurrent;
+  r.kind = RecurrentKind::kMamba2;
+  r.v_heads = bounded_integer(reader, "mamba_num_heads", kMaxHeads);
+  r.v_dim = bounded_integer(reader, "mamba_head_dim", kMaxWidth);
+  r.qk_heads = bounded_integer(reader, "n_groups", kMaxHeads);
+  r.qk_dim = bounded_integer(reader, "ssm_state_size", kMaxWidth);
+  r.conv_kernel = reader.integer_in("conv_kernel", 1, kMaxConvKernel);
+  r.chunk = bounded_integer(reader, "chunk_size", kMaxWidth);
+  r.conv_bias = reader.boolean_or("use_conv_bias", true);
+  require_unbiased(reader, "use_bias");
+  require_unbiased(reader, "mamba_proj_bias");
+  check_recurrent_widths(reader, r, "mamba_num_heads", "n_groups");
+  if (reader.has("attention_head_dim")) {
+    spec.head_dim = bounded_integer(reader, "attention_head_dim", kMaxWidth);
+  }
+  const std::string act = reader.string_or("mlp_hidden_act", "relu2");
+  if (act != "relu2") reader.fail("mlp_hidden_act", fmt::format("'relu2', got '{}'", act));
+  spec.gated_ffn = false;
+  const std::string mamba_act = reader.string_or("mamba_hidden_act", "silu");
+  if (mamba_act != "silu") {
+    reader.fail("mamba_hidden_act", fmt::format("'silu', got '{}'", mamba_act));
+  }
+  for (const char* key : {"expand", "time_step_rank", "time_step_min", "time_step_max",
+                          "time_step_floor", "time_step_limit", "layer_norm_epsilon",
+                          "rescale_prenorm_residual", "residual_in_fp32", "num_logits_to_keep"}) {
+    reader.ignore(key);
+  }
+}
+
+// Qwen3-Next: gated full attention in every full_attention_interval-th
+// layer, Gated DeltaNet in the others; both with the MoE FFN. DeltaNet's
+// chunked prefill runs in chunks of 64 (flash-linear-attention's
+// chunk_gated_delta_rule, which vLLM and SGLang call).
+void read_qwen3_next_layers(SpecReader& reader, ModelSpec& spec) {
+  const int64_t interval = reader.integer_in("full_attention_interval", 1, spec.num_layers);
+  for (int64_t i = 0; i < spec.num_layers; ++i) {
+    spec.layer_kinds[static_cast<size_t>(i)].mixer =
+        (i + 1) % interval == 0 ? Mixer::kAttention : Mixer::kRecurrent;
+  }
+  RecurrentSpec& r = spec.recurrent;
+  r.kind = RecurrentKind::kGatedDeltaNet;
+  r.qk_heads = bounded_integer(reader, "linear_num_key_heads", kMaxHeads);
+  r.qk_dim = bounded_integer(reader, "linear_key_head_dim", kMaxWidth);
+  r.v_heads = bounded_integer(reader, "linear_num_value_heads", kMaxHeads);
+  r.v_dim = bounded_integer(reader, "linear_value_head_dim", kMaxWidth);
+  r.conv_kernel = reader.integer_in("linear_conv_kernel_dim", 1, kMaxConvKernel);
+  r.chunk = 64;
+  check_recurrent_widths(reader, r, "linear_num_value_heads", "linear_num_key_heads");
+  spec.attention_output_gate = true;
+  reader.ignore("partial_rotary_factor");  // RoPE on a quarter of each head: a small op
+}
+
+void read_hybrid_layers(SpecReader& reader, HybridKeys keys, ModelSpec& spec) {
+  switch (keys) {
+    case HybridKeys::kJamba:
+      read_jamba_layers(reader, spec);
+      break;
+    case HybridKeys::kNemotronH:
+      read_nemotron_h_layers(reader, spec);
+      break;
+    case HybridKeys::kQwen3Next:
+      read_qwen3_next_layers(reader, spec);
+      break;
+    case HybridKeys::kNone:
+      break;
+  }
+  for (const char* key : {"use_mamba_kernels", "num_logits_to_keep"}) reader.ignore(key);
+}
+
 // The counts the cost model reads, from the layers' kinds.
 void count_layer_kinds(ModelSpec& spec) {
   spec.moe.moe_layers = 0;
   spec.sliding_layers = 0;
+  spec.recurrent_layers = 0;
+  spec.ffn_only_layers = 0;
+  spec.mixer_only_layers = 0;
+  spec.nope_layers = 0;
   for (const LayerKind& layer : spec.layer_kinds) {
-    spec.moe.moe_layers += layer.moe;
-    spec.sliding_layers += layer.sliding;
+    const bool attention = layer.mixer == Mixer::kAttention;
+    spec.moe.moe_layers += layer.ffn && layer.moe;
+    spec.sliding_layers += attention && layer.sliding;
+    spec.recurrent_layers += layer.mixer == Mixer::kRecurrent;
+    spec.ffn_only_layers += layer.mixer == Mixer::kNone;
+    spec.mixer_only_layers += !layer.ffn;
+    spec.nope_layers += attention && !layer.rope;
   }
+}
+
+// A config.json as the mamba_ssm package writes it (state-spaces/mamba2-*,
+// mamba-*): d_model, n_layer and an ssm_cfg whose omitted keys take the
+// defaults of mamba_ssm's Mamba2 and Mamba modules. The file names no dtype:
+// bfloat16 is assumed, as these checkpoints are served.
+void read_mamba_ssm_config(SpecReader& reader, ModelSpec& spec) {
+  spec.hidden_size = bounded_integer(reader, "d_model", kMaxWidth);
+  spec.num_layers = bounded_integer(reader, "n_layer", kMaxLayers);
+  const int64_t vocab = bounded_integer(reader, "vocab_size", kMaxVocab);
+  const int64_t pad = reader.integer_in("pad_vocab_size_multiple", 1, 1 << 16);
+  spec.vocab_size = (vocab + pad - 1) / pad * pad;  // the embedding is padded so
+  // A GatedMLP after each mixer when d_intermediate > 0.
+  spec.intermediate_size = reader.integer_in("d_intermediate", 0, kMaxWidth);
+  if (reader.has("attn_layer_idx")) {
+    const YAML::Node idx = reader.raw("attn_layer_idx");
+    if (!idx.IsSequence() || idx.size() != 0) {
+      reader.fail("attn_layer_idx",
+                  "an empty list: mamba_ssm's attention layers are not modelled (use the model's "
+                  "Hugging Face config)");
+    }
+  }
+  reader.ignore("attn_layer_idx");
+  reader.ignore("attn_cfg");
+  if (!reader.boolean_or("rms_norm", true)) reader.fail("rms_norm", "true (RMSNorm)");
+  spec.tied_embeddings = reader.boolean_or("tie_embeddings", true);
+  for (const char* key : {"residual_in_fp32", "fused_add_norm"}) reader.ignore(key);
+  SpecReader ssm = reader.child("ssm_cfg");
+  const std::string layer = ssm.string_or("layer", "Mamba1");
+  RecurrentSpec& r = spec.recurrent;
+  const bool mamba2 = layer == "Mamba2";
+  if (!mamba2 && layer != "Mamba1") {
+    ssm.fail("layer", fmt::format("'Mamba1' or 'Mamba2', got '{}'", layer));
+  }
+  // mamba_ssm/modules/mamba2.py and mamba_simple.py constructor defaults.
+  r.kind = mamba2 ? RecurrentKind::kMamba2 : RecurrentKind::kMamba;
+  r.qk_dim = ssm.integer_or("d_state", mamba2 ? 128 : 16, 1);
+  if (r.qk_dim > kMaxWidth) ssm.fail("d_state", fmt::format("at most {}", kMaxWidth));
+  r.conv_kernel = ssm.integer_or("d_conv", 4, 1);
+  if (r.conv_kernel > kMaxConvKernel) ssm.fail("d_conv", fmt::format("at most {}", kMaxConvKernel));
+  const int64_t expand = ssm.integer_or("expand", 2, 1);
+  if (expand > 64) ssm.fail("expand", "at most 64");
+  const int64_t inner = expand * spec.hidden_size;
+  r.conv_bias = ssm.boolean_or("conv_bias", true);
+  require_unbiased(ssm, "bias");
+  if (mamba2) {
+    r.v_dim = ssm.integer_or("headdim", 64, 1);
+    if (r.v_dim > kMaxWidth || inner % r.v_dim != 0) {
+      ssm.fail("headdim", fmt::format("a divisor of the inner width {} (expand x d_model)", inner));
+    }
+    r.v_heads = inner / r.v_dim;
+    r.qk_heads = ssm.integer_or("ngroups", 1, 1);
+    if (r.qk_heads > kMaxHeads) ssm.fail("ngroups", fmt::format("at most {}", kMaxHeads));
+    r.chunk = ssm.integer_or("chunk_size", 256, 1);
+    if (r.chunk > kMaxWidth) ssm.fail("chunk_size", fmt::format("at most {}", kMaxWidth));
+    if (!ssm.boolean_or("rmsnorm", true)) ssm.fail("rmsnorm", "true (the gated RMSNorm)");
+    for (const char* key : {"norm_before_gate", "D_has_hdim"}) {
+      if (ssm.boolean_or(key, false)) ssm.fail(key, "false (the default)");
+    }
+  } else {
+    r.v_heads = inner;
+    r.v_dim = 1;
+    r.qk_heads = 1;
+    r.dt_rank = (spec.hidden_size + 15) / 16;
+    if (ssm.has("dt_rank") &&
+        !(ssm.raw("dt_rank").IsScalar() && ssm.raw("dt_rank").Scalar() == "auto")) {
+      r.dt_rank = ssm.integer_in("dt_rank", 1, kMaxWidth);
+    }
+    ssm.ignore("dt_rank");
+  }
+  for (const char* key :
+       {"dt_min", "dt_max", "dt_init_floor", "dt_limit", "A_init_range", "learnable_init_states",
+        "activation", "use_mem_eff_path", "dt_scale", "dt_init"}) {
+    ssm.ignore(key);
+  }
+  ssm.finish();
+  check_recurrent_widths(reader, r, "ssm_cfg", "ssm_cfg");
+  spec.layer_kinds.assign(static_cast<size_t>(spec.num_layers), LayerKind{});
+  for (LayerKind& kind : spec.layer_kinds) {
+    kind.mixer = Mixer::kRecurrent;
+    kind.ffn = spec.intermediate_size > 0;
+  }
+  count_layer_kinds(spec);
+  spec.dtype = "bfloat16";
+  spec.precision =
+      Precision{DType::kBf16, DType::kBf16, DType::kBf16, 0, DType::kBf16, std::nullopt};
+  spec.bytes_per_param = spec.precision.hidden_bytes();
+  reader.finish();
 }
 
 // Parameters counted with checked arithmetic: each factor is bounded, but
@@ -300,7 +586,13 @@ void check_total_params(const ModelSpec& spec, const std::string& where) {
         checked_add(attention, checked_mul(checked_mul(heads, m.v_head_dim, what), h, what), what);
   }
   const int64_t mlp = checked_mul(3 * h, spec.intermediate_size, what);
-  const int64_t layer = checked_add(attention, mlp, what);
+  int64_t layer = checked_add(attention, mlp, what);
+  if (spec.recurrent.any()) {
+    // Each of the recurrent spec's widths is bounded when read, so one
+    // layer's count is exact; the sum over layers is checked below.
+    layer = checked_add(layer, spec.recurrent.projection_params(h) + spec.recurrent.other_params(),
+                        what);
+  }
   int64_t layers = checked_mul(spec.num_layers, layer, what);
   if (spec.moe.any()) {
     const int64_t expert = checked_mul(3 * h, spec.moe.expert_intermediate, what);
@@ -320,8 +612,57 @@ void check_total_params(const ModelSpec& spec, const std::string& where) {
 
 }  // namespace
 
+int64_t RecurrentSpec::conv_channels() const {
+  // Mamba-1 convolves x alone; Mamba-2 x, B and C; Gated DeltaNet q, k and v.
+  return inner() + (kind == RecurrentKind::kMamba ? 0 : 2 * qk_heads * qk_dim);
+}
+
+int64_t RecurrentSpec::in_proj_width() const {
+  switch (kind) {
+    case RecurrentKind::kMamba:  // x and the gate z
+      return 2 * inner();
+    case RecurrentKind::kMamba2:  // z, x, B, C and one dt per head
+      return 2 * inner() + 2 * qk_heads * qk_dim + v_heads;
+    case RecurrentKind::kGatedDeltaNet:  // q, k, v, the gate z, and beta and alpha per head
+      return 2 * qk_heads * qk_dim + 2 * inner() + 2 * v_heads;
+    case RecurrentKind::kNone:
+      break;
+  }
+  return 0;
+}
+
+int64_t RecurrentSpec::projection_params(int64_t hidden) const {
+  int64_t params = hidden * in_proj_width() + inner() * hidden;  // in_proj, out_proj
+  if (kind == RecurrentKind::kMamba) {
+    // x_proj to dt's low rank, B and C; dt_proj back up to every channel.
+    params += inner() * (dt_rank + 2 * qk_dim) + dt_rank * inner();
+  }
+  return params;
+}
+
+int64_t RecurrentSpec::other_params() const {
+  const int64_t conv = conv_channels() * conv_kernel + (conv_bias ? conv_channels() : 0);
+  switch (kind) {
+    case RecurrentKind::kMamba:
+      // dt_proj's bias, A (a decay per channel and state), D; Jamba's
+      // RMSNorms over dt, B and C.
+      return conv + inner() + inner() * qk_dim + inner() + (dt_bc_norms ? dt_rank + 2 * qk_dim : 0);
+    case RecurrentKind::kMamba2:
+      // dt bias, A and D per head; the gated RMSNorm over the output.
+      return conv + 3 * v_heads + inner();
+    case RecurrentKind::kGatedDeltaNet:
+      // A and dt bias per value head; a gated RMSNorm over each head's output.
+      return conv + 2 * v_heads + v_dim;
+    case RecurrentKind::kNone:
+      break;
+  }
+  return 0;
+}
+
 int64_t ModelSpec::attention_projection_params() const {
-  if (!mla.any()) return hidden_size * qkv_dim() + q_dim() * hidden_size;
+  // Qwen3-Next's q_proj doubles: a sigmoid gate per query element.
+  const int64_t gate = attention_output_gate ? hidden_size * q_dim() : 0;
+  if (!mla.any()) return hidden_size * qkv_dim() + q_dim() * hidden_size + gate;
   // q_a (or q) and q_b; kv_a with the shared RoPE key; kv_b up to every
   // head's key and value; o.
   const int64_t q = mla.q_lora_rank > 0 ? hidden_size * mla.q_lora_rank +
@@ -333,34 +674,37 @@ int64_t ModelSpec::attention_projection_params() const {
 }
 
 int64_t ModelSpec::projection_params_per_layer() const {
-  return attention_projection_params() + 3 * hidden_size * intermediate_size;
+  return attention_projection_params() + dense_ffn_params();
 }
 
 namespace {
-// What every layer has: attention projections, their bias, the norms (MLA:
-// also over its two latents).
-int64_t attention_block_params(const ModelSpec& m) {
+// An attention mixer's parameters beyond its norm: projections, their
+// biases, q/k norms (MLA: over its two latents), sinks.
+int64_t attention_params(const ModelSpec& m) {
   const int64_t bias = m.qkv_bias ? m.qkv_dim() : 0;
   const int64_t qk_norm = m.qk_norm ? 2 * m.head_dim : 0;
   const int64_t latent_norms = m.mla.any() ? m.mla.q_lora_rank + m.mla.kv_lora_rank : 0;
   const int64_t o_bias = m.o_bias ? m.hidden_size : 0;
   const int64_t sinks = m.attention_sinks ? m.num_heads : 0;
-  return m.attention_projection_params() + bias + o_bias + 2 * m.hidden_size + qk_norm +
-         latent_norms + sinks;
+  return m.attention_projection_params() + bias + o_bias + qk_norm + latent_norms + sinks;
 }
 
 // An MoE layer's FFN with `experts_counted` of its routed experts.
 int64_t moe_ffn_params(const ModelSpec& m, int64_t experts_counted) {
   return experts_counted * (m.expert_params() + m.expert_bias_params()) + m.shared_expert_params() +
-         m.router_params();
+         m.router_params() + (m.moe.shared_gate ? m.hidden_size : 0);
 }
 
+// Every layer kind summed, each mixer and each FFN with its RMSNorm.
 int64_t counted_params(const ModelSpec& m, int64_t experts_counted) {
   const int64_t embedding = m.vocab_size * m.hidden_size;
   const int64_t lm_head = m.tied_embeddings ? 0 : m.vocab_size * m.hidden_size;
-  return embedding + m.dense_layers() * m.params_per_layer() +
-         m.moe.moe_layers * (attention_block_params(m) + moe_ffn_params(m, experts_counted)) +
-         m.hidden_size + lm_head;
+  const int64_t recurrent =
+      m.recurrent.projection_params(m.hidden_size) + m.recurrent.other_params();
+  const int64_t norms = (m.mixer_layers() + m.ffn_layers()) * m.hidden_size;
+  return embedding + m.attention_layers() * attention_params(m) + m.recurrent_layers * recurrent +
+         norms + m.dense_layers() * m.dense_ffn_params() +
+         m.moe.moe_layers * moe_ffn_params(m, experts_counted) + m.hidden_size + lm_head;
 }
 }  // namespace
 
@@ -369,17 +713,19 @@ int64_t ModelSpec::mtp_params() const {
   // DeepSeek-V3's module: norms of the hidden state and of the next token's
   // embedding, their concatenation projected back to hidden_size, one MoE
   // decoder layer, and a final norm (README_WEIGHTS.md of DeepSeek-V3).
-  const int64_t layer =
-      attention_block_params(*this) +
-      (moe.any() ? moe_ffn_params(*this, moe.experts) : 3 * hidden_size * intermediate_size);
+  const int64_t layer = attention_params(*this) + 2 * hidden_size +
+                        (moe.any() ? moe_ffn_params(*this, moe.experts) : dense_ffn_params());
   return mtp_layers * (layer + 2 * hidden_size * hidden_size + 3 * hidden_size);
 }
 
 double ModelSpec::weight_bytes() const {
   const auto moe_layers = static_cast<double>(moe.moe_layers);
   const double projections =
-      static_cast<double>(dense_layers()) * static_cast<double>(projection_params_per_layer()) +
-      moe_layers * static_cast<double>(attention_projection_params() + shared_expert_params());
+      static_cast<double>(attention_layers()) * static_cast<double>(attention_projection_params()) +
+      static_cast<double>(recurrent_layers) *
+          static_cast<double>(recurrent.projection_params(hidden_size)) +
+      static_cast<double>(dense_layers()) * static_cast<double>(dense_ffn_params()) +
+      moe_layers * static_cast<double>(shared_expert_params());
   const double experts =
       moe_layers * static_cast<double>(moe.experts) * static_cast<double>(expert_params());
   const double rest = static_cast<double>(params()) - projections - experts;
@@ -388,7 +734,7 @@ double ModelSpec::weight_bytes() const {
 }
 
 int64_t ModelSpec::params_per_layer() const {
-  return attention_block_params(*this) + 3 * hidden_size * intermediate_size;
+  return attention_params(*this) + 2 * hidden_size + dense_ffn_params();
 }
 
 int64_t ModelSpec::params() const {
@@ -416,6 +762,11 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
   ModelSpec spec;
   spec.name = name;
   spec.source_file = path;
+  if (!reader.has("model_type") && reader.has("ssm_cfg")) {
+    read_mamba_ssm_config(reader, spec);
+    check_total_params(spec, path);
+    return spec;
+  }
   const std::string model_type = reader.string("model_type");
   const Family& family = find_family(reader, model_type);
   spec.hidden_size = bounded_integer(reader, "hidden_size", kMaxWidth);
@@ -450,6 +801,7 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
         "max_position_embeddings",
         fmt::format("at most {} positions, got {}", kMaxPositions, spec.max_position_embeddings));
   }
+  read_hybrid_layers(reader, family.hybrid, spec);
   read_sliding_window(reader, model_type, spec);
   spec.tied_embeddings = reader.boolean_or("tie_word_embeddings", false);
   const bool attention_bias = reader.boolean_or("attention_bias", false);

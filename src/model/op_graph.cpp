@@ -30,6 +30,10 @@ std::string_view to_string(OpKind kind) {
       return "sampling";
     case OpKind::kRouting:
       return "routing";
+    case OpKind::kConv:
+      return "conv";
+    case OpKind::kScan:
+      return "scan";
     case OpKind::kCollective:
       return "collective";
   }
@@ -195,13 +199,14 @@ Op prefill_attention(std::string_view name, const ModelSpec& model, const BatchS
 }  // namespace
 
 Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
-  return decode_attention("attention_decode", model, batch, model.num_layers - model.sliding_layers,
+  return decode_attention("attention_decode", model, batch,
+                          model.attention_layers() - model.sliding_layers,
                           batch.decode_kv_positions, batch.decode_kv_blocks);
 }
 
 Op attention_prefill_op(const ModelSpec& model, const BatchSummary& batch) {
   return prefill_attention("attention_prefill", model, batch,
-                           model.num_layers - model.sliding_layers, batch.prefill_pairs,
+                           model.attention_layers() - model.sliding_layers, batch.prefill_pairs,
                            batch.prefill_kv_positions);
 }
 
@@ -225,7 +230,7 @@ namespace {
 // cache's.
 Op kv_write_op(const ModelSpec& model, int64_t tokens) {
   Op kv_write =
-      elementwise("kv_write", OpKind::kKvWrite, model.num_layers,
+      elementwise("kv_write", OpKind::kKvWrite, model.attention_layers(),
                   static_cast<double>(tokens) * static_cast<double>(model.kv_elements_per_layer()),
                   1, 0, model.bytes_per_param);
   kv_write.kv_write_bytes = kv_write.elements * model.precision.kv_bytes();
@@ -244,7 +249,7 @@ Op kv_write_op(const ModelSpec& model, int64_t tokens) {
 void add_latent_attention_ops(std::vector<Op>& ops, const ModelSpec& model,
                               const BatchSummary& batch) {
   const MlaSpec& m = model.mla;
-  const int64_t L = model.num_layers;
+  const int64_t L = model.attention_layers();
   const int64_t T = batch.tokens;
   const int64_t heads = model.num_heads;
   const double b = model.bytes_per_param;
@@ -287,47 +292,169 @@ void add_latent_attention_ops(std::vector<Op>& ops, const ModelSpec& model,
 
 }  // namespace
 
+namespace {
+
+// Grouped-query (or multi-head) attention's projections and attention.
+void add_attention_ops(std::vector<Op>& ops, const ModelSpec& model, const BatchSummary& batch) {
+  const int64_t A = model.attention_layers();
+  const int64_t T = batch.tokens;
+  const double b = model.bytes_per_param;
+  const auto tokens = static_cast<double>(T);
+  // Qwen3-Next's q_proj also yields a gate per query element.
+  const int64_t gate = model.attention_output_gate ? model.q_dim() : 0;
+  ops.push_back(gemm("qkv_proj", A, T, model.hidden_size, model.qkv_dim() + gate, model, true,
+                     model.qkv_bias));
+  const int64_t rotary = A - model.nope_layers;
+  if (rotary > 0) {
+    ops.push_back(elementwise("rope", OpKind::kRope, rotary,
+                              tokens * static_cast<double>(model.q_dim() + model.kv_dim()), 1, 1,
+                              b));
+  }
+  ops.push_back(kv_write_op(model, T));
+  for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
+  if (gate > 0) {
+    ops.push_back(elementwise("attn_gate", OpKind::kActivation, A,
+                              tokens * static_cast<double>(gate), 2, 1, b));
+  }
+}
+
+// Work per state element of one token's update: Mamba's decay, input and
+// output contraction (h = dA h + dB x, y = C h: 5 flops); the delta rule's
+// decay, S k, rank-one correction and output (7).
+double scan_flops_per_state_element(RecurrentKind kind) {
+  return kind == RecurrentKind::kGatedDeltaNet ? 7 : 5;
+}
+
+// A recurrent layer's ops (Mamba, Mamba-2, Gated DeltaNet), as vLLM and
+// SGLang run them: the input projection, the causal convolution, the scan,
+// the gated norm (Mamba-1: the gate) and the output projection. Its state is
+// the sequence's memory: decode reads and writes it whole once per token,
+// flat in context; a prefill chunk writes it at its end (and reads it when
+// resuming), and a chunked scan also writes and reads each chunk's state in
+// fp32 (Mamba-2's SSD kernels, arXiv 2405.21060 section 7; fla's chunked
+// delta rule).
+void add_recurrent_ops(std::vector<Op>& ops, const ModelSpec& model, const BatchSummary& batch) {
+  const RecurrentSpec& r = model.recurrent;
+  const int64_t R = model.recurrent_layers;
+  const int64_t T = batch.tokens;
+  const double b = model.bytes_per_param;
+  const auto tokens = static_cast<double>(T);
+  const int64_t inner = r.inner();
+  ops.push_back(
+      gemm("ssm_in_proj", R, T, model.hidden_size, r.in_proj_width(), model, true, false));
+  if (r.kind == RecurrentKind::kMamba) {
+    // dt's low rank, B and C from x; dt back up to every channel.
+    Op x_proj = gemm("ssm_x_proj", R, T, inner, r.dt_rank + 2 * r.qk_dim, model, true, false);
+    x_proj.tp_reduction = "ssm_x_allreduce";  // x is split over the chips
+    ops.push_back(x_proj);
+    ops.push_back(gemm("ssm_dt_proj", R, T, r.dt_rank, inner, model, true, false));
+  }
+  const auto sequences = static_cast<double>(batch.decode_sequences + batch.prefill_sequences);
+  const auto resumed = static_cast<double>(batch.decode_sequences + batch.prefill_resumed);
+  const auto channels = static_cast<double>(r.conv_channels());
+  Op conv = elementwise("ssm_conv", OpKind::kConv, R, tokens * channels, 1, 1, b);
+  conv.flops = tokens * channels * 2.0 * static_cast<double>(r.conv_kernel);
+  conv.weight_bytes = static_cast<double>(r.conv_channels() * r.conv_kernel) * b;
+  const double conv_state = static_cast<double>(r.conv_state_elements()) * b;
+  conv.kv_read_bytes = resumed * conv_state;
+  conv.kv_write_bytes = sequences * conv_state;
+  ops.push_back(conv);
+
+  const auto state = static_cast<double>(r.ssm_state_elements());
+  const double per_element = scan_flops_per_state_element(r.kind);
+  Op scan{"ssm_scan", OpKind::kScan, R};
+  // Per token: x, B and C (or q, k, v), dt, and the output.
+  const double per_token = static_cast<double>(2 * inner + 2 * r.qk_heads * r.qk_dim + r.v_heads);
+  scan.activation_bytes = tokens * per_token * b;
+  scan.elements = tokens * static_cast<double>(inner);
+  scan.kv_read_bytes = resumed * state * b;
+  scan.kv_write_bytes = sequences * state * b;
+  const auto decode_tokens = static_cast<double>(batch.decode_sequences);
+  const auto prefill_tokens = static_cast<double>(batch.prefill_tokens);
+  scan.flops = decode_tokens * per_element * state;
+  if (batch.prefill_sequences > 0) {
+    if (r.chunk > 0) {
+      // Within a chunk, each token against the earlier ones (half a chunk on
+      // average under the causal mask) over the keys and values; across
+      // chunks, through the state: into it and out of it.
+      const double length = prefill_tokens / static_cast<double>(batch.prefill_sequences);
+      const double within = 0.5 * std::min(static_cast<double>(r.chunk), length);
+      const auto widths = static_cast<double>(r.qk_heads * r.qk_dim + inner);
+      scan.flops += prefill_tokens * (2.0 * within * widths + 4.0 * state);
+      const double chunks = std::ceil(prefill_tokens / static_cast<double>(r.chunk)) +
+                            static_cast<double>(batch.prefill_sequences);
+      scan.activation_bytes += 2.0 * chunks * state * 4.0;  // fp32 chunk states out and back
+      scan.matrix_scan = true;
+    } else {
+      scan.flops += prefill_tokens * per_element * state;
+    }
+  }
+  ops.push_back(scan);
+  if (r.kind == RecurrentKind::kMamba) {
+    ops.push_back(elementwise("ssm_gate", OpKind::kActivation, R,
+                              tokens * static_cast<double>(inner), 2, 1, b));
+  } else {
+    Op norm =
+        elementwise("ssm_norm", OpKind::kNorm, R, tokens * static_cast<double>(inner), 2, 1, b);
+    norm.weight_bytes = static_cast<double>(r.kind == RecurrentKind::kMamba2 ? inner : r.v_dim) * b;
+    ops.push_back(norm);
+  }
+  Op out = gemm("ssm_out_proj", R, T, inner, model.hidden_size, model, true, false);
+  out.tp_reduction = "ssm_allreduce";
+  ops.push_back(out);
+}
+
+}  // namespace
+
 std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
   const double b = model.bytes_per_param;
-  const int64_t L = model.num_layers;
   const int64_t T = batch.tokens;
   const double h = static_cast<double>(model.hidden_size);
   const double tokens = static_cast<double>(T);
   std::vector<Op> ops;
-  ops.reserve(24);
+  ops.reserve(28);
 
   Op embed = elementwise("embedding", OpKind::kEmbedding, 1, tokens * h, 1, 1, b);
   embed.flops = 0;
   ops.push_back(embed);
 
-  Op norm = elementwise("attn_norm", OpKind::kNorm, L, tokens * h, 1, 1, b);
+  // Every layer's mixer (attention or recurrent) and FFN sit behind an
+  // RMSNorm and a residual add.
+  const int64_t mixers = model.mixer_layers();
+  const int64_t ffns = model.ffn_layers();
+  Op norm = elementwise("attn_norm", OpKind::kNorm, mixers, tokens * h, 1, 1, b);
   norm.weight_bytes = h * b;
-  ops.push_back(norm);
-  if (model.mla.any()) {
-    add_latent_attention_ops(ops, model, batch);
-  } else {
-    ops.push_back(
-        gemm("qkv_proj", L, T, model.hidden_size, model.qkv_dim(), model, true, model.qkv_bias));
-    ops.push_back(elementwise("rope", OpKind::kRope, L,
-                              tokens * static_cast<double>(model.q_dim() + model.kv_dim()), 1, 1,
-                              b));
-    ops.push_back(kv_write_op(model, T));
-    for_each_attention_op(model, batch, [&ops](const Op& attn) { ops.push_back(attn); });
+  if (mixers > 0) ops.push_back(norm);
+  const int64_t A = model.attention_layers();
+  if (A > 0) {
+    if (model.mla.any()) {
+      add_latent_attention_ops(ops, model, batch);
+    } else {
+      add_attention_ops(ops, model, batch);
+    }
+    const int64_t o_width =
+        model.mla.any() ? model.num_heads * model.mla.v_head_dim : model.q_dim();
+    Op o_proj = gemm("o_proj", A, T, o_width, model.hidden_size, model, true, model.o_bias);
+    o_proj.tp_reduction = "attn_allreduce";
+    ops.push_back(o_proj);
   }
-  const int64_t o_width = model.mla.any() ? model.num_heads * model.mla.v_head_dim : model.q_dim();
-  Op o_proj = gemm("o_proj", L, T, o_width, model.hidden_size, model, true, model.o_bias);
-  o_proj.tp_reduction = "attn_allreduce";
-  ops.push_back(o_proj);
-  ops.push_back(elementwise("attn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
+  if (model.recurrent_layers > 0) add_recurrent_ops(ops, model, batch);
+  if (mixers > 0) {
+    ops.push_back(elementwise("attn_residual", OpKind::kResidual, mixers, tokens * h, 2, 1, b));
+  }
   Op ffn_norm = norm;
   ffn_norm.name = "ffn_norm";
-  ops.push_back(ffn_norm);
+  ffn_norm.count = ffns;
+  if (ffns > 0) ops.push_back(ffn_norm);
   const int64_t dense = model.dense_layers();
   if (dense > 0) {
-    ops.push_back(gemm("gate_up_proj", dense, T, model.hidden_size, 2 * model.intermediate_size,
-                       model, true, false));
+    // SwiGLU: gate and up in one GEMM; Nemotron-H's relu2: up alone.
+    const int64_t up_width = (model.gated_ffn ? 2 : 1) * model.intermediate_size;
+    ops.push_back(gemm(model.gated_ffn ? "gate_up_proj" : "up_proj", dense, T, model.hidden_size,
+                       up_width, model, true, false));
     ops.push_back(elementwise("activation", OpKind::kActivation, dense,
-                              tokens * static_cast<double>(model.intermediate_size), 2, 1, b));
+                              tokens * static_cast<double>(model.intermediate_size),
+                              model.gated_ffn ? 2 : 1, 1, b));
     Op down =
         gemm("down_proj", dense, T, model.intermediate_size, model.hidden_size, model, true, false);
     down.tp_reduction = "ffn_allreduce";
@@ -337,8 +464,10 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   if (moe.moe_layers > 0) {
     const int64_t Lm = moe.moe_layers;
     const int64_t width = moe.expert_intermediate;
-    // The router in the hidden dtype (checkpoints keep it unquantised).
-    ops.push_back(gemm("router", Lm, T, model.hidden_size, moe.experts, model, false, false));
+    // The router in the hidden dtype (checkpoints keep it unquantised); a
+    // shared expert's gate is one more output column.
+    ops.push_back(gemm("router", Lm, T, model.hidden_size, moe.experts + (moe.shared_gate ? 1 : 0),
+                       model, false, false));
     // Top-k of the logits, tokens sorted by expert; after the experts, each
     // token's top_k outputs weighted and summed.
     ops.push_back(elementwise("routing", OpKind::kRouting, Lm, tokens * h,
@@ -361,7 +490,9 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
       ops.push_back(gemm("shared_down", Lm, T, shared, model.hidden_size, model, true, false));
     }
   }
-  ops.push_back(elementwise("ffn_residual", OpKind::kResidual, L, tokens * h, 2, 1, b));
+  if (ffns > 0) {
+    ops.push_back(elementwise("ffn_residual", OpKind::kResidual, ffns, tokens * h, 2, 1, b));
+  }
 
   // Only each sequence's last position produces logits.
   const int64_t rows = batch.sequences;

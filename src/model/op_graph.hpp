@@ -23,12 +23,14 @@ enum class OpKind {
   kActivation,  // SiLU(gate) * up
   kSampling,    // argmax / sampling over the logits
   kRouting,     // MoE: top-k of the router's logits, tokens sorted by expert, outputs combined
+  kConv,        // recurrent layers: the short causal convolution before the scan
+  kScan,        // recurrent layers: the state update (decode) or chunked scan (prefill)
   kCollective,  // communication between chips, inserted by a parallel plan
 };
 
 // One past the last kind: tables indexed by kind are this long (the
 // static_assert in op_graph.cpp keeps it in step with the enum).
-inline constexpr size_t kOpKindCount = 12;
+inline constexpr size_t kOpKindCount = 14;
 
 // What a kCollective op does (the plan stage fills it in; cost/ times it).
 enum class CommKind { kNone, kAllReduce, kAllGather, kSendRecv };
@@ -50,6 +52,7 @@ struct Op {
   double flops = 0;
   double weight_bytes = 0;
   double activation_bytes = 0;  // minimal: read inputs once, write outputs once
+  // The sequences' own memory: the KV cache, or a recurrent layer's state.
   double kv_read_bytes = 0;
   double kv_write_bytes = 0;
   // Elements the op touches, per instance (tokens x width), for engines whose
@@ -70,6 +73,9 @@ struct Op {
   // output is a partial sum over the chips names the all-reduce that
   // completes it (empty: none).
   std::string_view tp_reduction = {};
+  // kScan: whether its work runs on the matrix units (a chunked scan's
+  // matmuls) rather than the vector units (a plain scan, a decode update).
+  bool matrix_scan = false;
 
   double bytes() const { return weight_bytes + activation_bytes + kv_read_bytes + kv_write_bytes; }
 };
@@ -112,7 +118,7 @@ inline void check_attention_window(const ModelSpec& model, const BatchSummary& b
 template <class Visit>
 void for_each_attention_op(const ModelSpec& model, const BatchSummary& batch, Visit&& visit) {
   check_attention_window(model, batch);
-  const bool full = model.sliding_layers < model.num_layers;
+  const bool full = model.sliding_layers < model.attention_layers();
   const bool windowed = model.sliding_layers > 0;
   if (batch.decode_sequences > 0) {
     if (full) visit(attention_decode_op(model, batch));

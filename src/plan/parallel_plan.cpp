@@ -34,6 +34,20 @@ std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPla
     problems.push_back(fmt::format("expert FFN width {} is not divisible by tp {}",
                                    model.moe.expert_intermediate, plan.tp));
   }
+  if (model.recurrent.any()) {
+    // Heads split over the chips, B and C (or keys) groups too unless fewer.
+    const RecurrentSpec& r = model.recurrent;
+    if (r.v_heads % plan.tp != 0) {
+      problems.push_back(fmt::format("{} recurrent heads (channels) are not divisible by tp {}",
+                                     r.v_heads, plan.tp));
+    }
+    if (r.qk_heads % plan.tp != 0 && plan.tp % r.qk_heads != 0) {
+      problems.push_back(
+          fmt::format("{} recurrent key groups neither divide nor are divisible by "
+                      "tp {}",
+                      r.qk_heads, plan.tp));
+    }
+  }
   if (model.num_layers % plan.pp != 0) {
     problems.push_back(
         fmt::format("{} layers are not divisible by pp {}", model.num_layers, plan.pp));
@@ -65,6 +79,11 @@ ModelSpec shard_model(const ModelSpec& model, int64_t tp) {
   // MLA's latent is every head's: each chip caches all of it (as vLLM and
   // SGLang do under tensor parallelism) and projects it for its heads.
   shard.vocab_size = (model.vocab_size + tp - 1) / tp;
+  // A recurrent layer splits its heads (Mamba-1: channels) and, where there
+  // are enough, its key groups; the rest are replicated (vLLM's
+  // MambaMixer2 and Qwen3-Next's DeltaNet under tensor parallelism).
+  shard.recurrent.v_heads = model.recurrent.v_heads / tp;
+  shard.recurrent.qk_heads = std::max<int64_t>(1, model.recurrent.qk_heads / tp);
   return shard;
 }
 
@@ -83,15 +102,19 @@ std::vector<Op> build_parallel_step_ops(const ModelSpec& sharded, const BatchSum
                                         const ParallelPlan& plan) {
   std::vector<Op> ops = build_step_ops(sharded, batch);
   if (plan.tp == 1 && plan.pp == 1) return ops;
+  const auto tokens = static_cast<double>(batch.tokens);
   const double activation_bytes =
-      static_cast<double>(batch.tokens * sharded.hidden_size) * sharded.bytes_per_param;
+      tokens * static_cast<double>(sharded.hidden_size) * sharded.bytes_per_param;
   std::vector<Op> out;
   out.reserve(ops.size() + 4);
   for (const Op& op : ops) {
     out.push_back(op);
     // A row-parallel projection leaves each chip a partial sum: all-reduce.
     if (plan.tp > 1 && !op.tp_reduction.empty()) {
-      out.push_back(collective(op.tp_reduction, CommKind::kAllReduce, op.count, activation_bytes));
+      // Every token's partial output row (hidden_size wide but for Mamba's
+      // x_proj).
+      const double bytes = tokens * static_cast<double>(op.n) * op.output_element_bytes;
+      out.push_back(collective(op.tp_reduction, CommKind::kAllReduce, op.count, bytes));
     }
     if (plan.tp > 1 && op.name == "lm_head") {
       // Each chip holds a slice of the vocabulary's logits; gather them all.

@@ -16,6 +16,7 @@ ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostMo
   facts.active_params = model.active_params();
   facts.weight_bytes = model.weight_bytes();
   facts.kv_bytes_per_token = model.kv_bytes_per_token();
+  facts.state_bytes_per_sequence = model.state_bytes_per_sequence();
   facts.context = context;
   // One sequence decoding one token at this context: the op graph's FLOPs.
   for (const Op& op : build_step_ops(model, decode_batch(1, context, model.sliding_window))) {
@@ -29,11 +30,18 @@ ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostMo
     fit.weight_bytes_per_chip = cost->weight_bytes_per_chip();
     fit.kv_cache_bytes = std::max(0.0, fit.hbm_bytes - fit.weight_bytes_per_chip);
     const double per_token = cost->kv_bytes_per_token_per_chip();
-    fit.kv_cache_tokens = static_cast<int64_t>(std::floor(fit.kv_cache_bytes / per_token));
-    fit.longest_context = fit.kv_cache_tokens;
-    if (model.max_position_embeddings > 0) {
-      fit.longest_context = std::min(fit.longest_context, model.max_position_embeddings);
+    const double state = cost->state_bytes_per_sequence_per_chip();
+    // One sequence's positions, beside its state.
+    const double for_tokens = std::max(0.0, fit.kv_cache_bytes - state);
+    fit.kv_cache_tokens =
+        per_token > 0 ? static_cast<int64_t>(std::floor(for_tokens / per_token)) : 0;
+    fit.longest_context = per_token > 0 || fit.kv_cache_bytes < state ? fit.kv_cache_tokens : -1;
+    if (model.max_position_embeddings > 0 && fit.longest_context != 0) {
+      fit.longest_context = fit.longest_context < 0
+                                ? model.max_position_embeddings
+                                : std::min(fit.longest_context, model.max_position_embeddings);
     }
+    if (state > 0) fit.max_sequences = static_cast<int64_t>(std::floor(fit.kv_cache_bytes / state));
     facts.fit = fit;
   }
   return facts;
@@ -77,6 +85,16 @@ nlohmann::ordered_json model_json(const ModelSpec& model, const ModelFacts& fact
   j["mtp_params"] = model.mtp_params();
   j["weight_bytes"] = facts.weight_bytes;
   j["kv_bytes_per_token"] = facts.kv_bytes_per_token;
+  if (model.recurrent.any()) {
+    static constexpr const char* kKinds[] = {"none", "mamba", "mamba2", "gated_deltanet"};
+    const RecurrentSpec& r = model.recurrent;
+    j["recurrent"] = {{"kind", kKinds[static_cast<size_t>(r.kind)]},
+                      {"layers", model.recurrent_layers},
+                      {"attention_layers", model.attention_layers()},
+                      {"state_elements_per_layer", r.ssm_state_elements()},
+                      {"conv_state_elements_per_layer", r.conv_state_elements()}};
+    j["state_bytes_per_sequence"] = facts.state_bytes_per_sequence;
+  }
   j["ctx"] = facts.context;
   j["flops_per_token"] = facts.flops_per_token;
   if (facts.fit) {
@@ -88,6 +106,7 @@ nlohmann::ordered_json model_json(const ModelSpec& model, const ModelFacts& fact
                 {"kv_cache_bytes", f.kv_cache_bytes},
                 {"kv_cache_tokens", f.kv_cache_tokens},
                 {"longest_context", f.longest_context}};
+    if (model.recurrent.any()) j["fit"]["max_sequences"] = f.max_sequences;
   }
   return j;
 }
@@ -105,6 +124,15 @@ std::string format_model_table(const ModelSpec& model, const ModelFacts& facts) 
                      format_quantity(facts.weight_bytes, Dimension::kBytes));
   out += fmt::format("KV cache           {} per token\n",
                      format_quantity(facts.kv_bytes_per_token, Dimension::kBytes));
+  if (model.recurrent.any()) {
+    static constexpr const char* kNames[] = {"", "Mamba", "Mamba-2", "Gated DeltaNet"};
+    out += fmt::format(
+        "recurrent layers   {} {} of {} layers ({} attention): {} of state per sequence, "
+        "whatever its length\n",
+        model.recurrent_layers, kNames[static_cast<size_t>(model.recurrent.kind)], model.num_layers,
+        model.attention_layers(),
+        format_quantity(facts.state_bytes_per_sequence, Dimension::kBytes));
+  }
   out += fmt::format("FLOPs per token    {:.4g} GFLOP decoding at context {}\n",
                      facts.flops_per_token / 1e9, facts.context);
   if (model.mla.any()) {
@@ -140,7 +168,12 @@ std::string format_model_table(const ModelSpec& model, const ModelFacts& facts) 
     out += fmt::format(
         "on {} ({})   {} of weights per chip, {} left for KV: {} tokens, longest context {}\n",
         f.hw, f.plan, format_quantity(f.weight_bytes_per_chip, Dimension::kBytes),
-        format_quantity(f.kv_cache_bytes, Dimension::kBytes), f.kv_cache_tokens, f.longest_context);
+        format_quantity(f.kv_cache_bytes, Dimension::kBytes), f.kv_cache_tokens,
+        f.longest_context < 0 ? std::string("unbounded") : std::to_string(f.longest_context));
+    if (f.max_sequences > 0) {
+      out += fmt::format("                   states of {} sequences fit beside the weights\n",
+                         f.max_sequences);
+    }
   }
   return out;
 }

@@ -16,11 +16,14 @@ struct ModelFacts {
   int64_t active_params = 0;  // per token: all of a dense model
   double weight_bytes = 0;
   double kv_bytes_per_token = 0;
-  int64_t context = 0;         // the context FLOPs per token are given at
-  double flops_per_token = 0;  // a decode token at that context
+  double state_bytes_per_sequence = 0;  // recurrent layers' state, whatever the length
+  int64_t context = 0;                  // the context FLOPs per token are given at
+  double flops_per_token = 0;           // a decode token at that context
   // On a chip or plan (per chip): weights, what is left for the KV cache,
   // the tokens it holds, and the longest context one sequence may reach
-  // (also bounded by max_position_embeddings).
+  // (also bounded by max_position_embeddings; -1: no bound at all, for a
+  // model without attention), and with recurrent state, the most sequences
+  // whose states fit.
   struct Fit {
     std::string hw;
     std::string plan;
@@ -29,6 +32,7 @@ struct ModelFacts {
     double kv_cache_bytes = 0;
     int64_t kv_cache_tokens = 0;
     int64_t longest_context = 0;
+    int64_t max_sequences = 0;  // 0 without recurrent layers
   };
   std::optional<Fit> fit;
 };

@@ -6,8 +6,18 @@
 
 namespace jalapeno {
 
-KvBlockManager::KvBlockManager(int64_t total_blocks, int64_t block_size)
-    : total_blocks_(total_blocks), block_size_(block_size), free_(total_blocks) {
+KvBlockManager::KvBlockManager(int64_t total_blocks, int64_t block_size, int64_t state_blocks,
+                               bool per_token)
+    : total_blocks_(total_blocks),
+      block_size_(block_size),
+      state_blocks_(state_blocks),
+      per_token_(per_token),
+      free_(total_blocks) {
+  if (state_blocks < 0 || (!per_token && state_blocks != 1)) {
+    throw std::invalid_argument(
+        fmt::format("KV cache: {} state blocks per sequence{}", state_blocks,
+                    per_token ? "" : " (a cache of states alone takes one per sequence)"));
+  }
   if (total_blocks < 1 || block_size < 1) {
     throw std::invalid_argument(
         fmt::format("KV cache needs at least one block of one token, got "

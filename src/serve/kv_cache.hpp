@@ -1,14 +1,20 @@
 #pragma once
 // The paged KV cache of one replica: fixed-size blocks of token positions,
 // as vLLM's block manager hands them out. Only counts are kept; which block
-// holds what does not change a step's cost.
+// holds what does not change a step's cost. A model with recurrent layers
+// also holds a fixed state per sequence, taken as `state_blocks` blocks of
+// the same pool (vLLM's hybrid allocator pages both from one pool); a model
+// with no attention at all caches nothing per token, and its block is one
+// sequence's state.
 #include <cstdint>
+#include <limits>
 
 namespace jalapeno {
 
 class KvBlockManager {
  public:
-  KvBlockManager(int64_t total_blocks, int64_t block_size);
+  KvBlockManager(int64_t total_blocks, int64_t block_size, int64_t state_blocks = 0,
+                 bool per_token = true);
 
   int64_t block_size() const { return block_size_; }
   int64_t total_blocks() const { return total_blocks_; }
@@ -17,8 +23,17 @@ class KvBlockManager {
   double used_fraction() const {
     return static_cast<double>(used_blocks()) / static_cast<double>(total_blocks_);
   }
-  // Blocks a sequence needs to hold `tokens` positions.
-  int64_t blocks_for(int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+  // Blocks a sequence needs to hold `tokens` positions (and its state).
+  int64_t blocks_for(int64_t tokens) const {
+    if (tokens <= 0) return 0;
+    return state_blocks_ + (per_token_ ? (tokens + block_size_ - 1) / block_size_ : 0);
+  }
+  // The most positions one sequence can hold.
+  int64_t capacity_tokens() const {
+    if (!per_token_) return std::numeric_limits<int64_t>::max();
+    return (total_blocks_ - state_blocks_) * block_size_;
+  }
+  int64_t state_blocks() const { return state_blocks_; }
 
   bool can_allocate(int64_t blocks) const { return blocks <= free_; }
   // Throws std::logic_error when more is taken than is free, or more given
@@ -29,6 +44,8 @@ class KvBlockManager {
  private:
   int64_t total_blocks_;
   int64_t block_size_;
+  int64_t state_blocks_;
+  bool per_token_;
   int64_t free_;
 };
 

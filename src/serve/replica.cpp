@@ -3,10 +3,28 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.hpp"
 
 namespace jalapeno {
+
+CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& config) {
+  CacheLayout layout;
+  const double per_token = cost.kv_bytes_per_token_per_chip();
+  const double state = cost.state_bytes_per_sequence_per_chip();
+  if (per_token > 0) {
+    layout.block_bytes = static_cast<double>(config.block_size) * per_token;
+    layout.state_blocks = static_cast<int64_t>(std::ceil(state / layout.block_bytes));
+  } else {
+    // Nothing cached per token (a model of recurrent layers alone): a block
+    // is one sequence's state.
+    layout.block_bytes = state;
+    layout.state_blocks = 1;
+    layout.per_token = false;
+  }
+  return layout;
+}
 
 int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config) {
   const ModelSpec& model = cost.model();  // one chip's shard
@@ -17,15 +35,16 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
   // every sequence. vLLM measures this by a profiling run; this is its size
   // by construction.
   const double per_token =
-      static_cast<double>(model.qkv_dim() + 2 * model.intermediate_size + 4 * model.hidden_size) *
+      static_cast<double>(std::max(model.qkv_dim(), model.recurrent.in_proj_width()) +
+                          2 * model.intermediate_size + 4 * model.hidden_size) *
       model.bytes_per_param;
   const double activations =
       static_cast<double>(config.max_batched_tokens) * per_token +
       static_cast<double>(config.max_sequences) * static_cast<double>(model.vocab_size) * 4.0;
   const double weights = cost.weight_bytes_per_chip();
   const double kv_bytes = usable - weights - activations;
-  const double block_bytes =
-      static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip();
+  const CacheLayout layout = cache_layout(cost, config);
+  const double block_bytes = layout.block_bytes;
   if (kv_bytes > 0 && kv_bytes < block_bytes) {
     throw InfeasibleError(fmt::format(
         "one KV block of {} tokens needs {:.2f} GB per chip but only {:.2f} GB are left after "
@@ -49,8 +68,9 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
     : index_(index),
       cost_(cost),
       config_(config),
-      kv_(kv_blocks, config.block_size),
-      block_bytes_(static_cast<double>(config.block_size) * cost.kv_bytes_per_token_per_chip()),
+      kv_(kv_blocks, config.block_size, cache_layout(cost, config).state_blocks,
+          cache_layout(cost, config).per_token),
+      block_bytes_(cache_layout(cost, config).block_bytes),
       depth_(cost.plan().pp),
       batches_(static_cast<size_t>(cost.plan().pp)) {
   // Reserve for a small batch: the vectors grow to what the replica really

@@ -33,6 +33,16 @@ struct SchedulerConfig {
 // token positions). Throws InfeasibleError when the model does not fit.
 int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config);
 
+// How the cache pool is cut: a block's bytes per chip, the blocks each
+// sequence's recurrent state takes, and whether positions take blocks at
+// all (not for a model without attention layers).
+struct CacheLayout {
+  double block_bytes = 0;
+  int64_t state_blocks = 0;
+  bool per_token = true;
+};
+CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& config);
+
 class Replica {
  public:
   // A replica whose cost model has pp pipeline stages keeps up to pp
@@ -63,7 +73,7 @@ class Replica {
   double kv_used_fraction() const { return kv_.used_fraction(); }
   const KvBlockManager& kv() const { return kv_; }
   uint32_t index() const { return index_; }
-  int64_t capacity_tokens() const { return kv_.total_blocks() * kv_.block_size(); }
+  int64_t capacity_tokens() const { return kv_.capacity_tokens(); }
   const StepRecord& last_step() const { return last_step_; }
   // The last started step's time computing (the step cost model's) and moving
   // swapped KV blocks between host and HBM, and the bytes moved.

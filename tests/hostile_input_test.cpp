@@ -846,6 +846,15 @@ void model_cases(Table& t) {
               R"("layer": "Mamba3")", {"layer", "'Mamba3'"});
   t.moe_model("mamba_ssm_inner_too_wide", "mamba2-2.7b", R"("d_model": 2560,)",
               R"("d_model": 1000000,)", {"ssm_cfg", "inner width"});
+  t.moe_model("llama4_dense_width_missing", "llama-4-maverick",
+              R"("intermediate_size_mlp": 16384,)", "", {"intermediate_size_mlp"});
+  t.moe_model("llama4_moe_layer_out_of_range", "llama-4-maverick",
+              R"("interleave_moe_layer_step": 2,)", R"("moe_layers": [1, 48],)",
+              {"moe_layers", "0 to 47"});
+  t.moe_model("llama4_no_rope_layers_short", "llama-4-scout", R"("use_qk_norm": true,)",
+              R"("use_qk_norm": true, "no_rope_layers": [1, 0],)", {"no_rope_layers", "48 flags"});
+  t.moe_model("llama4_text_config_not_a_mapping", "llama-4-scout", R"("text_config": {)",
+              R"("text_config": 3, "x": {)", {"text_config"});
   t.moe_model("sparse_step_zero", "qwen3-30b-a3b", R"("decoder_sparse_step": 1,)",
               R"("decoder_sparse_step": 0,)", {"decoder_sparse_step"});
   t.moe_model("tp_not_dividing_experts", "qwen3-30b-a3b", R"("moe_intermediate_size": 768,)",

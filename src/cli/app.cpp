@@ -139,7 +139,7 @@ int run_step(const StepOptions& opt, bool check_only) {
                     req.phase == "prefill" ? "--tokens" : "--ctx", positions,
                     model.full_model().name, max_positions));
   }
-  const BatchSummary batch = to_batch(req, model.model().sliding_window);
+  const BatchSummary batch = to_batch(req, model.model().attention_window());
   model.check_fits(batch);
   const StepCost step = model.cost(batch);
   if (check_only) return 0;
@@ -199,7 +199,7 @@ int run_demo() {
     for (int64_t b : batches) {
       fmt::print("{:>8}", b);
       for (int64_t ctx : contexts) {
-        const BatchSummary batch = decode_batch(b, ctx, model.sliding_window);
+        const BatchSummary batch = decode_batch(b, ctx, model.attention_window());
         const double kv =
             static_cast<double>(batch.decode_kv_positions) * model.kv_bytes_per_token();
         if (model.weight_bytes() + kv > cost.chip().hbm_bytes) {

@@ -38,7 +38,7 @@ Operating operate(StepCostModel& cost, const PlanSearchSpec& spec, int64_t per_m
   const double prefill_needed = b * in / out;
   const double chunk = std::max(1.0, std::min(prefill_needed, budget));
   BatchSummary step = decode_batch(per_micro_batch, spec.input_tokens + spec.output_tokens / 2,
-                                   cost.model().sliding_window);
+                                   cost.model().attention_window());
   // The chunk sits, on average, halfway through its prompt.
   add_to_summary(step, {static_cast<int64_t>(std::llround(chunk)),
                         std::max<int64_t>(0, spec.input_tokens / 2 -
@@ -115,7 +115,7 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
   const int64_t per_micro_batch = spec.slo_tpot_s > 0 ? lo : limit / plan.pp;
   const Operating op = operate(cost, spec, per_micro_batch);
   const StepCost step =
-      cost.cost(decode_batch(per_micro_batch, spec.input_tokens, cost.model().sliding_window));
+      cost.cost(decode_batch(per_micro_batch, spec.input_tokens, cost.model().attention_window()));
   result.batch = per_micro_batch * plan.pp;
   result.tpot_s = op.tpot_s;
   result.ttft_s = op.ttft_s;

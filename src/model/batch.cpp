@@ -16,11 +16,19 @@ int64_t windowed_pairs_upto(int64_t p, int64_t window) {
   return window * (window + 1) / 2 + (p - window) * window;
 }
 
+// The same under chunked attention: the query at position q sees the
+// positions of its chunk up to itself, ((q - 1) mod chunk) + 1 of them.
+int64_t chunked_pairs_upto(int64_t p, int64_t chunk) {
+  const int64_t full = p / chunk, rest = p % chunk;
+  return full * (chunk * (chunk + 1) / 2) + rest * (rest + 1) / 2;
+}
+
 }  // namespace
 
-BatchSummary empty_summary(int64_t window) {
+BatchSummary empty_summary(AttentionWindow window) {
   BatchSummary s;
-  s.attention_window = window;
+  s.attention_window = window.size;
+  s.window_chunked = window.chunked;
   return s;
 }
 
@@ -34,7 +42,8 @@ void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
     s.decode_unaligned += (kv_len % kAlignElements != 0) ? 1 : 0;
     s.decode_kv_blocks += (kv_len + kAttentionBlock - 1) / kAttentionBlock;
     if (s.attention_window > 0) {
-      const int64_t seen = std::min(kv_len, s.attention_window);
+      const int64_t w = s.attention_window;
+      const int64_t seen = s.window_chunked ? (kv_len - 1) % w + 1 : std::min(kv_len, w);
       s.decode_window_positions += seen;
       s.decode_window_blocks += (seen + kAttentionBlock - 1) / kAttentionBlock;
     }
@@ -46,7 +55,12 @@ void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
     s.prefill_pairs += seq.new_tokens * seq.context + seq.new_tokens * (seq.new_tokens + 1) / 2;
     s.prefill_kv_positions += kv_len;
     s.prefill_resumed += seq.context > 0 ? 1 : 0;
-    if (s.attention_window > 0) {
+    if (s.attention_window > 0 && s.window_chunked) {
+      const int64_t w = s.attention_window;
+      s.prefill_window_pairs += chunked_pairs_upto(kv_len, w) - chunked_pairs_upto(seq.context, w);
+      // The first new token sees back to the start of its chunk.
+      s.prefill_window_kv_positions += seq.context % w + seq.new_tokens;
+    } else if (s.attention_window > 0) {
       const int64_t w = s.attention_window;
       s.prefill_window_pairs +=
           windowed_pairs_upto(kv_len, w) - windowed_pairs_upto(seq.context, w);
@@ -56,7 +70,7 @@ void add_to_summary(BatchSummary& s, const SequenceInStep& seq) {
   }
 }
 
-BatchSummary summarize(const std::vector<SequenceInStep>& batch, int64_t window) {
+BatchSummary summarize(const std::vector<SequenceInStep>& batch, AttentionWindow window) {
   BatchSummary s = empty_summary(window);
   for (const auto& seq : batch) add_to_summary(s, seq);
   return s;
@@ -64,7 +78,7 @@ BatchSummary summarize(const std::vector<SequenceInStep>& batch, int64_t window)
 
 // Closed forms of summarize() over identical sequences, so that a batch of
 // any size costs O(1) to describe.
-BatchSummary decode_batch(int64_t batch, int64_t context, int64_t window) {
+BatchSummary decode_batch(int64_t batch, int64_t context, AttentionWindow window) {
   BatchSummary s = empty_summary(window);
   add_to_summary(s, {1, context});
   s.sequences *= batch;
@@ -78,7 +92,7 @@ BatchSummary decode_batch(int64_t batch, int64_t context, int64_t window) {
   return s;
 }
 
-BatchSummary prefill_batch(int64_t batch, int64_t tokens, int64_t window) {
+BatchSummary prefill_batch(int64_t batch, int64_t tokens, AttentionWindow window) {
   BatchSummary s = empty_summary(window);
   add_to_summary(s, {tokens, 0});
   if (tokens == 1) return decode_batch(batch, 0, window);
@@ -106,6 +120,7 @@ size_t BatchSummaryHash::operator()(const BatchSummary& s) const noexcept {
                             s.prefill_kv_positions,
                             s.prefill_resumed,
                             s.attention_window,
+                            s.window_chunked ? 1 : 0,
                             s.decode_window_positions,
                             s.decode_window_blocks,
                             s.prefill_window_pairs,

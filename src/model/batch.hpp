@@ -9,6 +9,19 @@
 
 namespace jalapeno {
 
+// The local attention of a model's windowed layers: each query sees the
+// last `size` positions (a sliding window: Mistral, gpt-oss), or (chunked)
+// only the positions of its own `size`-long chunk (Llama 4's chunked
+// attention). size 0: none.
+struct AttentionWindow {
+  int64_t size = 0;
+  bool chunked = false;
+  AttentionWindow() = default;
+  AttentionWindow(int64_t window_size, bool is_chunked = false)  // NOLINT: a size converts
+      : size(window_size), chunked(is_chunked) {}
+  bool operator==(const AttentionWindow&) const = default;
+};
+
 struct SequenceInStep {
   int64_t new_tokens = 1;
   int64_t context = 0;  // tokens already cached before this step
@@ -33,10 +46,11 @@ struct BatchSummary {
   int64_t prefill_pairs = 0;
   int64_t prefill_kv_positions = 0;
   int64_t prefill_resumed = 0;  // prefill chunks after the first: a recurrent state to read
-  // Sliding-window layers (the model's window, 0 if none): what they attend
-  // to and read, each sequence limited to its last `attention_window`
-  // positions.
+  // Windowed layers (the model's window, 0 if none): what they attend to
+  // and read, each query limited to the last `attention_window` positions,
+  // or (window_chunked) to its own chunk of that many.
   int64_t attention_window = 0;
+  bool window_chunked = false;
   int64_t decode_window_positions = 0;
   int64_t decode_window_blocks = 0;
   int64_t prefill_window_pairs = 0;
@@ -47,16 +61,17 @@ struct BatchSummary {
 
 inline constexpr int64_t kAttentionBlock = 256;
 
-// `window` is the model's sliding attention window (ModelSpec::sliding_window,
-// 0 for none); the cost model refuses a summary made for another window.
-BatchSummary summarize(const std::vector<SequenceInStep>& batch, int64_t window = 0);
+// `window` is the model's local attention window
+// (ModelSpec::attention_window(), none by default); the cost model refuses a
+// summary made for another window.
+BatchSummary summarize(const std::vector<SequenceInStep>& batch, AttentionWindow window = {});
 // An empty summary to add sequences to (to build one without a vector).
-BatchSummary empty_summary(int64_t window);
+BatchSummary empty_summary(AttentionWindow window);
 void add_to_summary(BatchSummary& summary, const SequenceInStep& sequence);
 // B sequences each decoding one token at context L.
-BatchSummary decode_batch(int64_t batch, int64_t context, int64_t window = 0);
+BatchSummary decode_batch(int64_t batch, int64_t context, AttentionWindow window = {});
 // B sequences each prefilling T prompt tokens from an empty cache.
-BatchSummary prefill_batch(int64_t batch, int64_t tokens, int64_t window = 0);
+BatchSummary prefill_batch(int64_t batch, int64_t tokens, AttentionWindow window = {});
 
 struct BatchSummaryHash {
   size_t operator()(const BatchSummary& s) const noexcept;

@@ -66,7 +66,7 @@ int64_t bounded_integer(SpecReader& reader, const std::string& key, int64_t max_
 
 // The model types read, and what each family's config implies beyond its
 // keys. One line per family.
-enum class ExpertKeys { kNone, kMixtral, kQwen3Moe, kDeepseek, kGptOss, kJamba };
+enum class ExpertKeys { kNone, kMixtral, kQwen3Moe, kDeepseek, kGptOss, kJamba, kLlama4 };
 // Where a hybrid's recurrent layers are and what they are.
 enum class HybridKeys { kNone, kJamba, kNemotronH, kQwen3Next };
 struct Family {
@@ -78,7 +78,7 @@ struct Family {
   bool sinks;  // a learned attention sink per head
   HybridKeys hybrid = HybridKeys::kNone;
 };
-constexpr std::array<Family, 13> kFamilies{{
+constexpr std::array<Family, 14> kFamilies{{
     {"llama", false, false, ExpertKeys::kNone, false, false},
     {"mistral", false, false, ExpertKeys::kNone, false, false},
     {"qwen2", true, false, ExpertKeys::kNone, false, false},
@@ -92,6 +92,8 @@ constexpr std::array<Family, 13> kFamilies{{
     {"jamba", false, false, ExpertKeys::kJamba, false, false, HybridKeys::kJamba},
     {"nemotron_h", false, false, ExpertKeys::kNone, false, false, HybridKeys::kNemotronH},
     {"qwen3_next", false, true, ExpertKeys::kQwen3Moe, false, false, HybridKeys::kQwen3Next},
+    // Llama 4's text model (a llama4 config's text_config).
+    {"llama4_text", false, false, ExpertKeys::kLlama4, false, false},
 }};
 
 const Family& find_family(SpecReader& reader, const std::string& type) {
@@ -100,8 +102,8 @@ const Family& find_family(SpecReader& reader, const std::string& type) {
     if (f.type == type) return f;
     names += (names.empty() ? "" : ", ") + std::string(f.type);
   }
-  reader.fail("model_type", fmt::format("one of {} (or a mamba_ssm config: d_model, n_layer, "
-                                        "ssm_cfg), got '{}'",
+  reader.fail("model_type", fmt::format("one of {}, llama4 (its text_config), or a mamba_ssm "
+                                        "config (d_model, n_layer, ssm_cfg); got '{}'",
                                         names, type));
 }
 
@@ -161,6 +163,102 @@ void read_mla(SpecReader& reader, ModelSpec& spec) {
   spec.head_dim = mla.qk_head_dim();
 }
 
+// Llama 4 (Hugging Face's Llama4TextConfig and modeling code): the MoE
+// layers are `moe_layers`, by default every interleave_moe_layer_step-th;
+// each has num_local_experts routed experts of intermediate_size, top-k
+// (1), and one shared expert of the same width; the other layers keep a
+// dense FFN of intermediate_size_mlp. Layers with RoPE (no_rope_layers 1,
+// by default all but every fourth) attend within chunks of
+// attention_chunk_size; the NoPE layers attend globally.
+void read_llama4_experts(SpecReader& reader, ModelSpec& spec) {
+  constexpr int64_t kMaxExperts = 1 << 16;
+  MoeSpec& moe = spec.moe;
+  moe.experts = bounded_integer(reader, "num_local_experts", kMaxExperts);
+  moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
+  if (moe.top_k > moe.experts) {
+    reader.fail("num_experts_per_tok",
+                fmt::format("at most {} (num_local_experts), got {}", moe.experts, moe.top_k));
+  }
+  moe.expert_intermediate = spec.intermediate_size;
+  moe.shared_intermediate = spec.intermediate_size;
+  spec.intermediate_size = bounded_integer(reader, "intermediate_size_mlp", kMaxWidth);
+  const auto layers = static_cast<size_t>(spec.num_layers);
+  // A list of 0/1 (or layer indices) per layer, checked.
+  const auto flags = [&](const char* key, bool indices) {
+    std::vector<bool> out(layers, false);
+    const YAML::Node list = reader.raw(key);
+    if (!list.IsSequence() || (!indices && list.size() != layers)) {
+      reader.fail(key, indices ? "a list of layer indices"
+                               : fmt::format("a list of {} flags (num_hidden_layers)", layers));
+    }
+    size_t i = 0;
+    for (const auto& item : list) {
+      int64_t v = -1;
+      try {
+        v = item.as<int64_t>();
+      } catch (const YAML::Exception&) {
+      }
+      if (indices ? (v < 0 || v >= spec.num_layers) : (v != 0 && v != 1)) {
+        reader.fail(key, indices ? fmt::format("layer indices from 0 to {}", spec.num_layers - 1)
+                                 : std::string("0 or 1 for each layer"));
+      }
+      if (indices) {
+        out[static_cast<size_t>(v)] = true;
+      } else {
+        out[i] = v == 1;
+      }
+      ++i;
+    }
+    return out;
+  };
+  std::vector<bool> experts(layers, false);
+  if (reader.has("moe_layers")) {
+    experts = flags("moe_layers", true);
+    reader.ignore("interleave_moe_layer_step");
+  } else {
+    const int64_t step = reader.has("interleave_moe_layer_step")
+                             ? reader.integer_in("interleave_moe_layer_step", 1, spec.num_layers)
+                             : 1;
+    reader.ignore("interleave_moe_layer_step");
+    for (size_t i = 0; i < layers; ++i) experts[i] = (static_cast<int64_t>(i) + 1) % step == 0;
+  }
+  std::vector<bool> rope(layers, true);
+  if (reader.has("no_rope_layers")) {
+    rope = flags("no_rope_layers", false);
+    reader.ignore("no_rope_layer_interval");
+  } else {
+    const int64_t interval = reader.has("no_rope_layer_interval")
+                                 ? reader.integer_in("no_rope_layer_interval", 1, spec.num_layers)
+                                 : 4;
+    reader.ignore("no_rope_layer_interval");
+    for (size_t i = 0; i < layers; ++i) rope[i] = (static_cast<int64_t>(i) + 1) % interval != 0;
+  }
+  const int64_t chunk = reader.has("attention_chunk_size")
+                            ? bounded_integer(reader, "attention_chunk_size", 1 << 20)
+                            : 0;
+  reader.ignore("attention_chunk_size");
+  for (size_t i = 0; i < layers; ++i) {
+    LayerKind& kind = spec.layer_kinds[i];
+    kind.moe = experts[i];
+    kind.rope = rope[i];
+    kind.sliding = chunk > 0 && rope[i];
+  }
+  const bool chunked = chunk > 0 && std::find(rope.begin(), rope.end(), true) != rope.end();
+  // A chunk as long as the model's context changes nothing.
+  if (chunked && (spec.max_position_embeddings == 0 || chunk < spec.max_position_embeddings)) {
+    spec.sliding_window = chunk;
+    spec.window_chunked = true;
+  } else {
+    for (LayerKind& kind : spec.layer_kinds) kind.sliding = false;
+  }
+  // use_qk_norm: an L2 norm without weights (no parameters, a small op);
+  // the temperature tuning of the NoPE layers changes no cost.
+  for (const char* key : {"use_qk_norm", "attn_temperature_tuning", "attn_scale", "floor_scale",
+                          "for_llm_compressor", "cache_implementation", "moe_layers"}) {
+    reader.ignore(key);
+  }
+}
+
 // Which layers have experts, how many, and how many a token uses.
 void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
   for (const char* key :
@@ -191,6 +289,10 @@ void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
     for (int64_t i = 0; i < spec.num_layers; ++i) {
       spec.layer_kinds[static_cast<size_t>(i)].moe = i % period == offset;
     }
+    return;
+  }
+  if (keys == ExpertKeys::kLlama4) {
+    read_llama4_experts(reader, spec);
     return;
   }
   const bool local = keys == ExpertKeys::kMixtral || keys == ExpertKeys::kGptOss;
@@ -758,14 +860,27 @@ void set_num_layers(ModelSpec& model, int64_t n) {
 }
 
 ModelSpec read_model_config(const std::string& path, const std::string& name) {
-  SpecReader reader = SpecReader::mapping(load_document(path));
+  SpecReader file = SpecReader::mapping(load_document(path));
   ModelSpec spec;
   spec.name = name;
   spec.source_file = path;
-  if (!reader.has("model_type") && reader.has("ssm_cfg")) {
-    read_mamba_ssm_config(reader, spec);
+  if (!file.has("model_type") && file.has("ssm_cfg")) {
+    read_mamba_ssm_config(file, spec);
     check_total_params(spec, path);
     return spec;
+  }
+  // A multimodal Llama 4 config wraps its language model in text_config:
+  // that is what is costed (the vision encoder is not).
+  const bool wrapped = file.has("model_type") && file.raw("model_type").IsScalar() &&
+                       file.raw("model_type").Scalar() == "llama4";
+  SpecReader reader = wrapped ? file.child("text_config") : file;
+  if (wrapped) {
+    for (const char* key :
+         {"model_type", "architectures", "boi_token_index", "eoi_token_index", "image_token_index",
+          "tie_word_embeddings", "torch_dtype", "transformers_version", "vision_config"}) {
+      file.ignore(key);
+    }
+    file.finish();
   }
   const std::string model_type = reader.string("model_type");
   const Family& family = find_family(reader, model_type);

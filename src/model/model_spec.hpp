@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/batch.hpp"
 #include "model/precision.hpp"
 
 namespace jalapeno {
@@ -117,6 +118,9 @@ struct ModelSpec {
   // layer_types: those marked sliding_attention). 0 when there is none.
   int64_t sliding_window = 0;
   int64_t sliding_layers = 0;
+  // Llama 4: the windowed layers attend within chunks of sliding_window
+  // positions (attention_chunk_size) rather than over the last ones.
+  bool window_chunked = false;
   bool tied_embeddings = false;
   bool qkv_bias = false;  // Qwen2 and attention_bias=true Llamas
   bool qk_norm = false;   // Qwen3: RMSNorm over each head of q and k
@@ -147,6 +151,7 @@ struct ModelSpec {
   double bytes_per_param = 2;  // the hidden (unquantised) dtype's bytes: activations
   Precision precision;         // weights, GEMM inputs and KV cache as served
 
+  AttentionWindow attention_window() const { return {sliding_window, window_chunked}; }
   // Query and key width per head is head_dim (MLA: nope + rope dims).
   int64_t q_dim() const { return num_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }

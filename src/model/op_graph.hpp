@@ -109,7 +109,10 @@ Op attention_prefill_window_op(const ModelSpec& model, const BatchSummary& batch
 // Throws std::logic_error for a summary made for another window.
 [[noreturn]] void throw_attention_window_mismatch();
 inline void check_attention_window(const ModelSpec& model, const BatchSummary& batch) {
-  if (batch.attention_window != model.sliding_window) throw_attention_window_mismatch();
+  if (batch.attention_window != model.sliding_window ||
+      batch.window_chunked != model.window_chunked) {
+    throw_attention_window_mismatch();
+  }
 }
 
 // Calls visit(op) for each attention op of the step (at most four: decode and

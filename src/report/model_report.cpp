@@ -19,7 +19,7 @@ ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostMo
   facts.state_bytes_per_sequence = model.state_bytes_per_sequence();
   facts.context = context;
   // One sequence decoding one token at this context: the op graph's FLOPs.
-  for (const Op& op : build_step_ops(model, decode_batch(1, context, model.sliding_window))) {
+  for (const Op& op : build_step_ops(model, decode_batch(1, context, model.attention_window()))) {
     facts.flops_per_token += op.flops * static_cast<double>(op.count);
   }
   if (cost != nullptr) {
@@ -57,6 +57,7 @@ nlohmann::ordered_json model_json(const ModelSpec& model, const ModelFacts& fact
   // 0 and 0 without sliding-window attention.
   j["sliding_window"] = model.sliding_window;
   j["sliding_layers"] = model.sliding_layers;
+  if (model.window_chunked) j["window_chunked"] = true;  // Llama 4: chunks, not a sliding window
   const Precision& p = model.precision;
   j["precision"] = {{"weights", to_string(p.weights)},
                     {"activations", to_string(p.activations)},
@@ -156,9 +157,10 @@ std::string format_model_table(const ModelSpec& model, const ModelFacts& facts) 
   }
   if (model.sliding_layers > 0) {
     out += fmt::format(
-        "sliding window     {} positions in {} of {} layers (they read only the window; the "
+        "{}     {} positions in {} of {} layers (they read only the window; the "
         "cache is sized for full contexts)\n",
-        model.sliding_window, model.sliding_layers, model.num_layers);
+        model.window_chunked ? "chunked attn " : "sliding window", model.sliding_window,
+        model.sliding_layers, model.num_layers);
   }
   if (model.max_position_embeddings > 0) {
     out += fmt::format("max positions      {}\n", model.max_position_embeddings);

@@ -6,7 +6,7 @@
 
 namespace jalapeno {
 
-BatchSummary to_batch(const StepRequest& request, int64_t window) {
+BatchSummary to_batch(const StepRequest& request, AttentionWindow window) {
   return request.phase == "prefill" ? prefill_batch(request.batch, request.tokens, window)
                                     : decode_batch(request.batch, request.context, window);
 }

@@ -14,8 +14,8 @@ struct StepRequest {
   int64_t tokens = 1;   // prefill: prompt tokens per sequence
 };
 
-// `window`: the model's sliding attention window (ModelSpec::sliding_window).
-BatchSummary to_batch(const StepRequest& request, int64_t window);
+// `window`: the model's local attention window (ModelSpec::attention_window()).
+BatchSummary to_batch(const StepRequest& request, AttentionWindow window);
 
 std::string format_step_table(const StepCostModel& model, const StepRequest& request,
                               const StepCost& step);

@@ -258,7 +258,7 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   }
 
   if (batch.items.empty()) return 0;
-  BatchSummary summary = empty_summary(cost_.model().sliding_window);
+  BatchSummary summary = empty_summary(cost_.model().attention_window());
   for (const Scheduled& s : batch.items) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }

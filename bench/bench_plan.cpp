@@ -22,4 +22,22 @@ void BM_PlanSearch405bOn64Chips(benchmark::State& state) {
 }
 BENCHMARK(BM_PlanSearch405bOn64Chips)->Unit(benchmark::kMillisecond);
 
+// DeepSeek-R1 over 64 chips: TP x EP x DP x PP, with attention data
+// parallel plans beside the tensor-parallel ones.
+void BM_PlanSearchDeepSeekR1On64Chips(benchmark::State& state) {
+  jalapeno::PlanSearchSpec spec;
+  spec.model = "deepseek-r1";
+  spec.hw = "ethernet-rack-64";
+  spec.engine = "sglang";
+  spec.slo_tpot_s = 0.05;
+  size_t plans = 0;
+  for (auto _ : state) {
+    const auto result = jalapeno::search_plans(spec);
+    plans = result.plans.size();
+    benchmark::DoNotOptimize(result.plans.data());
+  }
+  state.counters["plans"] = static_cast<double>(plans);
+}
+BENCHMARK(BM_PlanSearchDeepSeekR1On64Chips)->Unit(benchmark::kMillisecond);
+
 }  // namespace

@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "cost/step_cost.hpp"
+#include "plan/hardware.hpp"
 
 namespace {
 
@@ -35,6 +36,26 @@ void BM_MoeDecodeStepCold(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MoeDecodeStepCold);
+
+// DeepSeek-V3 on 8 H200s with attention data parallel and 8-way expert
+// parallel, skewed routing placed by EPLB: the slowest rank found among the
+// eight, the dispatch and combine all-to-all costed on the network.
+void BM_DeepSeekDepDecodeStepCold(benchmark::State& state) {
+  const Hardware hw = load_hardware("hgx-h200", std::nullopt);
+  ParallelContext parallel{ParallelPlan{8, 1, 1}, hw.network};
+  parallel.plan.ep = 8;
+  parallel.plan.dp_attention = true;
+  parallel.routing.skew = 1.0;
+  parallel.routing.redundant = 32;
+  parallel.routing.balanced = true;
+  const StepCostModel model(load_model("deepseek-v3"), hw.chip, load_engine("sglang"), parallel);
+  int64_t ctx = 1024;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model.cost(decode_batch(256, ctx)).seconds);
+    ctx = ctx == 4096 ? 1024 : ctx + 1;
+  }
+}
+BENCHMARK(BM_DeepSeekDepDecodeStepCold);
 
 // A memoised prediction of a shape seen before.
 void BM_DecodeStepMemoised(benchmark::State& state) {

@@ -627,6 +627,36 @@ void energy_cases(Table& t) {
   t.chip("cost_price_no_currency", "price: 32000USD", "price: 32000", {"cost.price", "USD"}, true,
          "price:");
   t.chip("cost_price_negative", "price: 32000USD", "price: -5USD", {"cost.price"}, true, "price:");
+  t.scenario("routing_skew_negative", "seed: 1\n", "routing: {skew: -1}\nseed: 1\n",
+             {"routing", "skew", "0 to 10"});
+  t.scenario("routing_unknown_key", "seed: 1\n", "routing: {skw: 1}\nseed: 1\n", {"skw"});
+  t.scenario("routing_loads_missing", "seed: 1\n", "routing: {loads: nowhere.json}\nseed: 1\n",
+             {"routing.loads", "nowhere.json"});
+  t.scenario("system_all_to_all_unknown", "router: round-robin}",
+             "router: round-robin, "
+             "all_to_all: fast}",
+             {"all_to_all", "low_latency"});
+  t.flags("ep_not_tp",
+          {"step", "--model", "deepseek-v3", "--hw", "hgx-h200", "--tp", "8", "--ep", "4"},
+          {"ep 4 must be 1 or tp (8)"});
+  t.flags("ep_dense_model",
+          {"step", "--model", "llama-3.1-8b", "--hw", "hgx-h200", "--tp", "2", "--ep", "2"},
+          {"ep 2 needs experts"});
+  t.flags("ep_not_dividing_experts",
+          {"step", "--model", "deepseek-v3", "--hw", "gb200-nvl72", "--tp", "24", "--ep", "24",
+           "--dp-attention"},
+          {"24 ranks do not divide the 256 expert slots"});
+  t.flags("all_to_all_unknown",
+          {"step", "--model", "deepseek-v3", "--hw", "hgx-h200", "--tp", "8", "--ep", "8",
+           "--all-to-all", "fast"},
+          {"--all-to-all", "low_latency"});
+  t.flags("routing_skew_huge",
+          {"step", "--model", "deepseek-v3", "--hw", "h200-sxm", "--routing-skew", "1e300"},
+          {"--routing-skew"});
+  t.flags(
+      "expert_loads_not_a_list",
+      {"step", "--model", "deepseek-v3", "--hw", "h200-sxm", "--expert-loads", "{dir}/loads.json"},
+      {"loads.json"});
   t.scenario("facility_pue_below_one", "seed: 1\n", "seed: 1\nfacility: {pue: 0.9}\n",
              {"facility.pue"}, true, "facility");
   t.scenario("facility_electricity_no_period", "seed: 1\n",

@@ -210,12 +210,12 @@ TEST_F(QuantizationConfig, AScenarioSetsThePrecisionAndNamesItsKeyWhenWrong) {
 }
 
 TEST(PrecisionOnChips, HopperRefusesFp4ActivationsButRunsFp4WeightsWeightOnly) {
-  PrecisionOverride fp4;
-  fp4.weights = "nvfp4";
-  fp4.activations = "nvfp4";
-  const std::string message = config_error([&] {
-    StepCostModel(load_model("llama-3.1-8b", std::nullopt, fp4), load_chip("h200-sxm"),
-                  load_engine("fused"));
+  const std::string message = config_error([] {
+    PrecisionOverride fp4;
+    fp4.weights = "nvfp4";
+    fp4.activations = "nvfp4";
+    const ModelSpec model = load_model("llama-3.1-8b", std::nullopt, fp4);
+    StepCostModel(model, load_chip("h200-sxm"), load_engine("fused"));
   });
   EXPECT_THAT(message, HasSubstr("chip 'h200-sxm' has no fp4 matrix rate (key 'matrix.fp4'"));
   PrecisionOverride weight_only;

@@ -72,6 +72,67 @@ void check_number_flags(CLI::App& app) {
   }
 }
 
+// Expert parallelism and routing, shared by step, serve and plan.
+struct ExpertOptions {
+  std::optional<int64_t> ep;
+  bool dp_attention = false;
+  std::optional<std::string> all_to_all;
+  std::optional<double> skew;
+  std::optional<std::string> loads;
+  std::optional<int64_t> redundant;
+  bool eplb = false;
+};
+
+void add_expert_options(CLI::App* cmd, ExpertOptions& opt) {
+  cmd->add_option("--ep", opt.ep, "expert parallel degree over the tp chips (1 or tp)");
+  cmd->add_flag("--dp-attention", opt.dp_attention,
+                "attention data-parallel over the ep chips, experts by all-to-all (DEP)");
+  cmd->add_option("--all-to-all", opt.all_to_all,
+                  "dispatch/combine kernels: auto, normal or low_latency (default auto)");
+  cmd->add_option("--routing-skew", opt.skew,
+                  "power-law skew of expert popularity (0 uniform; about 1 for DeepSeek-V3)");
+  cmd->add_option("--expert-loads", opt.loads, "JSON list of each routed expert's relative load");
+  cmd->add_option("--redundant-experts", opt.redundant,
+                  "extra expert slots holding copies of the hottest experts");
+  cmd->add_flag("--eplb", opt.eplb, "place experts to even the ranks' load (DeepSeek's EPLB)");
+}
+
+// Over a plan and routing already set (a scenario's), what the flags give.
+void apply_expert_options(const ExpertOptions& opt, ParallelPlan& plan, RoutingSpec& routing) {
+  if (opt.ep) {
+    if (*opt.ep < 1) throw ConfigError(fmt::format("--ep: expected at least 1, got {}", *opt.ep));
+    plan.ep = *opt.ep;
+  }
+  if (opt.dp_attention) plan.dp_attention = true;
+  if (opt.all_to_all) {
+    const auto mode = parse_all_to_all(*opt.all_to_all);
+    if (!mode) {
+      throw ConfigError(fmt::format("--all-to-all: expected auto, normal or low_latency, got '{}'",
+                                    *opt.all_to_all));
+    }
+    plan.all_to_all = *mode;
+  }
+  if (opt.skew) {
+    if (!(*opt.skew >= 0 && *opt.skew <= 10)) {
+      throw ConfigError(
+          fmt::format("--routing-skew: expected an exponent from 0 to 10, got {}", *opt.skew));
+    }
+    routing.skew = *opt.skew;
+  }
+  if (opt.loads) {
+    routing.loads = read_expert_loads(*opt.loads);
+    routing.loads_source = *opt.loads;
+  }
+  if (opt.redundant) {
+    if (*opt.redundant < 0 || *opt.redundant > (1 << 16)) {
+      throw ConfigError(
+          fmt::format("--redundant-experts: expected 0 to {}, got {}", 1 << 16, *opt.redundant));
+    }
+    routing.redundant = *opt.redundant;
+  }
+  if (opt.eplb) routing.balanced = true;
+}
+
 struct StepOptions {
   std::string model;
   std::string hw;
@@ -82,6 +143,7 @@ struct StepOptions {
   int64_t pp = 1;
   int64_t replicas = 1;
   bool overlap = false;
+  ExpertOptions experts;
   std::optional<int64_t> layers;
   PrecisionOverride precision;
   StepRequest request{"decode", 1, 0, 1};
@@ -98,6 +160,7 @@ StepCostModel make_model(const StepOptions& opt) {
   parallel.plan.tp = opt.tp;
   parallel.plan.pp = opt.pp;
   parallel.plan.replicas = opt.replicas;
+  apply_expert_options(opt.experts, parallel.plan, parallel.routing);
   if (opt.replicas < 1 || opt.replicas > 1000000) {
     throw ConfigError(fmt::format("--replicas: expected 1 to 1000000, got {}", opt.replicas));
   }
@@ -240,6 +303,7 @@ struct ServeOptions {
   std::optional<int64_t> tp, pp;
   std::optional<std::string> topology;
   bool overlap = false;
+  ExpertOptions experts;
   std::optional<double> rate, speedup, think_s, slo_ttft_s, slo_tpot_s;
   std::optional<int64_t> concurrency, requests, max_seqs, max_tokens, block_size, loops;
   std::optional<int64_t> seed;
@@ -289,6 +353,7 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.replicas) s.serve.replicas = *opt.replicas;
   if (opt.tp) s.plan.tp = *opt.tp;
   if (opt.pp) s.plan.pp = *opt.pp;
+  apply_expert_options(opt.experts, s.plan, s.routing);
   if (opt.topology) s.topology = *opt.topology;
   if (opt.overlap) s.overlap = true;
   if (opt.seed) s.seed = static_cast<uint64_t>(*opt.seed);
@@ -424,6 +489,7 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
         {"model", scenario.model},         {"hw", scenario.hw},
         {"engine", scenario.engine},       {"replicas", scenario.serve.replicas},
         {"tp", scenario.plan.tp},          {"pp", scenario.plan.pp},
+        {"ep", scenario.plan.ep},          {"dp_attention", scenario.plan.dp_attention},
         {"router", scenario.serve.router}, {"workload", source->describe()},
         {"seed", scenario.seed},           {"precision", cost.model().precision.describe()}};
     const std::string text = doc.dump(2);
@@ -452,6 +518,7 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--topology", opt.topology,
                   "system preset or YAML whose network joins the chips");
   cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
+  add_expert_options(cmd, opt.experts);
   cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
   cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
@@ -565,6 +632,7 @@ int run_bench(const BenchOptions& opt, bool check_only) {
 
 struct PlanOptions {
   PlanSearchSpec spec;
+  ExpertOptions experts;
   int64_t simulate = 0;
   int64_t simulate_requests = 2000;
   std::string workload = "1024:256";
@@ -606,6 +674,13 @@ int run_plan(PlanOptions opt, bool check_only) {
         fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
   }
   find_plan_objective(opt.spec.objective);  // an unknown name is an error now
+  {
+    ParallelPlan chosen;
+    apply_expert_options(opt.experts, chosen, opt.spec.routing);
+    opt.spec.all_to_all = chosen.all_to_all;
+    if (opt.experts.ep) opt.spec.ep = chosen.ep;
+    opt.spec.dp_attention_only = chosen.dp_attention;
+  }
   if (check_only) return 0;
   if (opt.simulate < 0 || opt.simulate > 1000) {
     throw ConfigError(fmt::format("--simulate: expected 0 to 1000 plans, got {}", opt.simulate));
@@ -630,6 +705,8 @@ int run_plan(PlanOptions opt, bool check_only) {
     for (const auto& p : result.plans) {
       plans.push_back({{"tp", p.plan.tp},
                        {"pp", p.plan.pp},
+                       {"ep", p.plan.ep},
+                       {"dp_attention", p.plan.dp_attention},
                        {"replicas", p.plan.replicas},
                        {"meets_slos", p.meets_slos},
                        {"batch", p.batch},
@@ -703,6 +780,7 @@ int run(int argc, const char* const* argv, Mode mode) {
   step_cmd->add_option("--topology", step.topology,
                        "system preset or YAML whose network joins the chips");
   step_cmd->add_flag("--overlap", step.overlap, "overlap communication with compute");
+  add_expert_options(step_cmd, step.experts);
   step_cmd->add_option("--engine", step.engine, "engine preset or YAML path (default: fused)");
   step_cmd->add_option("--layers", step.layers, "override the model's number of layers");
   step_cmd->add_option("--phase", step.request.phase, "decode or prefill (default: decode)")
@@ -753,6 +831,7 @@ int run(int argc, const char* const* argv, Mode mode) {
   plan_cmd->add_option("--workload", plan.workload, "mean INPUT:OUTPUT tokens (default 1024:256)");
   plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
   plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");
+  add_expert_options(plan_cmd, plan.experts);
   plan_cmd->add_option("--top", plan.top, "plans to show (default 12)");
   plan_cmd->add_option("--simulate", plan.simulate,
                        "check the best N plans with the serving simulator at 90% of their "

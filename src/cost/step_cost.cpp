@@ -139,15 +139,34 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
 }
 
 double StepCostModel::weight_bytes_per_chip() const {
-  return model_.weight_bytes() / static_cast<double>(parallel_.plan.pp);
+  double bytes = model_.weight_bytes();
+  if (routing_) {
+    // A chip holds its expert slots (a few may be redundant copies), not all.
+    const double experts = static_cast<double>(model_.moe.moe_layers) *
+                           static_cast<double>(model_.moe.experts) *
+                           static_cast<double>(model_.expert_params()) *
+                           model_.precision.expert_weight_bytes_per_param();
+    const double held =
+        static_cast<double>(routing_->slots_per_rank()) / static_cast<double>(model_.moe.experts);
+    bytes += experts * (held - 1);
+  }
+  return bytes / static_cast<double>(parallel_.plan.pp);
 }
 
 double StepCostModel::kv_bytes_per_token_per_chip() const {
-  return model_.kv_bytes_per_token() / static_cast<double>(parallel_.plan.pp);
+  // Under attention data parallelism each chip caches its own sequences
+  // whole: per token, on average, 1/tp of that.
+  return model_.kv_bytes_per_token() / static_cast<double>(parallel_.plan.pp * dp_ranks_);
+}
+
+const RankLoad* StepCostModel::rank_load(const BatchSummary& whole, RankLoad& load) const {
+  if (!routing_) return nullptr;
+  load = routing_->most_loaded(whole.tokens, seconds_per_expert_, seconds_per_assignment_);
+  return &load;
 }
 
 double StepCostModel::state_bytes_per_sequence_per_chip() const {
-  return model_.state_bytes_per_sequence() / static_cast<double>(parallel_.plan.pp);
+  return model_.state_bytes_per_sequence() / static_cast<double>(parallel_.plan.pp * dp_ranks_);
 }
 
 void StepCostModel::check_fits(const BatchSummary& batch) const {
@@ -197,7 +216,11 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
     for (int64_t i = 0; i < plan.tp; ++i) tp_group_.push_back(i);
     if (plan.pp > 1) stage_pair_ = {0, plan.tp};
   }
-  model_ = shard_model(full_model_, plan.tp);
+  model_ = shard_model(full_model_, plan);
+  dp_ranks_ = plan.dp_attention ? plan.tp : 1;
+  if (full_model_.moe.any() && (plan.ep > 1 || parallel_.routing.any())) {
+    routing_.emplace(full_model_.moe, parallel_.routing, plan.ep);
+  }
   tp_chips_ = static_cast<double>(plan.tp);
   decode_geometry_ = decode_geometry(model_);
   replica_chips_ = static_cast<double>(plan.chips_per_replica());
@@ -209,6 +232,14 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
       chip_.matrix_flops_for(gemm_key, fmt::format("{} for {} ({})", precision.describe(),
                                                    full_model_.name, full_model_.source_file)) *
       chip_.matrix_efficiency_for(gemm_key);
+  if (routing_) {
+    // Roofline of one expert of a layer: its weights streamed, or a token's
+    // three projections computed; which rank is slowest (ExpertRouting).
+    const double params = static_cast<double>(model_.expert_params());
+    seconds_per_expert_ =
+        params * precision.expert_weight_bytes_per_param() / chip_.matrix_Bps_read();
+    seconds_per_assignment_ = 2 * params / gemm_rate_;
+  }
   if (chip_.power) {
     matrix_flop_J_ = chip_.power->matrix_flop_J_for(hidden_key);
     gemm_flop_J_ = chip_.power->matrix_flop_J_for(gemm_key);
@@ -238,6 +269,9 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
                     engine_.name, names, to_string(precision.kv)));
   }
 }
+
+StepCostModel::~StepCostModel() = default;
+StepCostModel::StepCostModel(StepCostModel&&) noexcept = default;
 
 double StepCostModel::op_kernels(const Op& op) const {
   switch (op.kind) {
@@ -374,6 +408,17 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
       t.fixed_s = graphs(batch) ? engine_.collective_launch_graph_s : engine_.collective_launch_s;
       if (op.comm == CommKind::kSendRecv) {
         t.fixed_s += collectives_->best(Collective::kSendRecv, stage_pair_, op.comm_bytes).seconds;
+      } else if (op.comm == CommKind::kAllToAll) {
+        // Low latency: every pair at once, in one phase. Normal: a small
+        // layout exchange (counts per expert) before the data.
+        if (op.comm_phases > 1) {
+          t.fixed_s += static_cast<double>(op.comm_phases - 1) *
+                       collectives_->best(Collective::kAllToAll, tp_group_, 0).seconds;
+          t.fixed_s += collectives_->best(Collective::kAllToAll, tp_group_, op.comm_bytes).seconds;
+        } else {
+          t.fixed_s += collectives_->seconds(Collective::kAllToAll, Algorithm::kDirect, tp_group_,
+                                             op.comm_bytes);
+        }
       } else {
         const Collective c =
             op.comm == CommKind::kAllReduce ? Collective::kAllReduce : Collective::kAllGather;
@@ -551,10 +596,15 @@ StepCostModel::Finished StepCostModel::finish(const StepWork& work,
   return step;
 }
 
-StepCost StepCostModel::cost(const BatchSummary& batch) const {
+StepCost StepCostModel::cost(const BatchSummary& whole) const {
   StepCost step;
-  step.tokens = batch.tokens;
-  const std::vector<Op> ops = build_parallel_step_ops(model_, batch, parallel_.plan);
+  step.tokens = whole.tokens;
+  // With attention data parallelism a chip runs its share of the sequences.
+  BatchSummary share;
+  const BatchSummary& batch = dp_ranks_ > 1 ? (share = share_of_batch(whole, dp_ranks_)) : whole;
+  RankLoad load;
+  const std::vector<Op> ops =
+      build_parallel_step_ops(model_, batch, parallel_.plan, rank_load(whole, load));
   const double tp = tp_chips_;
   // One op's row at a clock (1 is nominal, and slowdown is 1 / clock).
   const auto fill_row = [&](OpCost& row, const Op& op, const KernelTime& t, const OpEnergy& energy,
@@ -673,13 +723,17 @@ StepWork StepCostModel::combined(const LinearWork& linear, const AttentionSums& 
   return work;
 }
 
-StepTiming StepCostModel::timing(const BatchSummary& batch) {
-  const LinearKey key = linear_key(batch);
+StepTiming StepCostModel::timing(const BatchSummary& whole) {
+  const LinearKey key = linear_key(whole);
+  BatchSummary share;
+  const BatchSummary& batch = dp_ranks_ > 1 ? (share = share_of_batch(whole, dp_ranks_)) : whole;
   auto it = memo_.find(key);
   if (it == memo_.end()) {
     if (memo_.size() >= kMemoLimit) memo_.clear();  // bounded memory on any workload
     StepWork linear;
-    for (const Op& op : build_parallel_step_ops(model_, batch, parallel_.plan)) {
+    RankLoad load;
+    for (const Op& op :
+         build_parallel_step_ops(model_, batch, parallel_.plan, rank_load(whole, load))) {
       if (is_attention(op.kind)) continue;
       add_op_work(op, op_time(op, batch), linear);
     }

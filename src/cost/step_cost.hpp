@@ -125,6 +125,9 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
 struct ParallelContext {
   ParallelPlan plan;
   std::shared_ptr<const Network> network;
+  // How MoE tokens pick experts and how experts are placed on the ep ranks
+  // (uniform and contiguous by default).
+  RoutingSpec routing = {};
   // Hide communication behind compute (an upper bound on the benefit: the
   // step takes the longer of the two).
   bool overlap = false;
@@ -137,6 +140,8 @@ class StepCostModel {
   // network that is not given.
   StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engine,
                 ParallelContext parallel = {});
+  ~StepCostModel();
+  StepCostModel(StepCostModel&&) noexcept;
 
   // Full breakdown (not memoised).
   StepCost cost(const BatchSummary& batch) const;
@@ -234,17 +239,26 @@ class StepCostModel {
     int64_t tokens;
     int64_t sequences;
     int64_t prefills;
+    int64_t resumed;
     bool operator==(const LinearKey&) const = default;
   };
   struct LinearKeyHash {
     size_t operator()(const LinearKey& k) const noexcept {
-      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + k.prefills);
+      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + k.prefills +
+                                  k.resumed * 7919);
     }
   };
   LinearKey linear_key(const BatchSummary& batch) const {
     const int64_t prefills = batch.prefill_sequences;
-    return {batch.tokens, batch.sequences, model_.mla.any() ? prefills : (prefills > 0 ? 1 : 0)};
+    // Recurrent layers' ops also depend on how many sequences decode and
+    // how many prefills resume a state.
+    const bool exact = model_.mla.any() || model_.recurrent.any();
+    return {batch.tokens, batch.sequences, exact ? prefills : (prefills > 0 ? 1 : 0),
+            model_.recurrent.any() ? batch.prefill_resumed : 0};
   }
+  // The most loaded expert-parallel rank's work (into `load`), or null
+  // without expert parallelism or skewed routing.
+  const RankLoad* rank_load(const BatchSummary& whole, RankLoad& load) const;
   bool graphs(const BatchSummary& batch) const;
   double attention_fixed_s(double profile_fixed_s, double kernels) const;
   double host_step_s(const BatchSummary& batch) const;
@@ -262,7 +276,11 @@ class StepCostModel {
   // The plan's chips as doubles, for energy: a stage's tp chips share its
   // work, and all the replica's chips draw idle power.
   double tp_chips_ = 1;
-  AttentionGeometry decode_geometry_{};  // of this chip's shard
+  int64_t dp_ranks_ = 1;                  // attention data-parallel ranks (1: none)
+  std::optional<ExpertRouting> routing_;  // with expert parallelism or skewed routing
+  double seconds_per_expert_ = 0;         // an expert's weights streamed once
+  double seconds_per_assignment_ = 0;     // one token through one expert
+  AttentionGeometry decode_geometry_{};   // of this chip's shard
   double replica_chips_ = 1;
   double matrix_rate_ = 0;    // achievable FLOP/s in the hidden dtype (attention, lm_head)
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision

@@ -73,7 +73,16 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
   parallel.plan = plan;
   parallel.network = hw.network;
   parallel.overlap = spec.overlap;
-  StepCostModel cost(model, hw.chip, engine, parallel);
+  parallel.routing = spec.routing;
+  std::optional<StepCostModel> built;
+  try {
+    built.emplace(model, hw.chip, engine, parallel);
+  } catch (const ConfigError& e) {
+    // What plan_problems cannot see: the experts' slots over the ep ranks.
+    result.verdict = std::string("invalid: ") + e.what();
+    return result;
+  }
+  StepCostModel& cost = *built;
   SchedulerConfig config;
   config.max_sequences = spec.max_sequences;
   config.max_batched_tokens = spec.max_batched_tokens;
@@ -164,6 +173,7 @@ SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, 
   s.engine = spec.engine;
   s.plan = plan.plan;
   s.plan.replicas = 1;
+  s.routing = spec.routing;
   s.overlap = spec.overlap;
   s.serve.scheduler.max_sequences = spec.max_sequences;
   s.serve.scheduler.max_batched_tokens = spec.max_batched_tokens;
@@ -224,12 +234,27 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
   out.chips = chips;
   for (int64_t tp = 1; tp <= chips; ++tp) {
     for (int64_t pp = 1; tp * pp <= chips; ++pp) {
-      ParallelPlan plan{tp, pp, chips / (tp * pp)};
-      // Plans that do not divide the model are skipped quietly unless they
-      // are the powers of two people ask about.
-      const bool power_of_two = (tp & (tp - 1)) == 0 && (pp & (pp - 1)) == 0;
-      if (!power_of_two && !plan_problems(model, plan, chips).empty()) continue;
-      out.plans.push_back(evaluate(spec, model, hw, engine, plan));
+      ParallelPlan base{tp, pp, chips / (tp * pp)};
+      base.all_to_all = spec.all_to_all;
+      // An MoE model's experts may also spread whole over the tp chips,
+      // with attention tensor- or data-parallel (TP x EP x DP x PP).
+      std::vector<ParallelPlan> variants{base};
+      if (model.moe.any() && tp > 1) {
+        ParallelPlan ep = base;
+        ep.ep = tp;
+        variants.push_back(ep);
+        ep.dp_attention = true;
+        variants.push_back(ep);
+      }
+      for (const ParallelPlan& plan : variants) {
+        if (spec.ep && plan.ep != *spec.ep) continue;
+        if (spec.dp_attention_only && !plan.dp_attention) continue;
+        // Plans that do not divide the model are skipped quietly unless they
+        // are the powers of two people ask about.
+        const bool power_of_two = (tp & (tp - 1)) == 0 && (pp & (pp - 1)) == 0;
+        if (!power_of_two && !plan_problems(model, plan, chips).empty()) continue;
+        out.plans.push_back(evaluate(spec, model, hw, engine, plan));
+      }
     }
   }
   const PlanObjective& objective = find_plan_objective(spec.objective);
@@ -295,9 +320,14 @@ std::string format_plan_table(const PlanSearchResult& result, size_t top) {
   const PlanObjective& objective = find_plan_objective(result.objective);
   std::string out = fmt::format("{} on {} chips of {}: plans by {}\n", result.model, result.chips,
                                 result.system, objective.description);
-  out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12} {:>10} {:>8}  {}\n", "rank",
-                     "plan", "batch", "TPOT ms", "TTFT ms", "tok/s/chip", "tok/s", "tok/s/MW",
-                     "$/Mtok", "verdict");
+  // The plan column as wide as its longest entry shown (26 at least).
+  size_t width = 26;
+  for (size_t i = 0; i < result.plans.size() && i < top; ++i) {
+    width = std::max(width, result.plans[i].plan.describe().size());
+  }
+  out += fmt::format("{:>4} {:<{}} {:>6} {:>9} {:>10} {:>10} {:>12} {:>10} {:>8}  {}\n", "rank",
+                     "plan", width, "batch", "TPOT ms", "TTFT ms", "tok/s/chip", "tok/s",
+                     "tok/s/MW", "$/Mtok", "verdict");
   size_t rank = 0;
   for (const PlanResult& p : result.plans) {
     if (++rank > top) break;
@@ -308,9 +338,9 @@ std::string format_plan_table(const PlanSearchResult& result, size_t top) {
                                   ? fmt::format("{:.3f}", *p.usd_per_million_output_tokens)
                                   : "-";
       out += fmt::format(
-          "{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12.0f} {:>10} {:>8}  {}{}\n", rank,
-          p.plan.describe(), p.batch, 1e3 * p.tpot_s, 1e3 * p.ttft_s, p.tokens_per_s_per_chip,
-          p.tokens_per_s, per_MW, usd,
+          "{:>4} {:<{}} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12.0f} {:>10} {:>8}  {}{}\n", rank,
+          p.plan.describe(), width, p.batch, 1e3 * p.tpot_s, 1e3 * p.ttft_s,
+          p.tokens_per_s_per_chip, p.tokens_per_s, per_MW, usd,
           !p.meets_slos || (p.simulated && !p.simulated->meets_slos()) ? "LOSES: "
           : rank == 1                                                  ? "WINS: "
                                                                        : "",
@@ -318,16 +348,17 @@ std::string format_plan_table(const PlanSearchResult& result, size_t top) {
       if (p.simulated) {
         const SimulatedPlan& sim = *p.simulated;
         out += fmt::format(
-            "{:>4} {:<26} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12} {:>10} {:>8}  simulated at "
+            "{:>4} {:<{}} {:>6} {:>9.1f} {:>10.1f} {:>10.0f} {:>12} {:>10} {:>8}  simulated at "
             "{:.2f} "
             "requests/s per replica: p90 TPOT and TTFT shown, {:.0f}% within the SLOs\n",
-            "", "  simulated", "", 1e3 * sim.tpot_p90_s, 1e3 * sim.ttft_p90_s,
+            "", "  simulated", width, "", 1e3 * sim.tpot_p90_s, 1e3 * sim.ttft_p90_s,
             sim.tokens_per_s_per_chip, "", "", "", sim.offered_requests_per_s,
             100 * sim.goodput_fraction);
       }
     } else {
-      out += fmt::format("{:>4} {:<26} {:>6} {:>9} {:>10} {:>10} {:>12} {:>10} {:>8}  LOSES: {}\n",
-                         rank, p.plan.describe(), "-", "-", "-", "-", "-", "-", "-", p.verdict);
+      out +=
+          fmt::format("{:>4} {:<{}} {:>6} {:>9} {:>10} {:>10} {:>12} {:>10} {:>8}  LOSES: {}\n",
+                      rank, p.plan.describe(), width, "-", "-", "-", "-", "-", "-", "-", p.verdict);
     }
   }
   if (result.plans.size() > top) {

@@ -28,6 +28,13 @@ struct PlanSearchSpec {
   int64_t max_batched_tokens = 8192;
   double memory_utilization = 0.9;
   bool overlap = false;
+  // MoE models: how tokens pick experts, the dispatch kernels, and (when
+  // set) only plans of this expert-parallel degree, with or without
+  // attention data parallelism.
+  RoutingSpec routing;
+  AllToAllMode all_to_all = AllToAllMode::kAuto;
+  std::optional<int64_t> ep;
+  bool dp_attention_only = false;
   PrecisionOverride precision;                      // over the checkpoint's
   std::string objective = "tokens-per-s-per-chip";  // a name from plan_objectives()
   FacilitySpec facility;  // PUE, electricity and life for the power and money objectives

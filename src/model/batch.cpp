@@ -1,6 +1,7 @@
 #include "model/batch.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace jalapeno {
 
@@ -104,6 +105,36 @@ BatchSummary prefill_batch(int64_t batch, int64_t tokens, AttentionWindow window
   s.prefill_kv_positions *= batch;
   s.prefill_window_pairs *= batch;
   s.prefill_window_kv_positions *= batch;
+  return s;
+}
+
+BatchSummary share_of_batch(const BatchSummary& b, int64_t ranks) {
+  if (ranks <= 1 || b.sequences == 0) return b;
+  const auto up = [ranks](int64_t x) { return (x + ranks - 1) / ranks; };
+  // x scaled by part / whole, rounded up.
+  const auto scaled = [](int64_t x, int64_t part, int64_t whole) {
+    if (whole == 0) return int64_t{0};
+    return static_cast<int64_t>(
+        std::ceil(static_cast<double>(x) * static_cast<double>(part) / static_cast<double>(whole)));
+  };
+  BatchSummary s = empty_summary({b.attention_window, b.window_chunked});
+  s.sequences = up(b.sequences);
+  s.tokens = up(b.tokens);
+  s.prefill_sequences = up(b.prefill_sequences);
+  s.decode_sequences = s.sequences - s.prefill_sequences;
+  s.prefill_tokens = s.tokens - s.decode_sequences;
+  const int64_t d = s.decode_sequences, bd = b.decode_sequences;
+  s.decode_kv_positions = scaled(b.decode_kv_positions, d, bd);
+  s.decode_unaligned = std::min(d, scaled(b.decode_unaligned, d, bd));
+  s.decode_kv_blocks = scaled(b.decode_kv_blocks, d, bd);
+  s.decode_window_positions = scaled(b.decode_window_positions, d, bd);
+  s.decode_window_blocks = scaled(b.decode_window_blocks, d, bd);
+  const int64_t p = s.prefill_sequences, bp = b.prefill_sequences;
+  s.prefill_pairs = scaled(b.prefill_pairs, p, bp);
+  s.prefill_kv_positions = std::max(s.prefill_tokens, scaled(b.prefill_kv_positions, p, bp));
+  s.prefill_resumed = std::min(p, scaled(b.prefill_resumed, p, bp));
+  s.prefill_window_pairs = scaled(b.prefill_window_pairs, p, bp);
+  s.prefill_window_kv_positions = scaled(b.prefill_window_kv_positions, p, bp);
   return s;
 }
 

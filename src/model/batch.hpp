@@ -73,6 +73,12 @@ BatchSummary decode_batch(int64_t batch, int64_t context, AttentionWindow window
 // B sequences each prefilling T prompt tokens from an empty cache.
 BatchSummary prefill_batch(int64_t batch, int64_t tokens, AttentionWindow window = {});
 
+// The busiest of `ranks` data-parallel ranks sharing a batch (attention data
+// parallelism): ceil(1/ranks) of the sequences, of the prefills and of the
+// tokens, with the average sequence's positions. Its tokens, sequences and
+// prefills are functions of the whole batch's, as the step memo needs.
+BatchSummary share_of_batch(const BatchSummary& batch, int64_t ranks);
+
 struct BatchSummaryHash {
   size_t operator()(const BatchSummary& s) const noexcept;
 };

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "model/routing.hpp"
+
 namespace jalapeno {
 
 std::string_view to_string(OpKind kind) {
@@ -96,8 +98,25 @@ int64_t experts_hit(int64_t experts, int64_t top_k, int64_t tokens) {
 // each over its share of the tokens' top_k assignments; only their weights
 // are read.
 Op expert_gemm(std::string_view name, int64_t count, int64_t tokens, int64_t k, int64_t n,
-               const ModelSpec& model) {
+               const ModelSpec& model, const RankLoad* load) {
   const MoeSpec& moe = model.moe;
+  if (load != nullptr) {
+    // The most loaded rank's expected tokens over its expected experts hit.
+    const double hit_expected = std::max(load->experts_hit, 1e-9);
+    const auto hit = std::max<int64_t>(1, std::llround(hit_expected));
+    const auto rows = static_cast<int64_t>(std::ceil(load->assignments / hit_expected));
+    Op op = gemm(name, count, std::max<int64_t>(rows, 1), k, n, model, true, false);
+    op.problems = hit;
+    op.weight_element_bytes = model.precision.expert_weight_bytes_per_param();
+    const double a = load->assignments;
+    op.flops = 2.0 * a * static_cast<double>(k) * static_cast<double>(n);
+    const double bias = moe.biased ? static_cast<double>(n) * model.bytes_per_param : 0;
+    op.weight_bytes = hit_expected * (static_cast<double>(k * n) * op.weight_element_bytes + bias);
+    op.activation_bytes = a * (static_cast<double>(k) * op.input_element_bytes +
+                               static_cast<double>(n) * op.output_element_bytes);
+    op.elements = a * static_cast<double>(n);
+    return op;
+  }
   const int64_t assignments = tokens * moe.top_k;
   const int64_t hit = experts_hit(moe.experts, moe.top_k, tokens);
   Op op = gemm(name, count, (assignments + hit - 1) / hit, k, n, model, true, false);
@@ -406,7 +425,8 @@ void add_recurrent_ops(std::vector<Op>& ops, const ModelSpec& model, const Batch
 
 }  // namespace
 
-std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch) {
+std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch,
+                               const RankLoad* experts) {
   const double b = model.bytes_per_param;
   const int64_t T = batch.tokens;
   const double h = static_cast<double>(model.hidden_size);
@@ -472,11 +492,13 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
     // token's top_k outputs weighted and summed.
     ops.push_back(elementwise("routing", OpKind::kRouting, Lm, tokens * h,
                               static_cast<double>(moe.top_k), 1, b));
-    ops.push_back(expert_gemm("experts_gate_up", Lm, T, model.hidden_size, 2 * width, model));
+    ops.push_back(
+        expert_gemm("experts_gate_up", Lm, T, model.hidden_size, 2 * width, model, experts));
+    const double assignments =
+        experts != nullptr ? experts->assignments : tokens * static_cast<double>(moe.top_k);
     ops.push_back(elementwise("expert_activation", OpKind::kActivation, Lm,
-                              tokens * static_cast<double>(moe.top_k) * static_cast<double>(width),
-                              2, 1, b));
-    Op down = expert_gemm("experts_down", Lm, T, width, model.hidden_size, model);
+                              assignments * static_cast<double>(width), 2, 1, b));
+    Op down = expert_gemm("experts_down", Lm, T, width, model.hidden_size, model, experts);
     down.tp_reduction = "ffn_allreduce";
     ops.push_back(down);
     if (moe.shared_intermediate > 0) {

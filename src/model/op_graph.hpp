@@ -33,7 +33,7 @@ enum class OpKind {
 inline constexpr size_t kOpKindCount = 14;
 
 // What a kCollective op does (the plan stage fills it in; cost/ times it).
-enum class CommKind { kNone, kAllReduce, kAllGather, kSendRecv };
+enum class CommKind { kNone, kAllReduce, kAllGather, kSendRecv, kAllToAll };
 
 std::string_view to_string(OpKind kind);
 
@@ -66,6 +66,7 @@ struct Op {
   // kCollective only: what it does and its message size per chip.
   CommKind comm = CommKind::kNone;
   double comm_bytes = 0;
+  int comm_phases = 1;  // all-to-all: exchanges in sequence (a layout exchange, then the data)
   // kGemm: independent problems of [m, k] x [k, n] (an MoE layer's experts
   // hit, as one grouped GEMM); flops and bytes above are of all of them.
   int64_t problems = 1;
@@ -80,8 +81,12 @@ struct Op {
   double bytes() const { return weight_bytes + activation_bytes + kv_read_bytes + kv_write_bytes; }
 };
 
-// The ops of one step, per-layer ops with count = num_layers.
-std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch);
+struct RankLoad;
+// The ops of one step, per-layer ops with count = num_layers. `experts`
+// (expert parallelism, skewed routing): the tokens and experts of the most
+// loaded rank, instead of every expert's uniform share on this chip.
+std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch,
+                               const RankLoad* experts = nullptr);
 
 // How decode attention's matmuls are shaped: per sequence, kv_heads
 // problems of `group` query heads each, over keys of qk_dim and values of

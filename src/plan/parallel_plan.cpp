@@ -2,12 +2,24 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/error.hpp"
 
 namespace jalapeno {
 
+std::optional<AllToAllMode> parse_all_to_all(std::string_view name) {
+  if (name == "auto") return AllToAllMode::kAuto;
+  if (name == "normal") return AllToAllMode::kNormal;
+  if (name == "low_latency") return AllToAllMode::kLowLatency;
+  return std::nullopt;
+}
+
 std::string ParallelPlan::describe() const {
-  return fmt::format("TP{} x PP{} x {} replica{}", tp, pp, replicas, replicas == 1 ? "" : "s");
+  const std::string experts =
+      ep > 1 ? fmt::format(" x EP{}{}", ep, dp_attention ? " (attention DP)" : "") : "";
+  return fmt::format("TP{}{} x PP{} x {} replica{}", tp, experts, pp, replicas,
+                     replicas == 1 ? "" : "s");
 }
 
 std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPlan& plan,
@@ -16,6 +28,33 @@ std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPla
   if (plan.tp < 1 || plan.pp < 1 || plan.replicas < 1) {
     problems.push_back(fmt::format("tp, pp and replicas must be at least 1 (got {}, {}, {})",
                                    plan.tp, plan.pp, plan.replicas));
+    return problems;
+  }
+  if (plan.ep != 1 && plan.ep != plan.tp) {
+    problems.push_back(fmt::format(
+        "ep {} must be 1 or tp ({}): experts are spread over a stage's tensor-parallel chips",
+        plan.ep, plan.tp));
+  }
+  if (plan.ep > 1 && !model.moe.any()) {
+    problems.push_back(fmt::format("ep {} needs experts, and {} has none", plan.ep, model.name));
+  }
+  if (plan.dp_attention && (plan.ep < 2 || plan.ep != plan.tp)) {
+    problems.push_back(fmt::format(
+        "attention data parallelism needs expert parallelism over the tp chips (ep = tp > 1), "
+        "got tp {} and ep {}",
+        plan.tp, plan.ep));
+  }
+  if (plan.dp_attention) {
+    // Attention, dense layers and shared experts are not split: only the
+    // layer count and the chips can be wrong.
+    if (model.num_layers % plan.pp != 0) {
+      problems.push_back(
+          fmt::format("{} layers are not divisible by pp {}", model.num_layers, plan.pp));
+    }
+    if (plan.chips() > system_chips) {
+      problems.push_back(fmt::format("{} needs {} chips but the system has {}", plan.describe(),
+                                     plan.chips(), system_chips));
+    }
     return problems;
   }
   if (model.num_heads % plan.tp != 0) {
@@ -30,7 +69,7 @@ std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPla
     problems.push_back(
         fmt::format("FFN width {} is not divisible by tp {}", model.intermediate_size, plan.tp));
   }
-  if (model.moe.any() && model.moe.expert_intermediate % plan.tp != 0) {
+  if (model.moe.any() && plan.ep == 1 && model.moe.expert_intermediate % plan.tp != 0) {
     problems.push_back(fmt::format("expert FFN width {} is not divisible by tp {}",
                                    model.moe.expert_intermediate, plan.tp));
   }
@@ -87,6 +126,13 @@ ModelSpec shard_model(const ModelSpec& model, int64_t tp) {
   return shard;
 }
 
+ModelSpec shard_model(const ModelSpec& model, const ParallelPlan& plan) {
+  if (plan.dp_attention) return model;  // whole, and 1/ep of the experts (by their placement)
+  ModelSpec shard = shard_model(model, plan.tp);
+  if (plan.ep > 1) shard.moe.expert_intermediate = model.moe.expert_intermediate;
+  return shard;
+}
+
 namespace {
 
 Op collective(std::string_view name, CommKind comm, int64_t count, double bytes) {
@@ -96,12 +142,59 @@ Op collective(std::string_view name, CommKind comm, int64_t count, double bytes)
   return op;
 }
 
+// Attention data parallelism: each chip's tokens go to the ranks holding
+// their experts and come back. Per chip and layer, the buffer it scatters:
+// in normal mode each token once per destination rank (ep (1 - (1 -
+// 1/ep)^k) of them for k uniform picks), in low-latency mode once per
+// expert (k); the all-to-all sends the (ep - 1)/ep of it bound for other
+// chips (CollectiveModel). The dispatch payload is in the projections'
+// input format (fp8 with w8a8, as DeepEP sends), the combine's in the
+// hidden dtype.
+void add_expert_all_to_all(std::vector<Op>& out, const Op& op, const ModelSpec& sharded,
+                           const BatchSummary& batch, const ParallelPlan& plan) {
+  const auto ep = static_cast<double>(plan.ep);
+  const auto k = static_cast<double>(sharded.moe.top_k);
+  const bool low_latency = plan.all_to_all == AllToAllMode::kLowLatency ||
+                           (plan.all_to_all == AllToAllMode::kAuto && batch.prefill_sequences == 0);
+  const double copies = low_latency ? k : ep * (1 - std::pow(1 - 1 / ep, k));
+  const double rows = static_cast<double>(batch.tokens) * copies;
+  const auto h = static_cast<double>(sharded.hidden_size);
+  if (op.name == "experts_gate_up") {
+    Op dispatch = collective("moe_dispatch", CommKind::kAllToAll, op.count,
+                             rows * h * op.input_element_bytes);
+    dispatch.comm_phases = low_latency ? 1 : 2;  // normal mode: a layout exchange first
+    out.push_back(dispatch);
+  }
+  if (op.name == "experts_down") {
+    Op combine = collective("moe_combine", CommKind::kAllToAll, op.count,
+                            rows * h * op.output_element_bytes);
+    combine.comm_phases = 1;
+    out.push_back(combine);
+  }
+}
+
 }  // namespace
 
 std::vector<Op> build_parallel_step_ops(const ModelSpec& sharded, const BatchSummary& batch,
-                                        const ParallelPlan& plan) {
-  std::vector<Op> ops = build_step_ops(sharded, batch);
+                                        const ParallelPlan& plan, const RankLoad* experts) {
+  std::vector<Op> ops = build_step_ops(sharded, batch, experts);
   if (plan.tp == 1 && plan.pp == 1) return ops;
+  if (plan.dp_attention) {
+    std::vector<Op> out;
+    out.reserve(ops.size() + 4);
+    for (const Op& op : ops) {
+      // The experts' input arrives before the first expert GEMM.
+      if (op.name == "experts_gate_up") add_expert_all_to_all(out, op, sharded, batch, plan);
+      out.push_back(op);
+      if (op.name == "experts_down") add_expert_all_to_all(out, op, sharded, batch, plan);
+    }
+    if (plan.pp > 1) {
+      const double bytes =
+          static_cast<double>(batch.tokens * sharded.hidden_size) * sharded.bytes_per_param;
+      out.push_back(collective("stage_send", CommKind::kSendRecv, plan.pp - 1, bytes));
+    }
+    return out;
+  }
   const auto tokens = static_cast<double>(batch.tokens);
   const double activation_bytes =
       tokens * static_cast<double>(sharded.hidden_size) * sharded.bytes_per_param;

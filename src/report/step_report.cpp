@@ -106,6 +106,8 @@ nlohmann::ordered_json step_json(const StepCostModel& model, const StepRequest& 
                     {"kv", to_string(precision.kv)},
                     {"weight_bytes_per_param", precision.weight_bytes_per_param()}};
   j["tp"] = model.plan().tp;
+  j["ep"] = model.plan().ep;
+  j["dp_attention"] = model.plan().dp_attention;
   j["pp"] = model.plan().pp;
   j["replicas"] = model.plan().replicas;
   j["phase"] = request.phase;

@@ -85,6 +85,33 @@ void read_arrivals(SpecReader& arrivals, Scenario& s) {
   arrivals.finish();
 }
 
+// `routing: {skew, loads, redundant_experts, eplb}` (README "Expert
+// parallelism"); a relative loads path is relative to the scenario.
+void read_routing(SpecReader& reader, const std::string& scenario_path, RoutingSpec& routing) {
+  routing.skew = reader.number_or("skew", 0);
+  if (!(routing.skew >= 0 && routing.skew <= 10)) {
+    reader.fail("skew", fmt::format("a power-law exponent from 0 to 10, got {}", routing.skew));
+  }
+  if (reader.has("loads")) {
+    std::filesystem::path path = reader.string("loads");
+    if (path.is_relative()) path = std::filesystem::path(scenario_path).parent_path() / path;
+    routing.loads_source = path.lexically_normal().string();
+    try {
+      routing.loads = read_expert_loads(routing.loads_source);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: {}", reader.where("loads"), e.what()));
+    }
+  } else {
+    reader.ignore("loads");
+  }
+  routing.redundant = reader.integer_or("redundant_experts", 0, 0);
+  if (routing.redundant > (1 << 16)) {
+    reader.fail("redundant_experts", fmt::format("at most {}, got {}", 1 << 16, routing.redundant));
+  }
+  routing.balanced = reader.boolean_or("eplb", false);
+  reader.finish();
+}
+
 void read_workload(SpecReader& workload, Scenario& s, const std::filesystem::path& base) {
   if (workload.has("trace")) {
     s.workload = WorkloadKind::kTrace;
@@ -134,6 +161,14 @@ Scenario read_scenario(const std::string& path) {
     make_router(s.serve.router, system.where("router"));  // throws for an unknown name
     s.plan.tp = system.integer_or("tp", 1, 1);
     s.plan.pp = system.integer_or("pp", 1, 1);
+    s.plan.ep = system.integer_or("ep", 1, 1);
+    s.plan.dp_attention = system.boolean_or("dp_attention", false);
+    const std::string mode = system.string_or("all_to_all", "auto");
+    const auto all_to_all = parse_all_to_all(mode);
+    if (!all_to_all) {
+      system.fail("all_to_all", fmt::format("auto, normal or low_latency, got '{}'", mode));
+    }
+    s.plan.all_to_all = *all_to_all;
     if (system.has("topology")) {
       s.topology = system.string("topology");
     } else {
@@ -141,6 +176,12 @@ Scenario read_scenario(const std::string& path) {
     }
     s.overlap = system.boolean_or("overlap", false);
     system.finish();
+  }
+  if (reader.has("routing")) {
+    SpecReader routing = reader.child("routing");
+    read_routing(routing, path, s.routing);
+  } else {
+    reader.ignore("routing");
   }
   if (reader.has("scheduler")) {
     SpecReader scheduler = reader.child("scheduler");
@@ -301,6 +342,7 @@ StepCostModel cost_model(const Scenario& scenario) {
   ParallelContext parallel;
   parallel.plan = scenario.plan;
   parallel.plan.replicas = scenario.serve.replicas;
+  parallel.routing = scenario.routing;
   parallel.network = hw.network;
   parallel.overlap = scenario.overlap;
   // On a system the replicas share its chips; lone chips are as many as asked.

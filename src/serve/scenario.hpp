@@ -23,6 +23,7 @@ struct Scenario {
   std::string engine = "fused";
   std::optional<std::string> topology;  // a system whose network joins the chips
   ParallelPlan plan;                    // tp and pp of each replica (replicas: serve.replicas)
+  RoutingSpec routing;                  // `routing:` how MoE tokens pick experts
   bool overlap = false;
   ServeConfig serve;
   WorkloadKind workload = WorkloadKind::kSynthetic;

@@ -255,6 +255,24 @@ TEST(Hybrid, ServingAPureSsmIsBoundedBySequences) {
   EXPECT_NEAR(blocks, std::round(blocks), 1e-6);
 }
 
+// The recurrent ops depend on how many sequences decode, prefill and
+// resume a state, not only on the tokens: two batches of the same tokens
+// and sequences split differently are costed apart, and the memoised time
+// equals the full breakdown's.
+TEST(Hybrid, MixedBatchesOfOneSizeAreCostedApart) {
+  StepCostModel model(load_model("nemotron-h-8b"), load_chip("h200-sxm"), load_engine("vllm"));
+  const BatchSummary fresh = summarize({{98, 0}, {1, 500}, {1, 500}});
+  const BatchSummary resumed = summarize({{98, 300}, {1, 500}, {1, 500}});
+  const BatchSummary two = summarize({{49, 0}, {50, 0}, {1, 500}});
+  ASSERT_EQ(fresh.tokens, two.tokens);
+  ASSERT_EQ(fresh.sequences, two.sequences);
+  for (const BatchSummary& b : {fresh, resumed, two}) {
+    EXPECT_DOUBLE_EQ(model.seconds(b), model.cost(b).seconds);
+  }
+  EXPECT_NE(model.seconds(fresh), model.seconds(two));
+  EXPECT_NE(model.seconds(fresh), model.seconds(resumed));
+}
+
 TEST(Hybrid, EnginesWithoutAScanAreRefused) {
   const std::string message = config_error([] {
     StepCostModel(load_model("nemotron-h-8b"), load_chip("h200-sxm"), load_engine("torch-eager"));

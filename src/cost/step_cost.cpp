@@ -218,11 +218,15 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
   }
   model_ = shard_model(full_model_, plan);
   dp_ranks_ = plan.dp_attention ? plan.tp : 1;
+  exact_prefills_ = model_.mla.any() || model_.recurrent.any();
+  keys_resumed_ = model_.recurrent.any();
   if (full_model_.moe.any() && (plan.ep > 1 || parallel_.routing.any())) {
     routing_.emplace(full_model_.moe, parallel_.routing, plan.ep);
   }
   tp_chips_ = static_cast<double>(plan.tp);
   decode_geometry_ = decode_geometry(model_);
+  full_decode_ = full_decode_attention_shape(model_);
+  window_decode_ = window_decode_attention_shape(model_);
   replica_chips_ = static_cast<double>(plan.chips_per_replica());
   const Precision& precision = model_.precision;
   const std::string hidden_key(info(precision.hidden).matrix_key);
@@ -600,8 +604,9 @@ StepCost StepCostModel::cost(const BatchSummary& whole) const {
   StepCost step;
   step.tokens = whole.tokens;
   // With attention data parallelism a chip runs its share of the sequences.
-  BatchSummary share;
-  const BatchSummary& batch = dp_ranks_ > 1 ? (share = share_of_batch(whole, dp_ranks_)) : whole;
+  std::optional<BatchSummary> share;  // built only under attention data parallelism
+  const BatchSummary& batch =
+      dp_ranks_ > 1 ? share.emplace(share_of_batch(whole, dp_ranks_)) : whole;
   RankLoad load;
   const std::vector<Op> ops =
       build_parallel_step_ops(model_, batch, parallel_.plan, rank_load(whole, load));
@@ -723,10 +728,12 @@ StepWork StepCostModel::combined(const LinearWork& linear, const AttentionSums& 
   return work;
 }
 
-StepTiming StepCostModel::timing(const BatchSummary& whole) {
+StepTiming StepCostModel::shared_timing(const BatchSummary& whole) {
+  return timing(whole, share_of_batch(whole, dp_ranks_));
+}
+
+StepTiming StepCostModel::timing(const BatchSummary& whole, const BatchSummary& batch) {
   const LinearKey key = linear_key(whole);
-  BatchSummary share;
-  const BatchSummary& batch = dp_ranks_ > 1 ? (share = share_of_batch(whole, dp_ranks_)) : whole;
   auto it = memo_.find(key);
   if (it == memo_.end()) {
     if (memo_.size() >= kMemoLimit) memo_.clear();  // bounded memory on any workload
@@ -745,7 +752,7 @@ StepTiming StepCostModel::timing(const BatchSummary& whole) {
   // Attention summed apart, then added, as cost() sums it (StepWork's +=):
   // the same numbers.
   AttentionSums a;
-  for_each_attention_op(model_, batch, [&](const Op& op) {
+  const auto add = [&](const Op& op) {
     // add_op_work for an attention op, without its dispatch on the kind.
     const KernelTime t = op_time(op, batch);
     const double count = static_cast<double>(op.count);
@@ -762,7 +769,23 @@ StepTiming StepCostModel::timing(const BatchSummary& whole) {
     const double op_bytes = op.bytes() * count;
     a.bytes += op_bytes;
     a.hbm_J += op_bytes * hbm_byte_J_;
-  });
+  };
+  // for_each_attention_op, with the decode ops' shapes computed once.
+  check_attention_window(model_, batch);
+  if (batch.decode_sequences > 0) {
+    if (full_decode_.layers > 0) {
+      add(decode_attention_op(full_decode_, batch.decode_kv_positions, batch.decode_kv_blocks,
+                              batch.decode_sequences));
+    }
+    if (window_decode_.layers > 0) {
+      add(decode_attention_op(window_decode_, batch.decode_window_positions,
+                              batch.decode_window_blocks, batch.decode_sequences));
+    }
+  }
+  if (batch.prefill_sequences > 0) {
+    if (full_decode_.layers > 0) add(attention_prefill_op(model_, batch));
+    if (window_decode_.layers > 0) add(attention_prefill_window_op(model_, batch));
+  }
   StepTiming timing;
   timing.comm_seconds = linear.comm_s;
   if (!nominal_timing(linear, a, batch, timing)) {

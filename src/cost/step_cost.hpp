@@ -156,8 +156,11 @@ class StepCostModel {
     if (comm_seconds != nullptr) *comm_seconds = t.comm_seconds;
     return t.seconds;
   }
-  // The same step with its energy (memoised as seconds() is).
-  StepTiming timing(const BatchSummary& batch);
+  // The same step with its energy (memoised as seconds() is). Under
+  // attention data parallelism a chip runs its share of the sequences.
+  StepTiming timing(const BatchSummary& batch) {
+    return dp_ranks_ > 1 ? shared_timing(batch) : timing(batch, batch);
+  }
 
   const ModelSpec& model() const { return model_; }  // one chip's shard
   const ModelSpec& full_model() const { return full_model_; }
@@ -238,27 +241,30 @@ class StepCostModel {
   struct LinearKey {
     int64_t tokens;
     int64_t sequences;
+    // Whether any sequence prefills, or (exact_prefills_) how many, with
+    // (keys_resumed_) how many resume a state in the upper 32 bits: a step
+    // holds far fewer than 2^31 sequences.
     int64_t prefills;
-    int64_t resumed;
     bool operator==(const LinearKey&) const = default;
   };
   struct LinearKeyHash {
     size_t operator()(const LinearKey& k) const noexcept {
-      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + k.prefills +
-                                  k.resumed * 7919);
+      return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + k.prefills);
     }
   };
   LinearKey linear_key(const BatchSummary& batch) const {
     const int64_t prefills = batch.prefill_sequences;
-    // Recurrent layers' ops also depend on how many sequences decode and
-    // how many prefills resume a state.
-    const bool exact = model_.mla.any() || model_.recurrent.any();
-    return {batch.tokens, batch.sequences, exact ? prefills : (prefills > 0 ? 1 : 0),
-            model_.recurrent.any() ? batch.prefill_resumed : 0};
+    if (!exact_prefills_) return {batch.tokens, batch.sequences, prefills > 0 ? 1 : 0};
+    return {batch.tokens, batch.sequences,
+            prefills | (keys_resumed_ ? batch.prefill_resumed << 32 : 0)};
   }
   // The most loaded expert-parallel rank's work (into `load`), or null
   // without expert parallelism or skewed routing.
   const RankLoad* rank_load(const BatchSummary& whole, RankLoad& load) const;
+  // timing() of the replica's batch `whole`, one chip running `batch` (its
+  // share under attention data parallelism, else the same).
+  StepTiming timing(const BatchSummary& whole, const BatchSummary& batch);
+  StepTiming shared_timing(const BatchSummary& whole);
   bool graphs(const BatchSummary& batch) const;
   double attention_fixed_s(double profile_fixed_s, double kernels) const;
   double host_step_s(const BatchSummary& batch) const;
@@ -276,11 +282,18 @@ class StepCostModel {
   // The plan's chips as doubles, for energy: a stage's tp chips share its
   // work, and all the replica's chips draw idle power.
   double tp_chips_ = 1;
-  int64_t dp_ranks_ = 1;                  // attention data-parallel ranks (1: none)
+  int64_t dp_ranks_ = 1;  // attention data-parallel ranks (1: none)
+  // What the linear ops' memo key holds beyond tokens and sequences: the
+  // exact prefill count (latent attention's and recurrent layers' ops tell
+  // decode tokens from prefill ones) and the prefills resuming a state.
+  bool exact_prefills_ = false;
+  bool keys_resumed_ = false;
   std::optional<ExpertRouting> routing_;  // with expert parallelism or skewed routing
   double seconds_per_expert_ = 0;         // an expert's weights streamed once
   double seconds_per_assignment_ = 0;     // one token through one expert
   AttentionGeometry decode_geometry_{};   // of this chip's shard
+  // Its decode attention ops' shapes, full and windowed (layers 0: none).
+  DecodeAttentionShape full_decode_, window_decode_;
   double replica_chips_ = 1;
   double matrix_rate_ = 0;    // achievable FLOP/s in the hidden dtype (attention, lm_head)
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision

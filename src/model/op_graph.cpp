@@ -152,23 +152,8 @@ namespace {
 // all sequences, split into `blocks` for a flash kernel.
 Op decode_attention(std::string_view name, const ModelSpec& model, const BatchSummary& batch,
                     int64_t layers, int64_t positions, int64_t blocks) {
-  const double b = model.bytes_per_param;
-  // What a position caches (K and V, or MLA's latent), in the cache's format.
-  const double kv_row =
-      static_cast<double>(model.kv_elements_per_layer()) * model.precision.kv_bytes();
-  const AttentionGeometry g = decode_geometry(model);
-  const auto heads = static_cast<double>(model.num_heads);
-  Op attn{name, OpKind::kAttentionDecode, layers};
-  attn.attended = positions;
-  attn.attention_blocks = blocks;
-  attn.kv_read_bytes = static_cast<double>(positions) * kv_row;
-  attn.activation_bytes = static_cast<double>(batch.decode_sequences) * heads *
-                          static_cast<double>(g.qk_dim + g.v_dim) * b;
-  // q.K and p.V per query head.
-  attn.flops =
-      2.0 * static_cast<double>(positions) * heads * static_cast<double>(g.qk_dim + g.v_dim);
-  attn.elements = static_cast<double>(positions) * heads;  // scores
-  return attn;
+  return decode_attention_op(decode_attention_shape(model, name, layers), positions, blocks,
+                             batch.decode_sequences);
 }
 
 // Prefill attention in `layers` layers: `pairs` (query, key) pairs under the
@@ -216,6 +201,29 @@ Op prefill_attention(std::string_view name, const ModelSpec& model, const BatchS
 }
 
 }  // namespace
+
+DecodeAttentionShape decode_attention_shape(const ModelSpec& model, std::string_view name,
+                                            int64_t layers) {
+  const AttentionGeometry g = decode_geometry(model);
+  DecodeAttentionShape shape;
+  shape.name = name;
+  shape.layers = layers;
+  // What a position caches (K and V, or MLA's latent), in the cache's format.
+  shape.kv_row = static_cast<double>(model.kv_elements_per_layer()) * model.precision.kv_bytes();
+  shape.heads = static_cast<double>(model.num_heads);
+  shape.qk_v = static_cast<double>(g.qk_dim + g.v_dim);
+  shape.hidden_bytes = model.bytes_per_param;
+  return shape;
+}
+
+DecodeAttentionShape full_decode_attention_shape(const ModelSpec& model) {
+  return decode_attention_shape(model, "attention_decode",
+                                model.attention_layers() - model.sliding_layers);
+}
+
+DecodeAttentionShape window_decode_attention_shape(const ModelSpec& model) {
+  return decode_attention_shape(model, "attn_window_decode", model.sliding_layers);
+}
 
 Op attention_decode_op(const ModelSpec& model, const BatchSummary& batch) {
   return decode_attention("attention_decode", model, batch,

@@ -103,6 +103,38 @@ inline AttentionGeometry decode_geometry(const ModelSpec& m) {
   return {m.num_kv_heads, m.num_heads / m.num_kv_heads, m.head_dim, m.head_dim};
 }
 
+// What decode attention's op needs of the model, computed once (the serving
+// loop builds the op every step): over `layers` layers, each cached
+// position's bytes, the query heads, and q.K plus p.V widths per head.
+struct DecodeAttentionShape {
+  std::string_view name;
+  int64_t layers = 0;
+  double kv_row = 0;
+  double heads = 0;
+  double qk_v = 0;
+  double hidden_bytes = 0;
+};
+DecodeAttentionShape decode_attention_shape(const ModelSpec& model, std::string_view name,
+                                            int64_t layers);
+// The full-attention layers' and the windowed layers' shapes.
+DecodeAttentionShape full_decode_attention_shape(const ModelSpec& model);
+DecodeAttentionShape window_decode_attention_shape(const ModelSpec& model);
+
+// Decode attention over `positions` cached positions of `sequences`
+// sequences, split into `blocks` for a flash kernel.
+inline Op decode_attention_op(const DecodeAttentionShape& s, int64_t positions, int64_t blocks,
+                              int64_t sequences) {
+  Op attn{s.name, OpKind::kAttentionDecode, s.layers};
+  attn.attended = positions;
+  attn.attention_blocks = blocks;
+  attn.kv_read_bytes = static_cast<double>(positions) * s.kv_row;
+  attn.activation_bytes = static_cast<double>(sequences) * s.heads * s.qk_v * s.hidden_bytes;
+  // q.K and p.V per query head.
+  attn.flops = 2.0 * static_cast<double>(positions) * s.heads * s.qk_v;
+  attn.elements = static_cast<double>(positions) * s.heads;  // scores
+  return attn;
+}
+
 // The attention ops alone (what depends on the sequences' contexts); the rest
 // of the graph depends only on the numbers of tokens and sequences. Full
 // attention in the layers without a sliding window, and (attention_ops) the

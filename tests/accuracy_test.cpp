@@ -3,9 +3,15 @@
 // individually: the chip and engine presets hold a handful of parameters.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/presets.hpp"
+#include "model/model_spec.hpp"
 #include "report/validation.hpp"
 
 namespace jalapeno {
@@ -133,6 +139,48 @@ TEST(Accuracy, SetsAreLabelledInOrOutOfSample) {
   const std::string table = format_validation_summary(
       {{"gemm", "a", 1, 1}, {"fp8_gemm", "b", 1, 2}, {"gemm", "c", 2, 1}});
   EXPECT_LT(table.find("in-sample"), table.find("out-of-sample"));
+}
+
+// The published MoE serving tables (data/validation/trtllm_moe_throughput.json)
+// name shipped presets and GPUs, and each entry simulates as the benchmark
+// runs: offline, fixed lengths, the plan it names. A few entries with fewer
+// requests here (validate --serving runs them all); the full comparison is
+// in README "Accuracy".
+TEST(Accuracy, PublishedServingTablesSimulate) {
+  const std::string path = data_dir() + "/validation/trtllm_moe_throughput.json";
+  std::ifstream in(path);
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  const auto presets = model_preset_names();
+  nlohmann::json few = doc;
+  few["entries"] = nlohmann::json::array();
+  for (const auto& e : doc.at("entries")) {
+    EXPECT_NE(std::find(presets.begin(), presets.end(), e.at("model").get<std::string>()),
+              presets.end());
+    const std::string gpu = e.at("gpu");
+    EXPECT_TRUE(gpu == "h100" || gpu == "h200") << gpu;
+    EXPECT_GT(e.at("output_tokens_per_s").get<double>(), 0);
+    const bool pick = e.at("input_len") == 1000 && e.at("output_len") == 1000 &&
+                      e.at("gpu") == "h200" && (e.at("tp") == 1 || e.at("tp") == 8);
+    if (pick) {
+      nlohmann::json small = e;
+      small["requests"] = 300;
+      few["entries"].push_back(small);
+    }
+  }
+  ASSERT_GE(doc.at("entries").size(), 100u);
+  const auto file = std::filesystem::temp_directory_path() / "jalapeno_few_moe.json";
+  std::ofstream(file) << few.dump();
+  const std::vector<ValidationRow> rows = validate_offline_throughput(file.string());
+  std::filesystem::remove(file);
+  ASSERT_GE(rows.size(), 4u);  // Mixtral TP1 and TP8, 8x22B TP8, DeepSeek DEP8, gpt-oss TP1
+  double tp1 = 0, tp8 = 0;
+  for (const ValidationRow& r : rows) {
+    EXPECT_GT(r.predicted_s, 0) << r.label;
+    EXPECT_LT(std::abs(r.error()), 1.0) << r.label;  // within a factor of two either way
+    if (r.label.find("mixtral-8x7b h200-sxm TP1 ") == 0) tp1 = 1 / r.predicted_s;
+    if (r.label.find("mixtral-8x7b h200-sxm TP8 ") == 0) tp8 = 1 / r.predicted_s;
+  }
+  EXPECT_GT(tp8, 3 * tp1);  // eight GPUs serve well over three times one
 }
 
 }  // namespace

@@ -735,8 +735,12 @@ int run_plan(PlanOptions opt, bool check_only) {
   return 0;
 }
 
-int run_validate(bool json, bool summary_only) {
-  const std::vector<ValidationRow> rows = validate_all();
+int run_validate(bool json, bool summary_only, bool serving) {
+  std::vector<ValidationRow> rows = validate_all();
+  if (serving) {
+    const std::vector<ValidationRow> more = validate_serving();
+    rows.insert(rows.end(), more.begin(), more.end());
+  }
   if (json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : rows) {
@@ -855,6 +859,9 @@ int run(int argc, const char* const* argv, Mode mode) {
   validate_cmd->add_flag("--json", validate_json, "print rows as JSON");
   bool validate_summary = false;
   validate_cmd->add_flag("--summary", validate_summary, "print only each set's error summary");
+  bool validate_serving_sets = false;
+  validate_cmd->add_flag("--serving", validate_serving_sets,
+                         "also simulate the published serving benchmarks (tens of seconds)");
 
   check_number_flags(app);
   // CLI11 reports an unknown first word as a missing subcommand; name it.
@@ -901,7 +908,7 @@ int run(int argc, const char* const* argv, Mode mode) {
     if (bench_cmd->parsed()) return run_bench(bench, check_only);
     if (plan_cmd->parsed()) return run_plan(plan, check_only);
     if (validate_cmd->parsed()) {
-      return check_only ? 0 : run_validate(validate_json, validate_summary);
+      return check_only ? 0 : run_validate(validate_json, validate_summary, validate_serving_sets);
     }
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -75,11 +75,20 @@ std::vector<ValidationRow> validate_published_ttft(const std::string& published_
 // torch-compiled ones held out.
 std::vector<ValidationRow> validate_energy(const std::string& energy_json, const std::string& chip);
 
+// Published offline maximum throughputs (TensorRT-LLM's tables of MoE
+// models: data/validation/trtllm_moe_throughput.json), each simulated as
+// the benchmark runs it; rows in seconds per output token.
+std::vector<ValidationRow> validate_offline_throughput(const std::string& published_json);
+
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 bool within(const ErrorSummary& summary, const ErrorBudget& budget);
 
 // Every set, from the files shipped in data/ (what `jalapeno validate` runs).
 std::vector<ValidationRow> validate_all();
+// The published serving benchmarks, each simulated (`jalapeno validate
+// --serving`; tens of seconds): one set per model, reported without a
+// budget yet (README "Accuracy" says how close each comes and why not).
+std::vector<ValidationRow> validate_serving();
 
 std::string format_validation(const std::vector<ValidationRow>& rows);
 // One line per set: points, median and max |error|, its budget and whether

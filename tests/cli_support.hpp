@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -29,11 +30,17 @@ struct CliResult {
 // Output beyond this is not kept (a runaway writer must not exhaust memory).
 inline constexpr size_t kMaxCapture = 1 << 20;
 
+// Reads in chunks, so that the limit costs nothing for a small file (a
+// 64 MiB buffer per call made every test process start slowly).
 inline std::string read_file(const fs::path& path, size_t max_bytes = kMaxCapture) {
   std::ifstream in(path, std::ios::binary);
-  std::string text(max_bytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(max_bytes));
-  text.resize(static_cast<size_t>(in.gcount()));
+  std::string text;
+  char chunk[1 << 16];
+  while (in && text.size() < max_bytes) {
+    const size_t want = std::min(sizeof chunk, max_bytes - text.size());
+    in.read(chunk, static_cast<std::streamsize>(want));
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
   return text;
 }
 

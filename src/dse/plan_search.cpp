@@ -249,10 +249,14 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
       for (const ParallelPlan& plan : variants) {
         if (spec.ep && plan.ep != *spec.ep) continue;
         if (spec.dp_attention_only && !plan.dp_attention) continue;
-        // Plans that do not divide the model are skipped quietly unless they
-        // are the powers of two people ask about.
+        // Plans that do not divide the model (or its expert slots) are
+        // skipped quietly unless they are the powers of two people ask about.
         const bool power_of_two = (tp & (tp - 1)) == 0 && (pp & (pp - 1)) == 0;
-        if (!power_of_two && !plan_problems(model, plan, chips).empty()) continue;
+        const bool slots_divide =
+            plan.ep == 1 || (model.moe.experts + spec.routing.redundant) % plan.ep == 0;
+        if (!power_of_two && (!slots_divide || !plan_problems(model, plan, chips).empty())) {
+          continue;
+        }
         out.plans.push_back(evaluate(spec, model, hw, engine, plan));
       }
     }

@@ -145,12 +145,13 @@ ExpertRouting::ExpertRouting(const MoeSpec& moe, const RoutingSpec& spec, int64_
 RankLoad ExpertRouting::rank_load(size_t rank, double tokens) const {
   RankLoad out;
   const std::vector<Slot>& slots = rank_slots_[rank];
+  out.slots = static_cast<int64_t>(slots.size());
+  if (!(tokens > 0)) return out;  // (0 x log 0 would be NaN)
   for (size_t i = 0; i < slots.size(); ++i) {
     out.assignments += tokens * slots[i].pick;
     // 1 - (1 - pick)^T; a slot every token picks (log(0)) is always hit.
     out.experts_hit += 1 - std::exp(tokens * log_missed_[rank][i]);
   }
-  out.slots = static_cast<int64_t>(slots.size());
   return out;
 }
 

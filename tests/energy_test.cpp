@@ -3,6 +3,8 @@
 // (a chip and an engine the model was not fitted on).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -11,6 +13,7 @@
 #include "plan/hardware.hpp"
 #include "report/serving_metrics.hpp"
 #include "serve/scenario.hpp"
+#include "test_support.hpp"
 
 namespace jalapeno {
 namespace {
@@ -198,6 +201,52 @@ TEST(SystemPower, SwitchedBytesCostTheSwitchesEnergy) {
   const double per_byte = hw.chip.power->link_byte_J + hw.network->spec().switch_byte_J;
   EXPECT_NEAR(step.energy->parts.link_J, 8 * step.energy->link_bytes * per_byte,
               1e-9 * step.energy->parts.link_J);
+}
+
+// A scenario's `power:` replaces the chip file's figures: a lower limit
+// caps the clock as a chip file's would, and the idle power feeds the
+// accounting; one that cannot apply names its key.
+TEST(ScenarioPower, OverridesTheChipsLimitAndEnergies) {
+  const auto dir = std::filesystem::temp_directory_path() / "jalapeno_power_override";
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const std::string& power) {
+    std::ofstream(dir / "s.yaml") << "model: llama-3.1-8b\nsystem: {hw: h200-sxm}\n"
+                                     "workload: {arrivals: {offline: true}, input_tokens: 2048, "
+                                     "output_tokens: 8, requests: 4}\n"
+                                  << power;
+    return read_scenario((dir / "s.yaml").string());
+  };
+  const Scenario capped = write("power: {tdp: 450W, idle: 60W, per_hbm_byte: 50pJ}\n");
+  EXPECT_DOUBLE_EQ(*capped.power.tdp_W, 450);
+  StepCostModel cost = make_scenario_cost_model(capped);
+  EXPECT_DOUBLE_EQ(cost.chip().tdp_W, 450);
+  EXPECT_DOUBLE_EQ(cost.chip().power->idle_W, 60);
+  EXPECT_DOUBLE_EQ(cost.chip().power->hbm_byte_J, 50e-12);
+  ChipSpec by_file = load_chip("h200-sxm");
+  by_file.tdp_W = 450;
+  by_file.power->idle_W = 60;
+  by_file.power->hbm_byte_J = 50e-12;
+  const BatchSummary prefill = prefill_batch(4, 2048);
+  EXPECT_DOUBLE_EQ(cost.cost(prefill).seconds, step_on(by_file, prefill).seconds);
+  EXPECT_LT(cost.cost(prefill).energy->clock, 1);
+  EXPECT_DOUBLE_EQ(make_energy_accounting(capped)->chip_idle_W, 60);
+  const std::string unknown = testing_support::config_error(
+      [&] { make_scenario_cost_model(write("power: {per_matrix_flop: {fp4: 0.1pJ}}\n")); });
+  EXPECT_NE(unknown.find("power.per_matrix_flop.fp4"), std::string::npos) << unknown;
+  const std::string too_low = testing_support::config_error(
+      [&] { make_scenario_cost_model(write("power: {tdp: 50W}\n")); });
+  EXPECT_NE(too_low.find("power.tdp"), std::string::npos) << too_low;
+  std::filesystem::remove_all(dir);
+}
+
+// HBM priced per GB: the capital cost follows the chip's capacity.
+TEST(ScenarioCost, HbmPricedPerGigabyte) {
+  Scenario s;
+  s.hw = "h200-sxm";
+  const double base = make_energy_accounting(s)->capex_usd_per_chip;
+  s.cost.hbm_usd_per_GB = 15;
+  const double with_hbm = make_energy_accounting(s)->capex_usd_per_chip;
+  EXPECT_NEAR(with_hbm - base, 15 * load_chip("h200-sxm").hbm_bytes / 1e9, 1e-6);
 }
 
 }  // namespace

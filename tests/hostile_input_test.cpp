@@ -657,6 +657,13 @@ void energy_cases(Table& t) {
       "expert_loads_not_a_list",
       {"step", "--model", "deepseek-v3", "--hw", "h200-sxm", "--expert-loads", "{dir}/loads.json"},
       {"loads.json"});
+  t.scenario("power_limit_below_idle", "seed: 1\n", "power: {tdp: 50W}\nseed: 1\n",
+             {"power.tdp", "below the power limit"});
+  t.scenario("power_unknown_key", "seed: 1\n", "power: {idel: 50W}\nseed: 1\n", {"idel"});
+  t.scenario("power_negative_energy", "seed: 1\n", "power: {per_hbm_byte: -5pJ}\nseed: 1\n",
+             {"power.per_hbm_byte"});
+  t.scenario("cost_hbm_without_per_gb", "seed: 1\n", "cost: {hbm: 15USD}\nseed: 1\n",
+             {"cost.hbm", "15USD/GB"});
   t.scenario("facility_pue_below_one", "seed: 1\n", "seed: 1\nfacility: {pue: 0.9}\n",
              {"facility.pue"}, true, "facility");
   t.scenario("facility_electricity_no_period", "seed: 1\n",

@@ -142,7 +142,7 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
     result.tokens_per_s_per_MW = result.tokens_per_s / (facility_W / 1e6);
     if (hw.chip.cost) {
       const double capex_per_s =
-          chips * (chip_cost.price_usd + chip_cost.system_share_usd) / (f.life_s * f.utilisation);
+          chips * chip_cost.capex_usd(hw.chip.hbm_bytes) / (f.life_s * f.utilisation);
       const double energy_per_s = facility_W * f.usd_per_kWh / 3.6e6;
       result.usd_per_million_output_tokens =
           (capex_per_s + energy_per_s) / result.tokens_per_s * 1e6;

@@ -45,6 +45,7 @@ ChipCostOverride read_chip_cost_override(SpecReader& reader) {
     cost.system_power_W = reader.quantity("system_power", Dimension::kPower);
     if (*cost.system_power_W < 0) reader.fail("system_power", "a power of zero or more");
   }
+  if (reader.has("hbm")) cost.hbm_usd_per_GB = price(reader, "hbm", "/GB", "15USD/GB");
   return cost;
 }
 

@@ -11,9 +11,17 @@ namespace jalapeno {
 class SpecReader;
 
 struct ChipCost {
-  double price_usd = 0;         // the chip (board) itself
+  double price_usd = 0;         // the chip (board) itself: with its HBM unless hbm_usd_per_GB
   double system_share_usd = 0;  // its share of server, switches, optics and rack
   double system_power_W = 0;    // its share of host CPUs, memory, NICs, switches, fans
+  // The HBM priced apart, per GB of the chip's capacity (`hbm: 15USD/GB`),
+  // for what-ifs on capacity; 0 when `price` includes it (the presets).
+  double hbm_usd_per_GB = 0;
+  // What one chip's place in the system costs to buy: the chip, its HBM
+  // when priced apart, its share of the system.
+  double capex_usd(double hbm_bytes) const {
+    return price_usd + hbm_usd_per_GB * hbm_bytes / 1e9 + system_share_usd;
+  }
 };
 
 struct FacilitySpec {
@@ -26,16 +34,17 @@ struct FacilitySpec {
 
 // Some or all of a ChipCost: a scenario's `cost:` over the chip file's.
 struct ChipCostOverride {
-  std::optional<double> price_usd, system_share_usd, system_power_W;
+  std::optional<double> price_usd, system_share_usd, system_power_W, hbm_usd_per_GB;
   bool complete() const { return price_usd && system_share_usd && system_power_W; }
   ChipCost over(const ChipCost& base) const {
     return {price_usd.value_or(base.price_usd), system_share_usd.value_or(base.system_share_usd),
-            system_power_W.value_or(base.system_power_W)};
+            system_power_W.value_or(base.system_power_W),
+            hbm_usd_per_GB.value_or(base.hbm_usd_per_GB)};
   }
 };
 
-// Reads `cost: {price, system_share, system_power}` (prices as '30000USD'),
-// any of the keys.
+// Reads `cost: {price, system_share, system_power, hbm}` (prices as
+// '30000USD', HBM as '15USD/GB'), any of the keys.
 ChipCostOverride read_chip_cost_override(SpecReader& reader);
 // The same with every key required (a chip file's).
 ChipCost read_chip_cost(SpecReader& reader);

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "core/error.hpp"
 #include "core/spec_reader.hpp"
 #include "core/units.hpp"
 
@@ -28,6 +29,77 @@ double energy_or_zero(SpecReader& reader, const std::string& key) {
   return joules;
 }
 }  // namespace
+
+PowerOverride read_power_override(SpecReader& reader) {
+  PowerOverride o;
+  const auto power = [&](const char* key, std::optional<double>& out, bool positive) {
+    if (!reader.has(key)) {
+      reader.ignore(key);
+      return;
+    }
+    out = positive ? reader.positive_quantity(key, Dimension::kPower)
+                   : reader.quantity(key, Dimension::kPower);
+    if (*out < 0) reader.fail(key, "a power of zero or more, such as '280W'");
+    o.where[key] = reader.where(key);
+  };
+  const auto energy = [&](const char* key, std::optional<double>& out) {
+    if (!reader.has(key)) {
+      reader.ignore(key);
+      return;
+    }
+    out = energy_or_zero(reader, key);
+    o.where[key] = reader.where(key);
+  };
+  power("tdp", o.tdp_W, true);
+  power("idle", o.idle_W, true);
+  power("busy", o.busy_W, false);
+  energy("per_hbm_byte", o.hbm_byte_J);
+  energy("per_link_byte", o.link_byte_J);
+  energy("per_vector_flop", o.vector_flop_J);
+  if (reader.has("per_matrix_flop")) {
+    SpecReader per_flop = reader.child("per_matrix_flop");
+    for (const auto& key : reader.child_keys("per_matrix_flop")) {
+      o.matrix_flop_J[key] = energy_or_zero(per_flop, key);
+      o.where["per_matrix_flop." + key] = per_flop.where(key);
+    }
+    per_flop.finish();
+  } else {
+    reader.ignore("per_matrix_flop");
+  }
+  return o;
+}
+
+void apply_power_override(const PowerOverride& o, const std::string& chip_name, double& tdp_W,
+                          std::optional<PowerSpec>& power) {
+  if (!o.any()) return;
+  const auto fail = [&](const std::string& key, const std::string& what) {
+    throw ConfigError(fmt::format("{}: {}", o.where.at(key), what));
+  };
+  if (!power) {
+    fail(o.where.begin()->first,
+         fmt::format("chip '{}' has no power model (its file's `power:` block) to override",
+                     chip_name));
+  }
+  if (o.tdp_W) tdp_W = *o.tdp_W;
+  if (o.idle_W) power->idle_W = *o.idle_W;
+  if (o.busy_W) power->busy_W = *o.busy_W;
+  if (o.hbm_byte_J) power->hbm_byte_J = *o.hbm_byte_J;
+  if (o.link_byte_J) power->link_byte_J = *o.link_byte_J;
+  if (o.vector_flop_J) power->vector_flop_J = *o.vector_flop_J;
+  for (const auto& [key, joules] : o.matrix_flop_J) {
+    if (power->matrix_flop_J.count(key) == 0) {
+      fail("per_matrix_flop." + key,
+           fmt::format("expected a format chip '{}' has a matrix rate for", chip_name));
+    }
+    power->matrix_flop_J[key] = joules;
+  }
+  if (power->idle_W >= tdp_W) {
+    fail(o.idle_W ? "idle" : "tdp",
+         fmt::format("expected an idle power ({}) below the power limit ({})",
+                     format_quantity(power->idle_W, Dimension::kPower),
+                     format_quantity(tdp_W, Dimension::kPower)));
+  }
+}
 
 PowerSpec read_power_spec(SpecReader& reader, double tdp_W,
                           const std::map<std::string, double>& matrix_keys) {

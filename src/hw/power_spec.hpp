@@ -4,6 +4,7 @@
 // links). Read from a chip file's `power:` block; DESIGN.md "a cost is a
 // record" and README "Energy and power" say where each figure comes from.
 #include <map>
+#include <optional>
 #include <string>
 
 namespace jalapeno {
@@ -25,6 +26,25 @@ struct PowerSpec {
 
   double matrix_flop_J_for(const std::string& key) const;
 };
+
+// A scenario's `power:` over the chip file's figures (what-ifs: a lower
+// power cap, a cheaper HBM access), any of the keys; `where` names each for
+// errors found when applied.
+struct PowerOverride {
+  std::optional<double> tdp_W, idle_W, busy_W, hbm_byte_J, link_byte_J, vector_flop_J;
+  std::map<std::string, double> matrix_flop_J;
+  std::map<std::string, std::string> where;  // key -> "file:line: key 'power.x'"
+  bool any() const {
+    return tdp_W || idle_W || busy_W || hbm_byte_J || link_byte_J || vector_flop_J ||
+           !matrix_flop_J.empty();
+  }
+};
+PowerOverride read_power_override(SpecReader& reader);
+// Applies it to a chip's limit and power model; throws ConfigError (naming
+// the key) for a chip without a power model, an idle power at or above the
+// limit, or a matrix format the chip does not have.
+void apply_power_override(const PowerOverride& o, const std::string& chip_name, double& tdp_W,
+                          std::optional<PowerSpec>& power);
 
 // Reads the `power:` mapping; `tdp_W` is the chip's board power limit, which
 // the static floor must stay below. `matrix_keys` are the formats the chip

@@ -237,6 +237,13 @@ Scenario read_scenario(const std::string& path) {
   } else {
     reader.ignore("facility");
   }
+  if (reader.has("power")) {
+    SpecReader power = reader.child("power");
+    s.power = read_power_override(power);
+    power.finish();
+  } else {
+    reader.ignore("power");
+  }
   if (reader.has("cost")) {
     SpecReader cost = reader.child("cost");
     s.cost = read_chip_cost_override(cost);
@@ -339,6 +346,7 @@ namespace {
 
 StepCostModel cost_model(const Scenario& scenario) {
   Hardware hw = load_hardware(scenario.hw, scenario.topology);
+  apply_power_override(scenario.power, hw.chip.name, hw.chip.tdp_W, hw.chip.power);
   ParallelContext parallel;
   parallel.plan = scenario.plan;
   parallel.plan.replicas = scenario.serve.replicas;
@@ -371,8 +379,9 @@ auto naming_the_file(const Scenario& scenario, Make make) {
 }  // namespace
 
 std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario) {
-  const Hardware hw =
+  Hardware hw =
       naming_the_file(scenario, [&] { return load_hardware(scenario.hw, scenario.topology); });
+  apply_power_override(scenario.power, hw.chip.name, hw.chip.tdp_W, hw.chip.power);
   const ChipSpec& chip = hw.chip;
   if (!chip.power) return std::nullopt;
   EnergyAccounting a;
@@ -386,7 +395,7 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario)
   a.system_W_per_chip = hw.system_power && !scenario.cost.system_power_W
                             ? hw.system_power->total_W() / static_cast<double>(hw.chips)
                             : cost.system_power_W;
-  a.capex_usd_per_chip = cost.price_usd + cost.system_share_usd;
+  a.capex_usd_per_chip = cost.capex_usd(chip.hbm_bytes);
   a.conversion_efficiency = scenario.facility.conversion_efficiency;
   a.pue = scenario.facility.pue;
   a.life_s = scenario.facility.life_s;

@@ -9,6 +9,7 @@
 
 #include "cost/step_cost.hpp"
 #include "hw/cost_spec.hpp"
+#include "hw/power_spec.hpp"
 #include "report/serving_metrics.hpp"
 #include "serve/simulator.hpp"
 #include "workload/source.hpp"
@@ -36,6 +37,7 @@ struct Scenario {
   PrecisionOverride precision;  // `precision: {weights, activations, kv, weight_group}`
   FacilitySpec facility;        // `facility:`: PUE, electricity, life (README "Energy and cost")
   ChipCostOverride cost;        // `cost:` over the chip file's
+  PowerOverride power;          // `power:` over the chip file's (limit and energies)
   std::string path;             // the file it was read from, "" when built from flags alone
 };
 

@@ -63,5 +63,21 @@ TEST(GptOss, ExpertsReadOnlyTheirMxfp4WeightsAndBiases) {
   EXPECT_GT(find_op(ops, "attn_window_decode").count, 0);
 }
 
+// The 12 sliding layers of gpt-oss-20b read at most their 128 positions a
+// sequence, whatever the context; the 12 full layers read all of it.
+TEST(GptOss, SlidingLayersReadAtMostTheirWindow) {
+  const ModelSpec m = load_model("gpt-oss-20b");
+  const double row = 2.0 * 8 * 64 * 2;  // K and V of 8 KV heads of 64, bf16
+  for (int64_t ctx : {200, 4000, 100000}) {
+    const auto ops = build_step_ops(m, decode_batch(16, ctx, m.attention_window()));
+    const Op& window = find_op(ops, "attn_window_decode");
+    const Op& full = find_op(ops, "attention_decode");
+    EXPECT_EQ(window.count, 12);
+    EXPECT_EQ(full.count, 12);
+    EXPECT_DOUBLE_EQ(window.kv_read_bytes, 16 * 128 * row) << ctx;
+    EXPECT_DOUBLE_EQ(full.kv_read_bytes, 16.0 * static_cast<double>(ctx + 1) * row) << ctx;
+  }
+}
+
 }  // namespace
 }  // namespace jalapeno

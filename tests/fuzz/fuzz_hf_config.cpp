@@ -16,8 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ModelSpec model = load_model(path);
     fuzz::check(model.params() > 0, "params");
     fuzz::check(model.weight_bytes() > 0 && std::isfinite(model.weight_bytes()), "weight bytes");
-    fuzz::check(model.kv_bytes_per_token() > 0 && std::isfinite(model.kv_bytes_per_token()),
+    // A model of recurrent layers alone caches nothing per token, only a
+    // state per sequence.
+    fuzz::check(model.kv_bytes_per_token() >= 0 && std::isfinite(model.kv_bytes_per_token()),
                 "KV bytes per token");
+    fuzz::check(model.kv_bytes_per_token() > 0 || model.state_bytes_per_sequence() > 0,
+                "a cache or a state");
     StepCostModel cost(std::move(model), chip, engine);
     fuzz::price_steps(cost);
   });

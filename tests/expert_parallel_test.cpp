@@ -89,6 +89,15 @@ TEST(Routing, LoadsFromAFile) {
   EXPECT_NE(wrong.find("expected 16 expert loads"), std::string::npos) << wrong;
   {
     std::ofstream out(path);
+    out << "[0, 0, 0, 0, 0, 0, 0, 5]";  // one expert for picks of two
+  }
+  spec.loads = read_expert_loads(path.string());
+  EXPECT_NE(config_error([&] {
+              ExpertRouting(experts(8, 2), spec, 2);
+            }).find("at least 2 experts (the model's top_k) with a load above 0, got 1"),
+            std::string::npos);
+  {
+    std::ofstream out(path);
     out << "[1, -2]";
   }
   EXPECT_NE(config_error([&] { read_expert_loads(path.string()); }).find("loads[1]"),
@@ -104,6 +113,11 @@ TEST(Routing, RanksMustDivideTheSlots) {
   RoutingSpec redundant;
   redundant.redundant = 8;
   EXPECT_NO_THROW(ExpertRouting(experts(256, 8), redundant, 8));
+  redundant.redundant = 256 * 16 + 8;
+  EXPECT_NE(config_error([&] {
+              ExpertRouting(experts(256, 8), redundant, 8);
+            }).find("at most 4096 redundant experts"),
+            std::string::npos);
 }
 
 StepCostModel deepseek(const ParallelPlan& plan, const RoutingSpec& routing = {}) {
@@ -155,10 +169,21 @@ TEST(ExpertParallel, AllToAllAgainstItsClosedForm) {
   EXPECT_DOUBLE_EQ(dispatch.comm_bytes, 32.0 * 8 * 7168 * 1);  // fp8 (its scales not counted)
   EXPECT_DOUBLE_EQ(find_op(ops, "moe_combine").comm_bytes, 32.0 * 8 * 7168 * 2);
   plan.all_to_all = AllToAllMode::kNormal;
+  // DeepSeek-V3's group-limited routing: 8 groups of 32 experts, one per
+  // chip, and a token's 8 experts within its best 4 groups: it reaches
+  // 4 (1 - (3/4)^8) chips on average, not 8 (1 - (7/8)^8).
+  ASSERT_EQ(m.moe.groups, 8);
+  ASSERT_EQ(m.moe.groups_per_token, 4);
   const auto normal = build_parallel_step_ops(shard_model(m, plan), mine, plan);
-  const double ranks = 8 * (1 - std::pow(1 - 1.0 / 8, 8));
-  EXPECT_DOUBLE_EQ(find_op(normal, "moe_combine").comm_bytes, 32.0 * ranks * 7168 * 2);
+  const double limited = 4 * (1 - std::pow(1 - 1.0 / 4, 8));
+  EXPECT_DOUBLE_EQ(find_op(normal, "moe_combine").comm_bytes, 32.0 * limited * 7168 * 2);
   EXPECT_EQ(find_op(normal, "moe_dispatch").comm_phases, 2);
+  ModelSpec unlimited = m;
+  unlimited.moe.groups = 1;
+  unlimited.moe.groups_per_token = 1;
+  const auto spread = build_parallel_step_ops(shard_model(unlimited, plan), mine, plan);
+  const double ranks = 8 * (1 - std::pow(1 - 1.0 / 8, 8));
+  EXPECT_DOUBLE_EQ(find_op(spread, "moe_combine").comm_bytes, 32.0 * ranks * 7168 * 2);
 
   // Its time: the network's direct all-to-all, (n - 1)/n of the buffer out
   // of every chip at once, plus the engine's launch in a graph.

@@ -853,6 +853,10 @@ void model_cases(Table& t) {
               R"("first_k_dense_replace": 62,)", {"first_k_dense_replace"});
   t.moe_model("deepseek_shared_negative", "deepseek-v3", R"("n_shared_experts": 1,)",
               R"("n_shared_experts": -1,)", {"n_shared_experts"});
+  t.moe_model("deepseek_groups_not_dividing", "deepseek-v3", R"("n_group": 8,)", R"("n_group": 7,)",
+              {"n_group", "a divisor of the 256"});
+  t.moe_model("deepseek_group_limit_too_tight", "deepseek-v3", R"("topk_group": 4,)",
+              R"("topk_group": 0,)", {"topk_group"});
   t.moe_model("deepseek_mtp_many", "deepseek-v3", R"("num_nextn_predict_layers": 1,)",
               R"("num_nextn_predict_layers": 1000,)", {"num_nextn_predict_layers", "at most 16"});
   t.moe_model("mxfp4_modules_not_a_list", "gpt-oss-20b", R"("model.layers.*.self_attn",)",
@@ -868,6 +872,15 @@ void model_cases(Table& t) {
   t.moe_model("ssm_heads_not_divisible_by_tp", "nemotron-h-8b", R"("mamba_num_heads": 128,)",
               R"("mamba_num_heads": 120,)", {"120 recurrent heads", "tp 16"},
               {"--tp", "16", "--topology", "gb200-nvl72"});
+  t.moe_model(
+      "ssm_pattern_without_mixer", "nemotron-h-8b",
+      R"("hybrid_override_pattern": "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-",)",
+      R"("hybrid_override_pattern": "----------------------------------------------------",)",
+      {"hybrid_override_pattern", "at least one 'M' or '*'"});
+  t.flags("mamba_weight_group_not_dividing",
+          {"step", "--model", "mamba2-2.7b", "--hw", "h200-sxm", "--weights", "int4",
+           "--weight-group", "100"},
+          {"--weight-group"});
   t.moe_model("jamba_attention_offset_beyond_period", "jamba-1.5-mini",
               R"("attn_layer_offset": 4,)", R"("attn_layer_offset": 9,)", {"attn_layer_offset"});
   t.moe_model("jamba_state_missing", "jamba-1.5-mini", R"("mamba_d_state": 16,)", "",

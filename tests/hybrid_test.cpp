@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cost/step_cost.hpp"
+#include "dse/plan_search.hpp"
 #include "hw/chip_spec.hpp"
 #include "plan/hardware.hpp"
 #include "serve/kv_cache.hpp"
@@ -278,6 +279,59 @@ TEST(Hybrid, EnginesWithoutAScanAreRefused) {
     StepCostModel(load_model("nemotron-h-8b"), load_chip("h200-sxm"), load_engine("torch-eager"));
   });
   EXPECT_NE(message.find("ops.conv and ops.scan"), std::string::npos) << message;
+}
+
+// The plan search sizes a replica's batch as the serving cache holds it:
+// a pure SSM by its states (any length fits), a hybrid by its positions'
+// blocks and its state's together; an engine that cannot run the layers is
+// an error, not a table of losing plans.
+TEST(Hybrid, PlanSearchSizesTheBatchByStates) {
+  PlanSearchSpec spec;
+  spec.model = "mamba2-2.7b";
+  spec.hw = "hgx-h100";
+  spec.engine = "vllm";
+  spec.input_tokens = 32768;
+  const PlanSearchResult pure = search_plans(spec, 0, 0, 0.9);
+  ASSERT_FALSE(pure.plans.empty());
+  EXPECT_EQ(pure.plans.front().batch, 256);  // max sequences, not the states' limit
+  spec.model = "nemotron-h-8b";
+  spec.input_tokens = 1024;
+  spec.max_sequences = 100000;
+  const PlanSearchResult hybrid = search_plans(spec, 0, 0, 0.9);
+  const Hardware hw = load_hardware("hgx-h100", std::nullopt);
+  StepCostModel tp1(load_model("nemotron-h-8b"), hw.chip, load_engine("vllm"));
+  SchedulerConfig config;
+  config.max_sequences = 100000;
+  const CacheLayout layout = cache_layout(tp1, config);
+  const int64_t per_request = layout.state_blocks + (1024 + 256 + 15) / 16;
+  for (const PlanResult& p : hybrid.plans) {
+    if (p.plan.tp == 1 && p.plan.pp == 1) {
+      EXPECT_EQ(p.batch, kv_cache_blocks(tp1, config) / per_request);
+    }
+  }
+  spec.engine = "torch-eager";
+  EXPECT_NE(config_error([&] { search_plans(spec, 0, 0, 0.9); }).find("ops.conv and ops.scan"),
+            std::string::npos);
+}
+
+// A cache too small for one sequence's state says so: raising the memory
+// the cache may use in 14 MB steps, the first cache that is not empty is
+// refused for the 52 MB state, before one that fits.
+TEST(Hybrid, ACacheSmallerThanOneStateIsRefusedByName) {
+  StepCostModel cost(load_model("nemotron-h-8b"), load_chip("h200-sxm"), load_engine("vllm"));
+  SchedulerConfig config;
+  bool refused = false;
+  for (double u = cost.weight_bytes_per_chip() / cost.chip().hbm_bytes; u < 1; u += 1e-4) {
+    config.memory_utilization = u;
+    try {
+      kv_cache_blocks(cost, config);
+      break;  // a cache that holds a sequence
+    } catch (const InfeasibleError& e) {
+      const std::string what = e.what();
+      if (what.find("beside its recurrent state") != std::string::npos) refused = true;
+    }
+  }
+  EXPECT_TRUE(refused);
 }
 
 }  // namespace

@@ -74,33 +74,42 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
   parallel.network = hw.network;
   parallel.overlap = spec.overlap;
   parallel.routing = spec.routing;
-  std::optional<StepCostModel> built;
-  try {
-    built.emplace(model, hw.chip, engine, parallel);
-  } catch (const ConfigError& e) {
-    // What plan_problems cannot see: the experts' slots over the ep ranks.
-    result.verdict = std::string("invalid: ") + e.what();
+  // What plan_problems cannot see: the expert slots over the ep ranks.
+  if (plan.ep > 1 && (model.moe.experts + spec.routing.redundant) % plan.ep != 0) {
+    result.verdict = fmt::format("invalid: {} ranks do not divide the {} expert slots", plan.ep,
+                                 model.moe.experts + spec.routing.redundant);
     return result;
   }
-  StepCostModel& cost = *built;
+  StepCostModel cost(model, hw.chip, engine, parallel);
   SchedulerConfig config;
   config.max_sequences = spec.max_sequences;
   config.max_batched_tokens = spec.max_batched_tokens;
   config.memory_utilization = spec.memory_utilization;
-  int64_t kv_tokens = 0;
+  int64_t blocks = 0;
   try {
-    kv_tokens = kv_cache_blocks(cost, config) * config.block_size;
+    blocks = kv_cache_blocks(cost, config);
   } catch (const InfeasibleError&) {
     result.verdict = fmt::format("weights do not fit: {:.1f} GB per chip on {:.0f} GB",
                                  cost.weight_bytes_per_chip() / 1e9, hw.chip.hbm_bytes / 1e9);
     return result;
   }
+  // The requests whose caches fit: each takes its positions' blocks and its
+  // recurrent state's (a model without attention: its state alone).
+  const CacheLayout layout = cache_layout(cost, config);
   const int64_t per_request = spec.input_tokens + spec.output_tokens;
-  const int64_t kv_limit = kv_tokens / per_request;
+  const int64_t kv_tokens = layout.per_token ? blocks * config.block_size : 0;
+  const int64_t blocks_per_request =
+      layout.state_blocks +
+      (layout.per_token ? (per_request + config.block_size - 1) / config.block_size : 0);
+  const int64_t kv_limit = blocks / blocks_per_request;
   const int64_t limit = std::min(kv_limit, spec.max_sequences);
   if (limit < plan.pp) {
-    result.verdict = fmt::format("KV cache holds {} tokens: too few for {} requests of {} tokens",
-                                 kv_tokens, plan.pp, per_request);
+    result.verdict =
+        layout.per_token
+            ? fmt::format("KV cache holds {} tokens: too few for {} requests of {} tokens",
+                          kv_tokens, plan.pp, per_request)
+            : fmt::format("the cache holds {} sequences' states: too few for {} requests", blocks,
+                          plan.pp);
     return result;
   }
   // TPOT grows with the batch: the largest micro-batch within the SLO.

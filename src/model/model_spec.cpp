@@ -37,12 +37,26 @@ DType hidden_dtype(SpecReader& reader, const std::string& dtype) {
 // The smallest input width of the projection GEMMs: a weight group must
 // divide every one.
 int64_t smallest_gemm_k(const ModelSpec& m) {
-  const int64_t ffn = m.moe.any() ? m.moe.expert_intermediate : m.intermediate_size;
-  if (m.mla.any()) {
-    const int64_t q_in = m.mla.q_lora_rank > 0 ? m.mla.q_lora_rank : m.hidden_size;
-    return std::min({m.hidden_size, q_in, m.mla.kv_lora_rank, m.num_heads * m.mla.v_head_dim, ffn});
+  int64_t k = m.hidden_size;  // every input projection's
+  const auto consider = [&k](int64_t width) {
+    if (width > 0) k = std::min(k, width);
+  };
+  if (m.moe.moe_layers > 0) consider(m.moe.expert_intermediate);
+  if (m.dense_layers() > 0) consider(m.intermediate_size);
+  if (m.attention_layers() > 0) {
+    if (m.mla.any()) {
+      consider(m.mla.q_lora_rank > 0 ? m.mla.q_lora_rank : m.hidden_size);
+      consider(m.mla.kv_lora_rank);
+      consider(m.num_heads * m.mla.v_head_dim);
+    } else {
+      consider(m.q_dim());
+    }
   }
-  return std::min({m.hidden_size, m.q_dim(), ffn});
+  if (m.recurrent_layers > 0) {
+    consider(m.recurrent.inner());  // out_proj (and Mamba-1's x_proj)
+    if (m.recurrent.kind == RecurrentKind::kMamba) consider(m.recurrent.dt_rank);
+  }
+  return k;
 }
 
 // Beyond any model that exists by orders of magnitude (the largest public
@@ -111,7 +125,9 @@ const Family& find_family(SpecReader& reader, const std::string& type) {
 // first_k_dense_replace on, every moe_layer_freq layers; n_shared_experts of
 // moe_intermediate_size each run on every token. Group-limited routing
 // (n_group, topk_group) and the scoring function change which experts a
-// token picks, not how many: costed as uniform top-k.
+// token picks, not how many: costed as uniform top-k, except that the
+// groups bound how many chips a token's experts span under expert
+// parallelism.
 void read_deepseek_experts(SpecReader& reader, ModelSpec& spec) {
   constexpr int64_t kMaxExperts = 1 << 16;
   MoeSpec& moe = spec.moe;
@@ -135,6 +151,21 @@ void read_deepseek_experts(SpecReader& reader, ModelSpec& spec) {
   reader.ignore("moe_layer_freq");
   for (int64_t i = 0; i < spec.num_layers; ++i) {
     spec.layer_kinds[static_cast<size_t>(i)].moe = i >= first_dense && i % freq == 0;
+  }
+  if (reader.has("n_group")) {
+    moe.groups = reader.integer_in("n_group", 1, moe.experts);
+    if (moe.experts % moe.groups != 0) {
+      reader.fail("n_group", fmt::format("a divisor of the {} routed experts, got {}", moe.experts,
+                                         moe.groups));
+    }
+    moe.groups_per_token =
+        reader.has("topk_group") ? reader.integer_in("topk_group", 1, moe.groups) : moe.groups;
+    // A token's top_k must fit in its groups.
+    if (moe.groups_per_token * (moe.experts / moe.groups) < moe.top_k) {
+      reader.fail("topk_group",
+                  fmt::format("enough groups for the {} experts a token picks ({} groups of {})",
+                              moe.top_k, moe.groups_per_token, moe.experts / moe.groups));
+    }
   }
   for (const char* key : {"n_group", "topk_group", "topk_method", "scoring_func",
                           "routed_scaling_factor", "aux_loss_alpha", "seq_aux", "ep_size"}) {
@@ -488,6 +519,10 @@ void read_nemotron_h_layers(SpecReader& reader, ModelSpec& spec) {
                                 "'{}' at layer {}",
                                 pattern[i], i));
     }
+  }
+  if (pattern.find_first_of("M*") == std::string::npos) {
+    reader.fail("hybrid_override_pattern",
+                "at least one 'M' or '*' layer: a model needs something that mixes tokens");
   }
   RecurrentSpec& r = spec.recurrent;
   r.kind = RecurrentKind::kMamba2;

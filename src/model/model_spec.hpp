@@ -30,6 +30,12 @@ struct MoeSpec {
   bool biased = false;  // gpt-oss: biases on the router and each expert's projections
   // Qwen3-Next: a sigmoid gate (hidden_size -> 1) scales the shared experts' output.
   bool shared_gate = false;
+  // DeepSeek-V3's group-limited routing: the experts are `groups` groups and
+  // a token picks its top_k within its best `groups_per_token` of them (1
+  // and 1: unlimited). Which experts it picks stays uniform; where they live
+  // does not (see the all-to-all in parallel_plan.cpp).
+  int64_t groups = 1;
+  int64_t groups_per_token = 1;
   bool any() const { return experts > 0; }
 };
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <queue>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/json_input.hpp"
@@ -86,19 +88,40 @@ ExpertRouting::ExpertRouting(const MoeSpec& moe, const RoutingSpec& spec, int64_
         fmt::format("{}: expected {} expert loads (the model's routed experts), got {}",
                     spec.loads_source, moe.experts, spec.loads.size()));
   }
+  if (!spec.loads.empty()) {
+    // A token picks top_k distinct experts: that many must be pickable.
+    const auto loaded =
+        std::count_if(spec.loads.begin(), spec.loads.end(), [](double load) { return load > 0; });
+    if (loaded < moe.top_k) {
+      throw ConfigError(fmt::format(
+          "{}: expected at least {} experts (the model's top_k) with a load above 0, got {}",
+          spec.loads_source, moe.top_k, loaded));
+    }
+  }
+  if (spec.redundant > moe.experts * 16) {
+    throw ConfigError(
+        fmt::format("expected at most {} redundant experts (16 copies of each expert), got {}",
+                    moe.experts * 16, spec.redundant));
+  }
   pick_ = pick_probabilities(popularity(moe, spec), moe.top_k);
   // Redundant copies go to the expert with the most load per copy (EPLB's
   // replication, github.com/deepseek-ai/EPLB); a copy takes an even share.
   std::vector<int64_t> copies(pick_.size(), 1);
-  for (int64_t r = 0; r < spec.redundant; ++r) {
-    size_t hottest = 0;
-    for (size_t e = 1; e < pick_.size(); ++e) {
-      if (pick_[e] / static_cast<double>(copies[e]) >
-          pick_[hottest] / static_cast<double>(copies[hottest])) {
-        hottest = e;
-      }
+  {
+    // The hottest per copy first, ties to the lowest index (a heap: a
+    // scan per copy is quadratic at 65,536 experts).
+    using Entry = std::pair<double, size_t>;
+    const auto cooler = [](const Entry& a, const Entry& b) {
+      return a.first < b.first || (a.first == b.first && a.second > b.second);
+    };
+    std::priority_queue<Entry, std::vector<Entry>, decltype(cooler)> hottest(cooler);
+    for (size_t e = 0; e < pick_.size(); ++e) hottest.push({pick_[e], e});
+    for (int64_t r = 0; r < spec.redundant; ++r) {
+      const size_t e = hottest.top().second;
+      hottest.pop();
+      ++copies[e];
+      hottest.push({pick_[e] / static_cast<double>(copies[e]), e});
     }
-    ++copies[hottest];
   }
   std::vector<Slot> all;
   all.reserve(static_cast<size_t>(slots));
@@ -115,16 +138,19 @@ ExpertRouting::ExpertRouting(const MoeSpec& moe, const RoutingSpec& spec, int64_
     // balanced packing).
     std::stable_sort(all.begin(), all.end(),
                      [](const Slot& a, const Slot& b) { return a.pick > b.pick; });
+    // The least loaded rank with room, ties to the lowest index.
+    using Entry = std::pair<double, size_t>;
+    const auto busier = [](const Entry& a, const Entry& b) {
+      return a.first > b.first || (a.first == b.first && a.second > b.second);
+    };
+    std::priority_queue<Entry, std::vector<Entry>, decltype(busier)> least(busier);
+    for (size_t r = 0; r < rank_slots_.size(); ++r) least.push({0.0, r});
     for (const Slot& slot : all) {
-      size_t best = rank_slots_.size();
-      for (size_t r = 0; r < rank_slots_.size(); ++r) {
-        if (rank_slots_[r].size() < per_rank &&
-            (best == rank_slots_.size() || load[r] < load[best])) {
-          best = r;
-        }
-      }
+      const size_t best = least.top().second;
+      least.pop();
       rank_slots_[best].push_back(slot);
       load[best] += slot.pick;
+      if (rank_slots_[best].size() < per_rank) least.push({load[best], best});
     }
   } else {
     // Contiguous: rank r holds experts r * E/ranks onwards (vLLM's and

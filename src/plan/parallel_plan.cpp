@@ -156,7 +156,16 @@ void add_expert_all_to_all(std::vector<Op>& out, const Op& op, const ModelSpec& 
   const auto k = static_cast<double>(sharded.moe.top_k);
   const bool low_latency = plan.all_to_all == AllToAllMode::kLowLatency ||
                            (plan.all_to_all == AllToAllMode::kAuto && batch.prefill_sequences == 0);
-  const double copies = low_latency ? k : ep * (1 - std::pow(1 - 1 / ep, k));
+  // Group-limited routing (DeepSeek-V3's node-limited routing, arXiv
+  // 2412.19437 section 2.1.2): when the ranks hold whole groups, a token's
+  // experts lie on at most its groups' ranks.
+  const MoeSpec& moe = sharded.moe;
+  double reach = ep;
+  if (moe.groups > 1 && (plan.ep % moe.groups == 0 || moe.groups % plan.ep == 0)) {
+    const int64_t ranks_per_group = std::max<int64_t>(1, plan.ep / moe.groups);
+    reach = std::min(ep, static_cast<double>(moe.groups_per_token * ranks_per_group));
+  }
+  const double copies = low_latency ? k : reach * (1 - std::pow(1 - 1 / reach, k));
   const double rows = static_cast<double>(batch.tokens) * copies;
   const auto h = static_cast<double>(sharded.hidden_size);
   if (op.name == "experts_gate_up") {

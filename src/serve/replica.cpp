@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "core/error.hpp"
 
@@ -45,11 +46,22 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
   const double kv_bytes = usable - weights - activations;
   const CacheLayout layout = cache_layout(cost, config);
   const double block_bytes = layout.block_bytes;
-  if (kv_bytes > 0 && kv_bytes < block_bytes) {
+  if (!(block_bytes > 0)) {
+    throw std::logic_error("a cache block of no bytes: a model with neither attention nor state");
+  }
+  const int64_t one_sequence = layout.state_blocks + (layout.per_token ? 1 : 0);
+  if (kv_bytes > 0 && kv_bytes < block_bytes * static_cast<double>(one_sequence)) {
+    // Not even one sequence: its state and one block of positions.
+    const std::string need = layout.per_token
+                                 ? fmt::format("one KV block of {} tokens", config.block_size)
+                                 : std::string("one sequence's recurrent state");
     throw InfeasibleError(fmt::format(
-        "one KV block of {} tokens needs {:.2f} GB per chip but only {:.2f} GB are left after "
-        "the weights and activations of {} on {}: use a smaller block_size",
-        config.block_size, block_bytes / 1e9, kv_bytes / 1e9, cost.full_model().name, chip.name));
+        "{}{} needs {:.2f} GB per chip but only {:.2f} GB are left after the weights and "
+        "activations of {} on {}{}",
+        need, layout.state_blocks > 0 && layout.per_token ? " beside its recurrent state" : "",
+        block_bytes * static_cast<double>(one_sequence) / 1e9, kv_bytes / 1e9,
+        cost.full_model().name, chip.name,
+        layout.per_token && layout.state_blocks == 0 ? ": use a smaller block_size" : ""));
   }
   const auto blocks = static_cast<int64_t>(kv_bytes / block_bytes);
   if (kv_bytes <= 0 || blocks < 1) {

@@ -416,7 +416,7 @@ Scenario build_scenario(const ServeOptions& opt) {
     s.synthetic.output = s.closed_loop.output =
         LengthDistribution::parse(*opt.output_len, "--output-len");
   }
-  s.synthetic.seed = s.closed_loop.seed = s.seed;
+  s.synthetic.seed = s.closed_loop.seed = s.serve.seed = s.seed;
   // A flag that would change nothing is a mistake worth saying.
   if ((opt.input_len || opt.output_len) && s.workload == WorkloadKind::kTrace) {
     throw ConfigError("--input-len, --output-len: the trace gives the lengths");
@@ -519,7 +519,8 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
                   "system preset or YAML whose network joins the chips");
   cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
   add_expert_options(cmd, opt.experts);
-  cmd->add_option("--router", opt.router, "round-robin, least-outstanding or least-kv");
+  cmd->add_option("--router", opt.router,
+                  "round-robin, least-outstanding, least-kv or power-of-two");
   cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
   cmd->add_option("--concurrency", opt.concurrency, "closed loop: this many users");

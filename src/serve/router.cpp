@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 
 namespace jalapeno {
 namespace {
@@ -101,24 +103,57 @@ class LeastLoaded : public Router {
   std::vector<double> key_;     // each replica's load as last reported
 };
 
+// The less loaded of two replicas drawn uniformly at random (distinct when
+// there are two or more), ties to the lower index: O(1) a request whatever
+// the fleet, and load spread nearly as well as the least-loaded choice
+// (Mitzenmacher, "The power of two choices in randomized load balancing",
+// IEEE TPDS 2001). Draws come from the scenario's seed: same seed, same picks.
+class PowerOfTwoChoices : public Router {
+ public:
+  explicit PowerOfTwoChoices(uint64_t seed) : rng_(seed, "router-power-of-two") {}
+
+  void reset(uint32_t replicas) override { load_.assign(replicas, 0); }
+
+  uint32_t route(const Request&) override {
+    const auto n = static_cast<uint64_t>(load_.size());
+    operations_ += 2;
+    if (n == 1) return 0;
+    const auto a = static_cast<uint32_t>(rng_.next_u64() % n);
+    auto b = static_cast<uint32_t>(rng_.next_u64() % (n - 1));
+    if (b >= a) ++b;  // distinct from a
+    const uint32_t low = std::min(a, b), high = std::max(a, b);
+    return load_[high] < load_[low] ? high : low;
+  }
+
+  void update(uint32_t index, const Replica& replica) override {
+    ++operations_;
+    load_[index] = replica.outstanding();
+  }
+
+ private:
+  Rng rng_;
+  std::vector<int64_t> load_;  // each replica's unfinished requests as last reported
+};
+
 struct Entry {
   const char* name;
-  std::function<std::unique_ptr<Router>()> make;
+  std::function<std::unique_ptr<Router>(uint64_t seed)> make;
 };
 
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> entries = {
-      {"round-robin", [] { return std::make_unique<RoundRobin>(); }},
+      {"round-robin", [](uint64_t) { return std::make_unique<RoundRobin>(); }},
       {"least-outstanding",
-       [] {
+       [](uint64_t) {
          auto load = [](const Replica& r) { return static_cast<double>(r.outstanding()); };
          return std::make_unique<LeastLoaded<decltype(load)>>(load);
        }},
       {"least-kv",
-       [] {
+       [](uint64_t) {
          auto load = [](const Replica& r) { return r.kv_used_fraction(); };
          return std::make_unique<LeastLoaded<decltype(load)>>(load);
        }},
+      {"power-of-two", [](uint64_t seed) { return std::make_unique<PowerOfTwoChoices>(seed); }},
   };
   return entries;
 }
@@ -131,9 +166,10 @@ std::vector<std::string> router_names() {
   return names;
 }
 
-std::unique_ptr<Router> make_router(const std::string& name, const std::string& where) {
+std::unique_ptr<Router> make_router(const std::string& name, const std::string& where,
+                                    uint64_t seed) {
   for (const auto& e : registry()) {
-    if (name == e.name) return e.make();
+    if (name == e.name) return e.make(seed);
   }
   std::string known;
   for (const auto& n : router_names()) known += (known.empty() ? "" : ", ") + n;

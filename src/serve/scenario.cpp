@@ -260,7 +260,7 @@ Scenario read_scenario(const std::string& path) {
     reader.ignore("output");
   }
   reader.finish();
-  s.synthetic.seed = s.closed_loop.seed = s.seed;
+  s.synthetic.seed = s.closed_loop.seed = s.serve.seed = s.seed;
   try {
     validate_scenario(s);
   } catch (const ConfigError& e) {

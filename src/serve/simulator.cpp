@@ -18,7 +18,7 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
       source_(source),
       metrics_(metrics),
       trace_(trace),
-      router_(make_router(config.router, "router")) {
+      router_(make_router(config.router, "router", config.seed)) {
   if (config.replicas < 1) throw ConfigError("replicas: expected at least 1");
   if (config.replicas > ServeLimits::kMaxReplicas) {
     throw ConfigError(fmt::format("replicas: expected 1 to {}, got {}", ServeLimits::kMaxReplicas,

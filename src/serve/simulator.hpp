@@ -55,6 +55,7 @@ struct ServeLimits {
 struct ServeConfig {
   uint32_t replicas = 1;
   std::string router = "round-robin";
+  uint64_t seed = 1;  // for routers that draw (power-of-two choices): the scenario's
   SchedulerConfig scheduler;
   ServeLimits limits;
 };

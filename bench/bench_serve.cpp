@@ -3,6 +3,7 @@
 // and 256 output tokens, Poisson arrivals at 90% of capacity).
 #include <benchmark/benchmark.h>
 
+#include "report/serving_metrics.hpp"
 #include "serve/scenario.hpp"
 #include "serve/simulator.hpp"
 

@@ -9,6 +9,7 @@
 #include "dse/plan_search.hpp"
 #include "hw/chip_spec.hpp"
 #include "plan/hardware.hpp"
+#include "report/serving_metrics.hpp"
 #include "serve/kv_cache.hpp"
 #include "serve/replica.hpp"
 #include "serve/scenario.hpp"

@@ -6,6 +6,7 @@
 #include "cost/step_cost.hpp"
 #include "dse/plan_search.hpp"
 #include "plan/hardware.hpp"
+#include "report/serving_metrics.hpp"
 #include "serve/replica.hpp"
 #include "serve/scenario.hpp"
 

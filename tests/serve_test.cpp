@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "report/serving_metrics.hpp"
 #include "serve/scenario.hpp"
 #include "serve/simulator.hpp"
 
@@ -408,6 +409,41 @@ TEST(Serve, PowerOfTwoChoicesBalancesByItsDraws) {
   };
   EXPECT_EQ(run(7), run(7));
   EXPECT_NE(run(7), run(8));
+}
+
+// The simulator reports through ServingObserver: any collector sees the
+// run the report stage's ServingMetrics sees. One that only counts gets the
+// same requests, tokens, steps and end time, with the ServingMetrics of
+// the same run beside it as the trace observer.
+TEST(Serve, AnyObserverSeesTheRun) {
+  struct Counter : ServingObserver {
+    uint64_t requests = 0, output_tokens = 0, gaps = 0, steps = 0, replicas = 0;
+    double end_s = -1;
+    void on_replica(uint32_t) override { ++replicas; }
+    void on_step(const StepRecord&) override { ++steps; }
+    void on_token_gap(double) override { ++gaps; }
+    void on_request_done(const RequestRecord& r) override {
+      ++requests;
+      output_tokens += static_cast<uint64_t>(r.output_tokens);
+    }
+    void on_end(double t) override { end_s = t; }
+  };
+  Scenario s = poisson(20, 500, "uniform:64:512", "uniform:2:64");
+  s.serve.replicas = 3;
+  StepCostModel cost(load_model(s.model), load_chip(s.hw), load_engine(s.engine));
+  auto source = make_source(s);
+  Counter counter;
+  ServingMetrics metrics(s.serve.replicas, s.slo, s.sample_interval_s);
+  Simulator sim(cost, s.serve, *source, counter, &metrics);
+  sim.run();
+  EXPECT_EQ(counter.requests, 500u);
+  EXPECT_EQ(counter.replicas, 3u);
+  EXPECT_GT(counter.steps, 0u);
+  // Every output token after a request's first is one gap.
+  EXPECT_EQ(counter.gaps, counter.output_tokens - counter.requests);
+  EXPECT_DOUBLE_EQ(counter.end_s, sim.now_s());
+  // The metrics saw the steps (as the trace observer: steps only).
+  EXPECT_EQ(metrics.completed(), 0u);
 }
 
 // --- bounded series ------------------------------------------------------------

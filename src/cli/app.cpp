@@ -25,6 +25,8 @@
 #include "dse/plan_search.hpp"
 #include "plan/hardware.hpp"
 #include "report/model_report.hpp"
+#include "report/progress.hpp"
+#include "report/serving_metrics.hpp"
 #include "report/step_report.hpp"
 #include "report/validation.hpp"
 #include "serve/scenario.hpp"

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "cost/step_cost.hpp"
 #include "plan/hardware.hpp"
+#include "report/serving_metrics.hpp"
 #include "serve/replica.hpp"
 #include "serve/scenario.hpp"
 #include "serve/simulator.hpp"

@@ -8,16 +8,9 @@
 #include <ostream>
 #include <string>
 
-namespace jalapeno {
+#include "serve/serving_events.hpp"
 
-// Where a run stands, as the simulator reports it.
-struct RunProgress {
-  double simulated_s = 0;  // simulated time reached
-  uint64_t events = 0;     // events processed
-  uint64_t arrived = 0;    // requests taken from the source
-  uint64_t completed = 0;  // requests finished
-  bool finished = false;   // the last report of a run
-};
+namespace jalapeno {
 
 // Whether stderr is a terminal (isatty(2)): where a progress line belongs.
 bool stderr_is_terminal();

@@ -493,6 +493,10 @@ PerfettoWriter::~PerfettoWriter() {
   }
 }
 
+void PerfettoWriter::on_replica(uint32_t index) {
+  replica_name(index, fmt::format("replica {}", index));
+}
+
 void PerfettoWriter::replica_name(uint32_t replica, const std::string& name) {
   out_ << (first_ ? "\n" : ",\n");
   first_ = false;

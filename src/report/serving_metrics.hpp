@@ -12,77 +12,16 @@
 #include <vector>
 
 #include "report/quantile_sketch.hpp"
+#include "serve/serving_events.hpp"
 
 namespace jalapeno {
-
-// One finished request.
-struct RequestRecord {
-  uint64_t id = 0;
-  uint32_t replica = 0;
-  double arrival_s = 0;
-  double first_scheduled_s = 0;  // first time it entered a running batch
-  double first_token_s = 0;
-  double finish_s = 0;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  int64_t preemptions = 0;
-  // Its share of the energy of the steps it was in (all chips of its
-  // replica; idle time between steps is the run's, not a request's).
-  double joules = 0;
-
-  double ttft_s() const { return first_token_s - arrival_s; }
-  // Mean time per output token after the first (0 for one-token outputs).
-  double tpot_s() const {
-    return output_tokens > 1 ? (finish_s - first_token_s) / static_cast<double>(output_tokens - 1)
-                             : 0;
-  }
-  double e2e_s() const { return finish_s - arrival_s; }
-  double queue_s() const { return first_scheduled_s - arrival_s; }
-};
-
-struct Slo {
-  double ttft_s = 0;  // 0: no bound
-  double tpot_s = 0;
-};
-
-// One replica step, as the simulator ran it.
-struct StepRecord {
-  uint32_t replica = 0;
-  double start_s = 0;
-  double seconds = 0;
-  int64_t sequences = 0;        // in the batch
-  int64_t prefill_tokens = 0;   // prompt tokens processed
-  int64_t decode_tokens = 0;    // output tokens generated
-  double kv_used_fraction = 0;  // of the replica's KV blocks, after the step
-  double comm_seconds = 0;      // of `seconds`, spent in collectives and stage sends
-  // Energy beyond the chips' idle power (idle power is charged over the whole
-  // run, steps or not), and the share of the step its prompt tokens cause.
-  double dynamic_joules = 0;
-  double input_share = 0;
-};
-
-// What a run's energy and money are computed from (README "Energy and
-// cost"): the chips serving, their power, what the rest of the system and
-// the facility add, and the price of the machine and of electricity.
-struct EnergyAccounting {
-  double chips = 0;                  // every chip of every replica
-  double chip_idle_W = 0;            // per chip, drawn whether or not it steps
-  double system_W_per_chip = 0;      // hosts, NICs, switches, fans: each chip's share
-  double conversion_efficiency = 1;  // power supplies: IT power drawn from the wall
-  double pue = 1;                    // facility: cooling and distribution over IT power
-  double capex_usd_per_chip = 0;     // the chip and its share of system and rack
-  double life_s = 0;                 // amortisation period
-  double utilisation = 1;            // of the life, the share in paid service
-  double usd_per_J = 0;              // electricity
-  bool has_cost = false;             // a price is known: without one, no money
-};
 
 // The per-replica time series are bounded: every replica's series has at most
 // max_series_buckets() buckets, so memory and output do not grow with the
 // simulated span. The interval starts at the requested sample interval and
 // doubles (merging buckets pairwise) whenever a step or the end of the run
 // would need more; the JSON states the interval used.
-class ServingMetrics {
+class ServingMetrics : public ServingObserver {
  public:
   // Buckets per replica's series: 2048, or fewer when many replicas would
   // hold more than kSeriesCells buckets in all (never fewer than 16).
@@ -98,10 +37,14 @@ class ServingMetrics {
   // Optional per-request CSV, written as requests finish (header first).
   void stream_requests_csv(std::ostream* out);
 
-  void on_token_gap(double gap_s);  // every inter-token gap of every request
-  void on_request_done(const RequestRecord& record);
-  void on_step(const StepRecord& step);
-  void on_preemption(uint32_t replica);
+  void on_token_gap(double gap_s) override;  // every inter-token gap of every request
+  void on_token_gaps(const double* gaps_s, size_t n) override {
+    for (size_t i = 0; i < n; ++i) itl_.add(gaps_s[i]);
+  }
+  void on_request_done(const RequestRecord& record) override;
+  void on_step(const StepRecord& step) override;
+  void on_preemption(uint32_t replica) override;
+  void on_end(double end_s) override { set_end_time(end_s); }
   void set_end_time(double end_s);
   // Without it the document has no energy or cost (null).
   void set_energy_accounting(const EnergyAccounting& accounting) { accounting_ = accounting; }
@@ -183,11 +126,14 @@ class ServingMetrics {
 
 // Chrome trace JSON (Perfetto opens it): one track per replica, one slice per
 // step with its batch in the args. Streamed: constant memory.
-class PerfettoWriter {
+class PerfettoWriter : public ServingObserver {
  public:
   explicit PerfettoWriter(std::ostream& out);
   ~PerfettoWriter();  // closes the JSON array
   void replica_name(uint32_t replica, const std::string& name);
+  // As the simulator's observer: a track per replica, a slice per step.
+  void on_replica(uint32_t index) override;
+  void on_step(const StepRecord& s) override { step(s); }
   // With a power model: a counter track per replica, the power of each of
   // its chips (idle between steps, idle plus the step's dynamic power during
   // one).

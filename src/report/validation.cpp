@@ -12,6 +12,7 @@
 #include "core/presets.hpp"
 #include "cost/step_cost.hpp"
 #include "plan/hardware.hpp"
+#include "report/serving_metrics.hpp"
 #include "serve/scenario.hpp"
 #include "serve/simulator.hpp"
 

@@ -137,7 +137,7 @@ uint32_t Replica::store(Sequence seq) {
   return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-bool Replica::preempt_youngest(ServingMetrics& metrics, uint32_t keep) {
+bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep) {
   // The youngest running sequence that is not computing right now; `keep`
   // (the one asking for blocks) only as a last resort.
   size_t pos = running_.size();
@@ -207,7 +207,7 @@ bool Replica::can_start(double now_s) const {
   return false;
 }
 
-double Replica::start_step(double now_s, ServingMetrics& metrics) {
+double Replica::start_step(double now_s, ServingObserver& metrics) {
   Batch& batch = batches_[(oldest_ + static_cast<size_t>(in_flight_)) % batches_.size()];
   batch.items.clear();
   swap_bytes_ = 0;
@@ -308,7 +308,7 @@ double Replica::start_step(double now_s, ServingMetrics& metrics) {
   return end_s - now_s;
 }
 
-void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Request>& finished) {
+void Replica::finish_step(double now_s, ServingObserver& metrics, std::vector<Request>& finished) {
   if (in_flight_ == 0) throw std::logic_error("finish_step with no step in flight");
   Batch& batch = batches_[oldest_];
   oldest_ = (oldest_ + 1) % batches_.size();
@@ -331,7 +331,7 @@ void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Req
     if (seq.first_token_s < 0) {
       seq.first_token_s = now_s;
     } else {
-      metrics.on_token_gap(now_s - seq.last_token_s);
+      gaps_.push_back(now_s - seq.last_token_s);
     }
     seq.last_token_s = now_s;
     if (seq.generated < seq.request.output_tokens) continue;
@@ -353,6 +353,10 @@ void Replica::finish_step(double now_s, ServingMetrics& metrics, std::vector<Req
     seq.prefill_target = -1;  // marks it for removal below
     free_slots_.push_back(s.slot);
     any_finished = true;
+  }
+  if (!gaps_.empty()) {
+    metrics.on_token_gaps(gaps_.data(), gaps_.size());
+    gaps_.clear();
   }
   if (any_finished) {
     running_.erase(

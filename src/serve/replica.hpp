@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "cost/step_cost.hpp"
-#include "report/serving_metrics.hpp"
 #include "serve/kv_cache.hpp"
+#include "serve/serving_events.hpp"
 #include "workload/request.hpp"
 
 namespace jalapeno {
@@ -57,12 +57,12 @@ class Replica {
   bool can_start(double now_s) const;
   // Forms the next batch at time now and returns its duration (entry to
   // exit of the pipeline); 0 when there is nothing to run.
-  double start_step(double now_s, ServingMetrics& metrics);
+  double start_step(double now_s, ServingObserver& metrics);
   // When the first stage frees up after the last started step.
   double stage_free_s() const { return stage_free_s_; }
   // Applies the oldest in-flight step's effects at its end; finished
   // requests are appended to `finished`.
-  void finish_step(double now_s, ServingMetrics& metrics, std::vector<Request>& finished);
+  void finish_step(double now_s, ServingObserver& metrics, std::vector<Request>& finished);
 
   bool busy() const { return in_flight_ > 0; }
   bool has_work() const { return !running_.empty() || !waiting_.empty() || !swapped_.empty(); }
@@ -114,13 +114,14 @@ class Replica {
   uint32_t store(Sequence seq);  // into a free slot
   // Frees the youngest running sequence not in flight and sends it back to
   // wait (or to host memory); false when every other one is in flight.
-  bool preempt_youngest(ServingMetrics& metrics, uint32_t keep);
+  bool preempt_youngest(ServingObserver& metrics, uint32_t keep);
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
 
   uint32_t index_;
   StepCostModel& cost_;
   SchedulerConfig config_;
   KvBlockManager kv_;
+  std::vector<double> gaps_;  // a step's inter-token gaps, reported at once
   double block_bytes_;
   int64_t depth_;                // pipeline stages: steps that may be in flight
   std::vector<Sequence> slots_;  // sequences, by slot; slots are reused

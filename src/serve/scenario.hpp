@@ -10,7 +10,7 @@
 #include "cost/step_cost.hpp"
 #include "hw/cost_spec.hpp"
 #include "hw/power_spec.hpp"
-#include "report/serving_metrics.hpp"
+#include "serve/serving_events.hpp"
 #include "serve/simulator.hpp"
 #include "workload/source.hpp"
 

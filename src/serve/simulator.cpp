@@ -10,7 +10,7 @@
 namespace jalapeno {
 
 Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSource& source,
-                     ServingMetrics& metrics, PerfettoWriter* trace)
+                     ServingObserver& metrics, ServingObserver* trace)
     : cost_(cost),
       scheduler_(config.scheduler),
       limits_(config.limits),
@@ -28,10 +28,9 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
   kv_blocks_ = kv_cache_blocks(cost, config.scheduler);
   replicas_.resize(config.replicas);
   router_->reset(config.replicas);
-  if (trace_) {
-    for (uint32_t i = 0; i < config.replicas; ++i) {
-      trace_->replica_name(i, fmt::format("replica {}", i));
-    }
+  for (uint32_t i = 0; i < config.replicas; ++i) {
+    metrics_.on_replica(i);
+    if (trace_) trace_->on_replica(i);
   }
   queue_.reserve(std::min<size_t>(config.replicas, 4096) + 4);
   const int64_t per_replica = std::max<int64_t>(1024, 4 * config.scheduler.max_sequences);
@@ -52,7 +51,7 @@ RunProgress Simulator::progress() const {
   p.simulated_s = now_s_;
   p.events = events_;
   p.arrived = arrivals_;
-  p.completed = metrics_.completed();
+  p.completed = completed_;
   return p;
 }
 
@@ -118,7 +117,7 @@ void Simulator::try_start(uint32_t index) {
                  : "check the chip's compute and bandwidth, the model, and "
                    "scheduler.max_batched_tokens (--max-tokens)"));
   }
-  if (trace_) trace_->step(replica.last_step());
+  if (trace_) trace_->on_step(replica.last_step());
   queue_.push(now_s_ + seconds, kStepDone, index);
   // With pipeline stages, the next micro-batch may enter when this one has
   // left the first stage.
@@ -167,6 +166,7 @@ void Simulator::run() {
     replica.finish_step(now_s_, metrics_, finished_);
     if (!finished_.empty()) router_->update(event.target, replica);
     in_system_ -= static_cast<int64_t>(finished_.size());
+    completed_ += finished_.size();
     for (const Request& done : finished_) source_.on_complete(done, now_s_);
     pull_next_arrival();
     try_start(event.target);
@@ -177,7 +177,7 @@ void Simulator::run() {
     }
   }
   if (!source_.exhausted()) throw std::logic_error("the request source stalled before its end");
-  metrics_.set_end_time(now_s_);
+  metrics_.on_end(now_s_);
   if (progress_hook_) {
     RunProgress p = progress();
     p.finished = true;

@@ -16,10 +16,9 @@
 #include <vector>
 
 #include "core/event_queue.hpp"
-#include "report/progress.hpp"
-#include "report/serving_metrics.hpp"
 #include "serve/replica.hpp"
 #include "serve/router.hpp"
+#include "serve/serving_events.hpp"
 #include "workload/source.hpp"
 
 namespace jalapeno {
@@ -65,8 +64,10 @@ class Simulator {
   // All replicas share one step cost model (same model, chip and engine), so
   // they share its memo too. Throws ConfigError for more than
   // ServeLimits::kMaxReplicas replicas.
+  // `metrics` and `trace` (optional) observe the run: the report stage's
+  // ServingMetrics and PerfettoWriter, or any other ServingObserver.
   Simulator(StepCostModel& cost, const ServeConfig& config, RequestSource& source,
-            ServingMetrics& metrics, PerfettoWriter* trace = nullptr);
+            ServingObserver& metrics, ServingObserver* trace = nullptr);
 
   // Runs until the source is exhausted and every request has finished.
   void run();
@@ -106,8 +107,8 @@ class Simulator {
   ServeLimits limits_;
   int64_t kv_blocks_;
   RequestSource& source_;
-  ServingMetrics& metrics_;
-  PerfettoWriter* trace_;
+  ServingObserver& metrics_;
+  ServingObserver* trace_;
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   uint32_t created_ = 0;
@@ -119,7 +120,8 @@ class Simulator {
   std::vector<Request> finished_;
   double now_s_ = 0;
   uint64_t events_ = 0;
-  uint64_t arrivals_ = 0;  // requests taken from the source
+  uint64_t arrivals_ = 0;   // requests taken from the source
+  uint64_t completed_ = 0;  // requests finished
   int64_t in_system_ = 0;
   double in_system_area_ = 0;
   std::function<void(const RunProgress&)> progress_hook_;

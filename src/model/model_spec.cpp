@@ -121,6 +121,19 @@ const Family& find_family(SpecReader& reader, const std::string& type) {
                                         names, type));
 }
 
+constexpr int64_t kMaxExperts = 1 << 16;
+
+// The routed experts (under the family's key) and how many a token picks,
+// which cannot exceed them.
+void read_expert_counts(SpecReader& reader, const char* experts_key, MoeSpec& moe) {
+  moe.experts = bounded_integer(reader, experts_key, kMaxExperts);
+  moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
+  if (moe.top_k > moe.experts) {
+    reader.fail("num_experts_per_tok",
+                fmt::format("at most {} ({}), got {}", moe.experts, experts_key, moe.top_k));
+  }
+}
+
 // DeepSeek-V3's experts (its modeling_deepseek.py): layer i has them from
 // first_k_dense_replace on, every moe_layer_freq layers; n_shared_experts of
 // moe_intermediate_size each run on every token. Group-limited routing
@@ -129,14 +142,8 @@ const Family& find_family(SpecReader& reader, const std::string& type) {
 // groups bound how many chips a token's experts span under expert
 // parallelism.
 void read_deepseek_experts(SpecReader& reader, ModelSpec& spec) {
-  constexpr int64_t kMaxExperts = 1 << 16;
   MoeSpec& moe = spec.moe;
-  moe.experts = bounded_integer(reader, "n_routed_experts", kMaxExperts);
-  moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
-  if (moe.top_k > moe.experts) {
-    reader.fail("num_experts_per_tok",
-                fmt::format("at most {} (n_routed_experts), got {}", moe.experts, moe.top_k));
-  }
+  read_expert_counts(reader, "n_routed_experts", moe);
   const int64_t shared = reader.integer_or("n_shared_experts", 0, 0);
   if (shared > kMaxExperts) {
     reader.fail("n_shared_experts", fmt::format("at most {}, got {}", kMaxExperts, shared));
@@ -202,14 +209,8 @@ void read_mla(SpecReader& reader, ModelSpec& spec) {
 // by default all but every fourth) attend within chunks of
 // attention_chunk_size; the NoPE layers attend globally.
 void read_llama4_experts(SpecReader& reader, ModelSpec& spec) {
-  constexpr int64_t kMaxExperts = 1 << 16;
   MoeSpec& moe = spec.moe;
-  moe.experts = bounded_integer(reader, "num_local_experts", kMaxExperts);
-  moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
-  if (moe.top_k > moe.experts) {
-    reader.fail("num_experts_per_tok",
-                fmt::format("at most {} (num_local_experts), got {}", moe.experts, moe.top_k));
-  }
+  read_expert_counts(reader, "num_local_experts", moe);
   moe.expert_intermediate = spec.intermediate_size;
   moe.shared_intermediate = spec.intermediate_size;
   spec.intermediate_size = bounded_integer(reader, "intermediate_size_mlp", kMaxWidth);
@@ -302,18 +303,12 @@ void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
     read_deepseek_experts(reader, spec);
     return;
   }
-  constexpr int64_t kMaxExperts = 1 << 16;
   MoeSpec& moe = spec.moe;
   if (keys == ExpertKeys::kJamba) {
     // Jamba's experts (its modeling code): layer i has them when
     // i % expert_layer_period == expert_layer_offset, each as wide as the
     // dense FFN.
-    moe.experts = bounded_integer(reader, "num_experts", kMaxExperts);
-    moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
-    if (moe.top_k > moe.experts) {
-      reader.fail("num_experts_per_tok",
-                  fmt::format("at most {} (num_experts), got {}", moe.experts, moe.top_k));
-    }
+    read_expert_counts(reader, "num_experts", moe);
     moe.expert_intermediate = spec.intermediate_size;
     const int64_t period = reader.integer_in("expert_layer_period", 1, spec.num_layers);
     const int64_t offset = reader.integer_in("expert_layer_offset", 0, period - 1);
@@ -328,12 +323,7 @@ void read_experts(SpecReader& reader, ExpertKeys keys, ModelSpec& spec) {
   }
   const bool local = keys == ExpertKeys::kMixtral || keys == ExpertKeys::kGptOss;
   const char* experts_key = local ? "num_local_experts" : "num_experts";
-  moe.experts = bounded_integer(reader, experts_key, kMaxExperts);
-  moe.top_k = bounded_integer(reader, "num_experts_per_tok", kMaxExperts);
-  if (moe.top_k > moe.experts) {
-    reader.fail("num_experts_per_tok",
-                fmt::format("at most {} ({}), got {}", moe.experts, experts_key, moe.top_k));
-  }
+  read_expert_counts(reader, experts_key, moe);
   if (local) {
     // Every layer's FFN is the experts; intermediate_size is an expert's.
     // gpt-oss biases them and its router (its modeling code), and repeats

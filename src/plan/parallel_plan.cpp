@@ -22,41 +22,12 @@ std::string ParallelPlan::describe() const {
                      replicas == 1 ? "" : "s");
 }
 
-std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPlan& plan,
-                                       int64_t system_chips) {
-  std::vector<std::string> problems;
-  if (plan.tp < 1 || plan.pp < 1 || plan.replicas < 1) {
-    problems.push_back(fmt::format("tp, pp and replicas must be at least 1 (got {}, {}, {})",
-                                   plan.tp, plan.pp, plan.replicas));
-    return problems;
-  }
-  if (plan.ep != 1 && plan.ep != plan.tp) {
-    problems.push_back(fmt::format(
-        "ep {} must be 1 or tp ({}): experts are spread over a stage's tensor-parallel chips",
-        plan.ep, plan.tp));
-  }
-  if (plan.ep > 1 && !model.moe.any()) {
-    problems.push_back(fmt::format("ep {} needs experts, and {} has none", plan.ep, model.name));
-  }
-  if (plan.dp_attention && (plan.ep < 2 || plan.ep != plan.tp)) {
-    problems.push_back(fmt::format(
-        "attention data parallelism needs expert parallelism over the tp chips (ep = tp > 1), "
-        "got tp {} and ep {}",
-        plan.tp, plan.ep));
-  }
-  if (plan.dp_attention) {
-    // Attention, dense layers and shared experts are not split: only the
-    // layer count and the chips can be wrong.
-    if (model.num_layers % plan.pp != 0) {
-      problems.push_back(
-          fmt::format("{} layers are not divisible by pp {}", model.num_layers, plan.pp));
-    }
-    if (plan.chips() > system_chips) {
-      problems.push_back(fmt::format("{} needs {} chips but the system has {}", plan.describe(),
-                                     plan.chips(), system_chips));
-    }
-    return problems;
-  }
+namespace {
+
+// Heads, KV heads, FFN and expert widths, recurrent heads and groups
+// divided over the tp chips.
+void add_tensor_split_problems(const ModelSpec& model, const ParallelPlan& plan,
+                               std::vector<std::string>& problems) {
   if (model.num_heads % plan.tp != 0) {
     problems.push_back(
         fmt::format("{} attention heads are not divisible by tp {}", model.num_heads, plan.tp));
@@ -87,6 +58,35 @@ std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPla
                       r.qk_heads, plan.tp));
     }
   }
+}
+
+}  // namespace
+
+std::vector<std::string> plan_problems(const ModelSpec& model, const ParallelPlan& plan,
+                                       int64_t system_chips) {
+  std::vector<std::string> problems;
+  if (plan.tp < 1 || plan.pp < 1 || plan.replicas < 1) {
+    problems.push_back(fmt::format("tp, pp and replicas must be at least 1 (got {}, {}, {})",
+                                   plan.tp, plan.pp, plan.replicas));
+    return problems;
+  }
+  if (plan.ep != 1 && plan.ep != plan.tp) {
+    problems.push_back(fmt::format(
+        "ep {} must be 1 or tp ({}): experts are spread over a stage's tensor-parallel chips",
+        plan.ep, plan.tp));
+  }
+  if (plan.ep > 1 && !model.moe.any()) {
+    problems.push_back(fmt::format("ep {} needs experts, and {} has none", plan.ep, model.name));
+  }
+  if (plan.dp_attention && (plan.ep < 2 || plan.ep != plan.tp)) {
+    problems.push_back(fmt::format(
+        "attention data parallelism needs expert parallelism over the tp chips (ep = tp > 1), "
+        "got tp {} and ep {}",
+        plan.tp, plan.ep));
+  }
+  // Attention data parallelism splits nothing but the experts: only tensor
+  // parallelism must divide heads and widths.
+  if (!plan.dp_attention) add_tensor_split_problems(model, plan, problems);
   if (model.num_layers % plan.pp != 0) {
     problems.push_back(
         fmt::format("{} layers are not divisible by pp {}", model.num_layers, plan.pp));

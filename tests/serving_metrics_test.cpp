@@ -105,6 +105,24 @@ TEST(QuantileSketch, MeetsRelativeAccuracyAtEveryRankOfASmallSample) {
   }
 }
 
+// A value added n times at once is n values for every quantile and count.
+TEST(QuantileSketch, RepeatedValuesCountAsThatManyAdds) {
+  QuantileSketch once, repeated;
+  const double values[] = {0.0, 0.013, 0.013, 0.2, 5.5, 0.0004};
+  const uint64_t times[] = {3, 40, 1, 7, 2, 11};
+  for (size_t i = 0; i < 6; ++i) {
+    repeated.add(values[i], times[i]);
+    for (uint64_t k = 0; k < times[i]; ++k) once.add(values[i]);
+  }
+  repeated.add(1.0, 0);  // nothing
+  EXPECT_EQ(repeated.count(), once.count());
+  EXPECT_EQ(repeated.bucket_count(), once.bucket_count());
+  for (double q = 0; q <= 1.0; q += 0.01) EXPECT_EQ(repeated.quantile(q), once.quantile(q)) << q;
+  EXPECT_NEAR(repeated.sum(), once.sum(), 1e-12);
+  EXPECT_EQ(repeated.min(), once.min());
+  EXPECT_EQ(repeated.max(), once.max());
+}
+
 TEST(QuantileSketch, SumAndMeanAreExact) {
   QuantileSketch sketch;
   for (double v : {1.0, 2.0, 3.0, 10.0}) {

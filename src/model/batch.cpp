@@ -6,10 +6,6 @@
 namespace jalapeno {
 
 namespace {
-// Attention alignment unit: 16 bytes of bf16, the vector width tensor-core
-// paths load.
-constexpr int64_t kAlignElements = 8;
-
 // Keys attended to by the queries at positions 1..p, each seeing at most
 // `window` of them: sum over q of min(q, window).
 int64_t windowed_pairs_upto(int64_t p, int64_t window) {

@@ -60,6 +60,9 @@ struct BatchSummary {
 };
 
 inline constexpr int64_t kAttentionBlock = 256;
+// Attention alignment unit: 16 bytes of bf16, the vector width tensor-core
+// paths load (decode_unaligned counts lengths that are not a multiple).
+inline constexpr int64_t kAlignElements = 8;
 
 // `window` is the model's local attention window
 // (ModelSpec::attention_window(), none by default); the cost model refuses a

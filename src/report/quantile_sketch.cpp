@@ -36,6 +36,11 @@ QuantileSketch::QuantileSketch(double relative_accuracy) {
 }
 
 void QuantileSketch::add(double value) {
+  add(value, 1);
+}
+
+void QuantileSketch::add(double value, uint64_t count) {
+  if (count == 0) return;
   if (!(value >= 0) || !std::isfinite(value)) {
     throw std::invalid_argument("quantile sketch: values must be finite and >= 0, got " +
                                 std::to_string(value));
@@ -46,10 +51,10 @@ void QuantileSketch::add(double value) {
     min_ = std::min(min_, value);
     max_ = std::max(max_, value);
   }
-  ++count_;
-  sum_ += value;
+  count_ += count;
+  sum_ += count == 1 ? value : value * static_cast<double>(count);
   if (value == 0) {
-    ++zeros_;
+    zeros_ += count;
     return;
   }
   const double index = std::ceil(std::log(value) / log_gamma_);
@@ -66,7 +71,7 @@ void QuantileSketch::add(double value) {
   } else if (static_cast<size_t>(i - offset_) >= counts_.size()) {
     counts_.resize(static_cast<size_t>(i - offset_) + 1, 0);
   }
-  ++counts_[static_cast<size_t>(i - offset_)];
+  counts_[static_cast<size_t>(i - offset_)] += count;
 }
 
 void QuantileSketch::merge(const QuantileSketch& other) {

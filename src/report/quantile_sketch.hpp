@@ -16,6 +16,8 @@ class QuantileSketch {
   explicit QuantileSketch(double relative_accuracy = 0.005);
 
   void add(double value);
+  // `count` copies of `value` at the cost of one (sum += value * count).
+  void add(double value, uint64_t count);
   void merge(const QuantileSketch& other);  // same accuracy required
 
   uint64_t count() const { return count_; }

@@ -41,6 +41,7 @@ class ServingMetrics : public ServingObserver {
   void on_token_gaps(const double* gaps_s, size_t n) override {
     for (size_t i = 0; i < n; ++i) itl_.add(gaps_s[i]);
   }
+  void on_repeated_token_gap(double gap_s, uint64_t count) override { itl_.add(gap_s, count); }
   void on_request_done(const RequestRecord& record) override;
   void on_step(const StepRecord& step) override;
   void on_preemption(uint32_t replica) override;

@@ -76,7 +76,7 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
 }
 
 Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config,
-                 int64_t kv_blocks)
+                 int64_t kv_blocks, bool per_sequence_only)
     : index_(index),
       cost_(cost),
       config_(config),
@@ -84,7 +84,12 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
           cache_layout(cost, config).per_token),
       block_bytes_(cache_layout(cost, config).block_bytes),
       depth_(cost.plan().pp),
-      batches_(static_cast<size_t>(cost.plan().pp)) {
+      batches_(static_cast<size_t>(cost.plan().pp)),
+      // In a pipeline micro-batches overlap, and windowed layers see a
+      // length that is not a running sum: those stay per sequence.
+      aggregate_enabled_(!per_sequence_only && cost.plan().pp == 1 &&
+                         cost.model().attention_window().size == 0),
+      decoders_(config.block_size, cache_layout(cost, config).per_token) {
   // Reserve for a small batch: the vectors grow to what the replica really
   // runs, so a fleet of lightly loaded replicas stays small (a few KB each).
   const auto max_seqs = static_cast<size_t>(std::min<int64_t>(config.max_sequences, 32));
@@ -191,6 +196,7 @@ bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& bat
   seq.blocks += need;
   if (seq.first_scheduled_s < 0) seq.first_scheduled_s = now_s;
   seq.in_flight = true;
+  seq.order = next_order_++;
   const uint32_t slot = store(std::move(seq));
   running_.push_back(slot);
   batch.items.push_back({slot, tokens});
@@ -201,19 +207,81 @@ bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& bat
 bool Replica::can_start(double now_s) const {
   if (in_flight_ >= depth_ || now_s < stage_free_s_) return false;
   if (!waiting_.empty() || !swapped_.empty()) return true;
+  if (in_flight_ == 0) return running() > 0;
   for (uint32_t slot : running_) {
     if (!slots_[slot].in_flight) return true;
   }
   return false;
 }
 
-double Replica::start_step(double now_s, ServingObserver& metrics) {
-  Batch& batch = batches_[(oldest_ + static_cast<size_t>(in_flight_)) % batches_.size()];
-  batch.items.clear();
-  swap_bytes_ = 0;
-  int64_t tokens_left = config_.max_batched_tokens;
-  bool preempted = false;
+bool Replica::schedule_aggregated(int64_t& tokens_left, Batch& batch) {
+  if (!aggregate_enabled_ || stragglers_ || in_flight_ > 0) return false;
+  // The per-sequence loop gives every running sequence all it asks for (a
+  // token per decoder, the rest of each prefill) when the budget and the
+  // free blocks cover the lot: then the order it visits them in changes
+  // nothing, and the aggregate takes the decoders at once.
+  int64_t tokens = decoders_.size();
+  int64_t blocks = decoders_.blocks_needed();
+  for (uint32_t slot : partial_) {
+    const Sequence& seq = slots_[slot];
+    const int64_t chunk = seq.prefill_target - seq.prefilled;
+    tokens += chunk;
+    blocks += kv_.blocks_for(seq.kv_tokens + chunk) - seq.blocks;
+  }
+  if (tokens > tokens_left || !kv_.can_allocate(blocks)) return false;
+  kv_.allocate(decoders_.blocks_needed());
+  for (uint32_t slot : partial_) {
+    Sequence& seq = slots_[slot];
+    const int64_t chunk = seq.prefill_target - seq.prefilled;
+    const int64_t need = kv_.blocks_for(seq.kv_tokens + chunk) - seq.blocks;
+    kv_.allocate(need);
+    seq.blocks += need;
+    seq.in_flight = true;
+    batch.items.push_back({slot, chunk});
+  }
+  batch.aggregated = true;
+  batch.members = decoders_.size();
+  tokens_left -= tokens;
+  return true;
+}
 
+void Replica::settle(Sequence& seq) {
+  const int64_t steps = decoders_.step() - seq.join_step;
+  seq.kv_tokens += steps;
+  seq.generated += steps;
+  seq.blocks = kv_.blocks_for(seq.kv_tokens);
+  seq.joules += group_joules_ - seq.joules_mark;
+  if (steps > 0) seq.last_token_s = group_last_token_s_;
+  seq.member = false;
+}
+
+void Replica::join_aggregate(uint32_t slot) {
+  Sequence& seq = slots_[slot];
+  decoders_.insert(seq.kv_tokens, seq.request.output_tokens - seq.generated, seq.order, slot);
+  seq.member = true;
+  seq.join_step = decoders_.step();
+  seq.joules_mark = group_joules_;
+}
+
+void Replica::compact_running() {
+  if (dead_slots_.empty()) return;
+  running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                [this](uint32_t slot) { return slots_[slot].done; }),
+                 running_.end());
+  free_slots_.insert(free_slots_.end(), dead_slots_.begin(), dead_slots_.end());
+  dead_slots_.clear();
+}
+
+void Replica::dissolve_aggregate() {
+  for (const DecodeAggregate::Member& m : decoders_.members()) settle(slots_[m.slot]);
+  decoders_.clear();
+  partial_.clear();
+  compact_running();
+}
+
+void Replica::schedule_per_sequence(int64_t& tokens_left, Batch& batch, ServingObserver& metrics,
+                                    bool& preempted) {
+  dissolve_aggregate();
   // Running sequences first, oldest first: a decode token each, or the next
   // chunk of an unfinished prefill. A sequence short of blocks takes them
   // from the youngest running sequences not in flight, itself last.
@@ -244,13 +312,28 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
     batch.items.push_back({slot, tokens});
     tokens_left -= tokens;
   }
+}
+
+double Replica::start_step(double now_s, ServingObserver& metrics) {
+  Batch& batch = batches_[(oldest_ + static_cast<size_t>(in_flight_)) % batches_.size()];
+  batch.items.clear();
+  batch.aggregated = false;
+  batch.members = 0;
+  swap_bytes_ = 0;
+  int64_t tokens_left = config_.max_batched_tokens;
+  bool preempted = false;
+
+  if (!schedule_aggregated(tokens_left, batch)) {
+    schedule_per_sequence(tokens_left, batch, metrics, preempted);
+  }
 
   // Then, unless this step had to preempt, swapped-out sequences and new
   // requests in FCFS order, while there are slots, budget and free blocks.
+  const auto share = static_cast<size_t>((config_.max_sequences + depth_ - 1) / depth_);
   if (!preempted) {
     const auto slots_left = [&] {
-      return static_cast<int64_t>(running_.size()) < config_.max_sequences && tokens_left > 0 &&
-             batch.items.size() < share;
+      return running() < config_.max_sequences && tokens_left > 0 &&
+             static_cast<size_t>(batch.members) + batch.items.size() < share;
     };
     while (!swapped_.empty() && slots_left()) {
       Sequence seq = swapped_.front();
@@ -269,8 +352,11 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
     }
   }
 
-  if (batch.items.empty()) return 0;
+  if (batch.items.empty() && batch.members == 0) return 0;
+  ++steps_;
+  if (batch.aggregated) ++aggregated_steps_;
   BatchSummary summary = empty_summary(cost_.model().attention_window());
+  if (batch.aggregated) decoders_.add_to(summary);
   for (const Scheduled& s : batch.items) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }
@@ -290,7 +376,7 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   last_step_.replica = index_;
   last_step_.start_s = now_s;
   last_step_.seconds = stage_s;
-  last_step_.sequences = static_cast<int64_t>(batch.items.size());
+  last_step_.sequences = batch.members + static_cast<int64_t>(batch.items.size());
   last_step_.prefill_tokens = summary.prefill_tokens;
   last_step_.decode_tokens = summary.decode_sequences;
   last_step_.kv_used_fraction = kv_.used_fraction();
@@ -308,11 +394,108 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   return end_s - now_s;
 }
 
+void Replica::complete(Sequence& seq, double now_s, ServingObserver& metrics,
+                       std::vector<Request>& finished) {
+  kv_.release(seq.blocks);
+  seq.blocks = 0;
+  RequestRecord record;
+  record.id = seq.request.id;
+  record.replica = index_;
+  record.arrival_s = seq.request.arrival_s;
+  record.first_scheduled_s = seq.first_scheduled_s;
+  record.first_token_s = seq.first_token_s;
+  record.finish_s = now_s;
+  record.input_tokens = seq.request.input_tokens;
+  record.output_tokens = seq.request.output_tokens;
+  record.preemptions = seq.preemptions;
+  record.joules = seq.joules;
+  metrics.on_request_done(record);
+  finished.push_back(seq.request);
+  seq.done = true;
+}
+
 void Replica::finish_step(double now_s, ServingObserver& metrics, std::vector<Request>& finished) {
   if (in_flight_ == 0) throw std::logic_error("finish_step with no step in flight");
   Batch& batch = batches_[oldest_];
   oldest_ = (oldest_ + 1) % batches_.size();
   --in_flight_;
+  if (batch.aggregated) {
+    finish_aggregated(now_s, batch, metrics, finished);
+  } else {
+    finish_per_sequence(now_s, batch, metrics, finished);
+  }
+  batch.items.clear();
+}
+
+void Replica::finish_aggregated(double now_s, Batch& batch, ServingObserver& metrics,
+                                std::vector<Request>& finished) {
+  // Every member made a token, each after the same gap; those whose last
+  // token it was leave.
+  if (batch.members > 0) {
+    metrics.on_repeated_token_gap(now_s - group_last_token_s_,
+                                  static_cast<uint64_t>(batch.members));
+  }
+  group_last_token_s_ = now_s;
+  group_joules_ += batch.joules_per_decode;
+  due_.clear();
+  decoders_.take_due(due_);
+  decoders_.advance();
+  completing_.clear();
+  for (const DecodeAggregate::Member& m : due_) {
+    Sequence& seq = slots_[m.slot];
+    settle(seq);
+    if (seq.generated != seq.request.output_tokens) {
+      throw std::logic_error(fmt::format("decode aggregate: request {} left with {} of {} tokens",
+                                         seq.request.id, seq.generated, seq.request.output_tokens));
+    }
+    completing_.emplace_back(m.order, m.slot);
+  }
+  // The sequences outside the aggregate, one by one: prefill chunks, and
+  // decoders back from host memory.
+  partial_.clear();
+  for (const Scheduled& s : batch.items) {
+    Sequence& seq = slots_[s.slot];
+    seq.in_flight = false;
+    seq.joules += s.tokens == 1 ? batch.joules_per_decode
+                                : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
+    seq.kv_tokens += s.tokens;
+    bool produced = true;
+    if (seq.in_prefill()) {
+      seq.prefilled += s.tokens;
+      produced = !seq.in_prefill();
+    }
+    if (!produced) {
+      partial_.push_back(s.slot);
+      continue;
+    }
+    seq.generated += 1;
+    if (seq.first_token_s < 0) {
+      seq.first_token_s = now_s;
+    } else {
+      gaps_.push_back(now_s - seq.last_token_s);
+    }
+    seq.last_token_s = now_s;
+    if (seq.generated < seq.request.output_tokens) {
+      join_aggregate(s.slot);
+    } else {
+      completing_.emplace_back(seq.order, s.slot);
+    }
+  }
+  if (!gaps_.empty()) {
+    metrics.on_token_gaps(gaps_.data(), gaps_.size());
+    gaps_.clear();
+  }
+  // Completions in admission order, as the per-sequence loop reports them.
+  std::sort(completing_.begin(), completing_.end());
+  for (const auto& [order, slot] : completing_) {
+    complete(slots_[slot], now_s, metrics, finished);
+    dead_slots_.push_back(slot);
+  }
+  if (dead_slots_.size() * 2 > running_.size()) compact_running();
+}
+
+void Replica::finish_per_sequence(double now_s, Batch& batch, ServingObserver& metrics,
+                                  std::vector<Request>& finished) {
   bool any_finished = false;
   for (const Scheduled& s : batch.items) {
     Sequence& seq = slots_[s.slot];
@@ -335,22 +518,7 @@ void Replica::finish_step(double now_s, ServingObserver& metrics, std::vector<Re
     }
     seq.last_token_s = now_s;
     if (seq.generated < seq.request.output_tokens) continue;
-    kv_.release(seq.blocks);
-    seq.blocks = 0;
-    RequestRecord record;
-    record.id = seq.request.id;
-    record.replica = index_;
-    record.arrival_s = seq.request.arrival_s;
-    record.first_scheduled_s = seq.first_scheduled_s;
-    record.first_token_s = seq.first_token_s;
-    record.finish_s = now_s;
-    record.input_tokens = seq.request.input_tokens;
-    record.output_tokens = seq.request.output_tokens;
-    record.preemptions = seq.preemptions;
-    record.joules = seq.joules;
-    metrics.on_request_done(record);
-    finished.push_back(seq.request);
-    seq.prefill_target = -1;  // marks it for removal below
+    complete(seq, now_s, metrics, finished);
     free_slots_.push_back(s.slot);
     any_finished = true;
   }
@@ -359,12 +527,26 @@ void Replica::finish_step(double now_s, ServingObserver& metrics, std::vector<Re
     gaps_.clear();
   }
   if (any_finished) {
-    running_.erase(
-        std::remove_if(running_.begin(), running_.end(),
-                       [this](uint32_t slot) { return slots_[slot].prefill_target < 0; }),
-        running_.end());
+    running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                  [this](uint32_t slot) { return slots_[slot].done; }),
+                   running_.end());
   }
-  batch.items.clear();
+  if (!aggregate_enabled_ || in_flight_ > 0) return;
+  // Back to the aggregate: the decoders that made a token in this step, and
+  // every prefill in progress. A decoder the step left out has another gap:
+  // until it is in step again, steps stay per sequence.
+  stragglers_ = false;
+  group_last_token_s_ = now_s;
+  for (uint32_t slot : running_) {
+    Sequence& seq = slots_[slot];
+    if (seq.in_prefill()) {
+      partial_.push_back(slot);
+    } else if (seq.last_token_s == now_s) {
+      join_aggregate(slot);
+    } else {
+      stragglers_ = true;
+    }
+  }
 }
 
 }  // namespace jalapeno

@@ -5,11 +5,22 @@
 // order, and preemption (by recompute, or by swapping KV to host memory)
 // when running sequences need blocks that are not there. Each step's
 // duration is the step cost model's for that exact batch.
+//
+// Decoding sequences that advance together are kept as one aggregate
+// (serve/decode_aggregate.hpp): a step costs O(1) in them, and a sequence is
+// touched only when it is admitted, finishes, is preempted or prefills. A
+// step the aggregate cannot describe exactly (one that preempts, one whose
+// token budget does not cover every running sequence, a pipeline's, a model
+// with windowed attention) runs on the per-sequence path, which is kept as
+// the reference: `per_sequence_only` runs every step on it, and the two
+// give the same steps, completions, KV counts and token gaps (tests/
+// serve_equivalence_test.cpp).
 #include <cstdint>
 #include <deque>
 #include <vector>
 
 #include "cost/step_cost.hpp"
+#include "serve/decode_aggregate.hpp"
 #include "serve/kv_cache.hpp"
 #include "serve/serving_events.hpp"
 #include "workload/request.hpp"
@@ -48,7 +59,8 @@ class Replica {
   // A replica whose cost model has pp pipeline stages keeps up to pp
   // micro-batches in flight: a new one can enter the first stage as soon as
   // the previous one has left it (stage time = step time / pp).
-  Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config, int64_t kv_blocks);
+  Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config, int64_t kv_blocks,
+          bool per_sequence_only = false);
 
   // Throws InfeasibleError for a request the cache can never hold.
   void enqueue(const Request& request);
@@ -65,9 +77,9 @@ class Replica {
   void finish_step(double now_s, ServingObserver& metrics, std::vector<Request>& finished);
 
   bool busy() const { return in_flight_ > 0; }
-  bool has_work() const { return !running_.empty() || !waiting_.empty() || !swapped_.empty(); }
+  bool has_work() const { return running() > 0 || !waiting_.empty() || !swapped_.empty(); }
   int64_t outstanding() const {
-    return static_cast<int64_t>(running_.size() + waiting_.size() + swapped_.size());
+    return running() + static_cast<int64_t>(waiting_.size() + swapped_.size());
   }
   int64_t waiting() const { return static_cast<int64_t>(waiting_.size() + swapped_.size()); }
   double kv_used_fraction() const { return kv_.used_fraction(); }
@@ -81,6 +93,9 @@ class Replica {
   double last_swap_s() const { return last_swap_s_; }
   double last_swap_bytes() const { return last_swap_bytes_; }
   int64_t pipeline_depth() const { return depth_; }
+  // Steps started, and how many of them took the decode aggregate's path.
+  int64_t steps() const { return steps_; }
+  int64_t aggregated_steps() const { return aggregated_steps_; }
 
  private:
   struct Sequence {
@@ -97,6 +112,14 @@ class Replica {
     double last_token_s = 0;
     bool in_flight = false;  // in a step that has not finished
     double joules = 0;       // its share of the steps it was in
+    uint64_t order = 0;      // admission order into the running set
+    bool done = false;       // finished; its slot is freed when running_ is compacted
+    // A member of the decode aggregate: kv_tokens, generated, blocks and
+    // joules are as of the group step it joined at (settle() brings them up
+    // to date), and so is last_token_s.
+    bool member = false;
+    int64_t join_step = 0;
+    double joules_mark = 0;  // the aggregate's energy per member when it joined
     bool in_prefill() const { return prefilled < prefill_target; }
   };
   struct Scheduled {
@@ -104,7 +127,9 @@ class Replica {
     int64_t tokens;
   };
   struct Batch {
-    std::vector<Scheduled> items;
+    std::vector<Scheduled> items;  // the sequences not in the aggregate
+    bool aggregated = false;       // the aggregate's members run too
+    int64_t members = 0;
     // The step's energy by what its tokens caused (StepTiming.input_share):
     // per prompt token of its prefill chunks, per decoding sequence.
     double joules_per_prompt_token = 0;
@@ -116,6 +141,27 @@ class Replica {
   // wait (or to host memory); false when every other one is in flight.
   bool preempt_youngest(ServingObserver& metrics, uint32_t keep);
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
+  int64_t running() const {
+    return static_cast<int64_t>(running_.size()) - static_cast<int64_t>(dead_slots_.size());
+  }
+  // The running sequences, oldest first, for this step: the aggregate's
+  // (true), or each on its own after handing the aggregate back.
+  bool schedule_aggregated(int64_t& tokens_left, Batch& batch);
+  void schedule_per_sequence(int64_t& tokens_left, Batch& batch, ServingObserver& metrics,
+                             bool& preempted);
+  // Every member back on the per-sequence path, finished sequences dropped.
+  void dissolve_aggregate();
+  // A member's state brought up to the aggregate's current step.
+  void settle(Sequence& seq);
+  void join_aggregate(uint32_t slot);
+  void compact_running();
+  void finish_aggregated(double now_s, Batch& batch, ServingObserver& metrics,
+                         std::vector<Request>& finished);
+  void finish_per_sequence(double now_s, Batch& batch, ServingObserver& metrics,
+                           std::vector<Request>& finished);
+  // Reports a finished sequence and frees its blocks.
+  void complete(Sequence& seq, double now_s, ServingObserver& metrics,
+                std::vector<Request>& finished);
 
   uint32_t index_;
   StepCostModel& cost_;
@@ -139,6 +185,22 @@ class Replica {
   double last_swap_s_ = 0;
   double last_swap_bytes_ = 0;
   StepRecord last_step_;
+  uint64_t next_order_ = 0;
+  int64_t steps_ = 0;
+  int64_t aggregated_steps_ = 0;
+  std::vector<uint32_t> dead_slots_;  // finished, still in running_ until compacted
+  // The decode aggregate, and the running sequences outside it: prefills in
+  // progress (partial_, oldest first), and whether any decoder missed the
+  // last step (a straggler: its gap differs, so the next step is per
+  // sequence).
+  bool aggregate_enabled_;
+  DecodeAggregate decoders_;
+  std::vector<uint32_t> partial_;
+  bool stragglers_ = false;
+  double group_last_token_s_ = 0;  // when the members last produced a token
+  double group_joules_ = 0;        // energy per member over the aggregate's steps
+  std::vector<DecodeAggregate::Member> due_;
+  std::vector<std::pair<uint64_t, uint32_t>> completing_;  // (order, slot)
 };
 
 }  // namespace jalapeno

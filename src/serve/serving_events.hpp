@@ -92,6 +92,11 @@ class ServingObserver {
   virtual void on_token_gaps(const double* gaps_s, size_t n) {
     for (size_t i = 0; i < n; ++i) on_token_gap(gaps_s[i]);
   }
+  // `count` gaps of the same length (the decoders a step advances together);
+  // by default one on_token_gap each.
+  virtual void on_repeated_token_gap(double gap_s, uint64_t count) {
+    for (uint64_t i = 0; i < count; ++i) on_token_gap(gap_s);
+  }
   virtual void on_request_done(const RequestRecord& /*record*/) {}
   virtual void on_preemption(uint32_t /*replica*/) {}
   virtual void on_end(double /*end_s*/) {}  // the last event's time

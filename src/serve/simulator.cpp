@@ -14,6 +14,7 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
     : cost_(cost),
       scheduler_(config.scheduler),
       limits_(config.limits),
+      per_sequence_only_(config.per_sequence_only),
       kv_blocks_(0),
       source_(source),
       metrics_(metrics),
@@ -58,7 +59,7 @@ RunProgress Simulator::progress() const {
 Replica& Simulator::replica_for(uint32_t index) {
   std::unique_ptr<Replica>& slot = replicas_[index];
   if (!slot) {
-    slot = std::make_unique<Replica>(index, cost_, scheduler_, kv_blocks_);
+    slot = std::make_unique<Replica>(index, cost_, scheduler_, kv_blocks_, per_sequence_only_);
     ++created_;
   }
   return *slot;

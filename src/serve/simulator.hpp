@@ -57,6 +57,9 @@ struct ServeConfig {
   uint64_t seed = 1;  // for routers that draw (power-of-two choices): the scenario's
   SchedulerConfig scheduler;
   ServeLimits limits;
+  // Every step on the per-sequence path (the reference the decode aggregate
+  // is checked against; README "Serving core"): same results, slower.
+  bool per_sequence_only = false;
 };
 
 class Simulator {
@@ -105,6 +108,7 @@ class Simulator {
   StepCostModel& cost_;
   SchedulerConfig scheduler_;
   ServeLimits limits_;
+  bool per_sequence_only_;
   int64_t kv_blocks_;
   RequestSource& source_;
   ServingObserver& metrics_;

@@ -1,0 +1,85 @@
+#pragma once
+// The decoding sequences of one replica kept as one aggregate, so that a
+// step of B decoders costs O(1) instead of O(B) (README "Serving core").
+//
+// A member decodes one token in every step of the group from the step it
+// joins on, so its cache length at group step t is (its length at joining)
+// + (t - the step it joined at): the length minus the joining step, its
+// phase, is constant. Everything a step needs is then a function of the
+// members' phases kept as running sums and counts by residue:
+//   - positions attended:   sum of phases + B (t + 1);
+//   - lengths not a multiple of 8 elements, and new KV blocks wanted:
+//     counts of phases by residue modulo 8 and modulo the block size;
+//   - 256-position attention blocks: a running sum that grows by the count
+//     of members whose length crosses a multiple of 256;
+//   - completions: a heap keyed by the step that yields a member's last
+//     token (ties in admission order, as the per-sequence loop finishes
+//     them).
+// The per-sequence state of a member (cache length, tokens, energy) is
+// recovered on demand from its phase: on completion, and when a step needs
+// the per-sequence path (preemption, a budget that does not cover every
+// sequence, a pipeline).
+#include <cstdint>
+#include <vector>
+
+#include "model/batch.hpp"
+
+namespace jalapeno {
+
+class DecodeAggregate {
+ public:
+  struct Member {
+    int64_t finish_step;  // the group step that yields its last token
+    uint64_t order;       // admission order
+    int64_t phase;        // cache length at joining - the group step joined at
+    uint32_t slot;
+  };
+
+  // `block_size` tokens per KV block; `per_token`: whether positions take
+  // blocks at all (not for a model without attention layers).
+  DecodeAggregate(int64_t block_size, bool per_token);
+
+  // Group steps completed: the index of the next one.
+  int64_t step() const { return step_; }
+  int64_t size() const { return static_cast<int64_t>(heap_.size()); }
+  bool empty() const { return heap_.empty(); }
+
+  // A sequence with `kv_tokens` cached positions that will decode
+  // `tokens_left` (>= 1) more tokens joins before the next group step.
+  void insert(int64_t kv_tokens, int64_t tokens_left, uint64_t order, uint32_t slot);
+  // Adds the members' decode tokens of the next group step to `summary`,
+  // exactly as add_to_summary() would one by one (a model without a local
+  // attention window: the replica keeps windowed models per sequence).
+  void add_to(BatchSummary& summary) const;
+  // KV blocks the members need for the next group step's tokens.
+  int64_t blocks_needed() const;
+  // Moves the members whose last token is the current group step's into
+  // `due` (appended, in admission order).
+  void take_due(std::vector<Member>& due);
+  // The current group step is done: every member has one more position.
+  void advance();
+  // Every member, in no particular order (to hand them back to the
+  // per-sequence path); then clear().
+  const std::vector<Member>& members() const { return heap_; }
+  void clear();
+
+ private:
+  void remove_phase(int64_t phase);
+  // The heap's order: the earliest finish on top, ties in admission order.
+  static bool finishes_later(const Member& a, const Member& b) {
+    return a.finish_step != b.finish_step ? a.finish_step > b.finish_step : a.order > b.order;
+  }
+  static int64_t mod(int64_t x, int64_t m) { return ((x % m) + m) % m; }
+
+  int64_t block_size_;
+  bool per_token_;
+  int64_t step_ = 0;
+  int64_t phase_sum_ = 0;          // sum over members of (length at joining - joining step)
+  int64_t kv_blocks_ = 0;          // sum over members of ceil(length attended / 256), this step
+  std::vector<int64_t> by_align_;  // members by phase mod kAlignElements
+  std::vector<int64_t> by_attention_block_;  // ... mod kAttentionBlock
+  std::vector<int64_t> by_kv_block_;         // ... mod block_size
+  std::vector<Member> heap_;                 // min-heap by (finish_step, order)
+};
+
+}  // namespace jalapeno

@@ -76,7 +76,8 @@ TEST_F(StepCostTest, MemoisedEqualsCold) {
          {a, b, a, mixed, prefill_batch(1, 128), prefill_batch(4, 2048)}) {
       EXPECT_EQ(model.seconds(batch), model.cost(batch).seconds) << engine_name;
     }
-    EXPECT_EQ(model.memo_size(), 4u) << engine_name;  // a and b share their entry
+    // a and b share their entries: 4 token counts and 4 sequence counts.
+    EXPECT_EQ(model.memo_size(), 8u) << engine_name;
   }
 }
 

@@ -622,12 +622,12 @@ StepCost StepCostModel::cost(const BatchSummary& whole) const {
   };
   // Summed as timing() sums them (the memoised part, then attention), so
   // that both give the same numbers; rows at the nominal clock.
-  StepWork linear, attention;
+  StepWork tokens, rows, attention;  // linear_parts()' split, and attention
   step.ops.reserve(ops.size());
   for (const Op& op : ops) {
     const KernelTime t = op_time(op, batch);
     const OpEnergy energy = op_energy(op);
-    add_op_work(op, t, energy, is_attention(op.kind) ? attention : linear);
+    add_op_work(op, t, energy, is_attention(op.kind) ? attention : op.per_sequence ? rows : tokens);
     const double count = static_cast<double>(op.count);
     OpCost& row = step.ops.emplace_back();
     row.name = op.name;
@@ -648,12 +648,12 @@ StepCost StepCostModel::cost(const BatchSummary& whole) const {
     step.kv_read_bytes += op.kv_read_bytes * count;
     step.kv_write_bytes += op.kv_write_bytes * count;
   }
-  linear.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
-  linear.kernels += engine_.per_step_kernels;
-  StepWork work = LinearWork::of(linear).work();
+  rows.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  rows.kernels += engine_.per_step_kernels;
+  StepWork work = (LinearWork::of(tokens) + LinearWork::of(rows)).work();
   work += attention;
-  work.hbm_bytes = linear.hbm_bytes + attention.hbm_bytes;
-  work.link_bytes = linear.link_bytes + attention.link_bytes;
+  work.hbm_bytes = (tokens.hbm_bytes + rows.hbm_bytes) + attention.hbm_bytes;
+  work.link_bytes = (tokens.link_bytes + rows.link_bytes) + attention.link_bytes;
   const Finished finished = finish(work, batch);
   const double clock = finished.clock;
   if (clock != 1) {
@@ -675,8 +675,8 @@ StepCost StepCostModel::cost(const BatchSummary& whole) const {
     // The same total as timing(); HBM and link energy apart again (the memo
     // keeps their sum).
     energy.joules = energy.parts.total();
-    energy.parts.hbm_J = (linear.hbm_J + attention.hbm_J) * tp;
-    energy.parts.link_J = (linear.link_J + attention.link_J) * tp;
+    energy.parts.hbm_J = ((tokens.hbm_J + rows.hbm_J) + attention.hbm_J) * tp;
+    energy.parts.link_J = ((tokens.link_J + rows.link_J) + attention.link_J) * tp;
     energy.hbm_bytes = work.hbm_bytes;
     energy.link_bytes = work.link_bytes;
     energy.power_W = step.seconds > 0 ? energy.joules / step.seconds : 0;
@@ -732,23 +732,36 @@ StepTiming StepCostModel::shared_timing(const BatchSummary& whole) {
   return timing(whole, share_of_batch(whole, dp_ranks_));
 }
 
-StepTiming StepCostModel::timing(const BatchSummary& whole, const BatchSummary& batch) {
-  const LinearKey key = linear_key(whole);
-  auto it = memo_.find(key);
-  if (it == memo_.end()) {
-    if (memo_.size() >= kMemoLimit) memo_.clear();  // bounded memory on any workload
-    StepWork linear;
-    RankLoad load;
-    for (const Op& op :
-         build_parallel_step_ops(model_, batch, parallel_.plan, rank_load(whole, load))) {
-      if (is_attention(op.kind)) continue;
-      add_op_work(op, op_time(op, batch), linear);
-    }
-    linear.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
-    linear.kernels += engine_.per_step_kernels;
-    it = memo_.emplace(key, LinearWork::of(linear)).first;
+void StepCostModel::linear_parts(const std::vector<Op>& ops, const BatchSummary& batch,
+                                 StepWork& tokens, StepWork& rows) const {
+  for (const Op& op : ops) {
+    if (is_attention(op.kind)) continue;
+    add_op_work(op, op_time(op, batch), op.per_sequence ? rows : tokens);
   }
-  const LinearWork& linear = it->second;
+  rows.linear_core_s += engine_.per_step_kernels * chip_.kernel_fixed_s;
+  rows.kernels += engine_.per_step_kernels;
+}
+
+StepTiming StepCostModel::timing(const BatchSummary& whole, const BatchSummary& batch) {
+  const LinearKey token_k = token_key(whole), row_k = row_key(whole);
+  auto by_tokens = memo_.find(token_k);
+  auto by_rows = row_memo_.find(row_k);
+  if (by_tokens == memo_.end() || by_rows == row_memo_.end()) {
+    StepWork tokens, rows;
+    RankLoad load;
+    linear_parts(build_parallel_step_ops(model_, batch, parallel_.plan, rank_load(whole, load)),
+                 batch, tokens, rows);
+    // Bounded memory on any workload: a table past its limit starts again.
+    if (by_tokens == memo_.end()) {
+      if (memo_.size() >= kMemoLimit) memo_.clear();
+      by_tokens = memo_.emplace(token_k, LinearWork::of(tokens)).first;
+    }
+    if (by_rows == row_memo_.end()) {
+      if (row_memo_.size() >= kMemoLimit) row_memo_.clear();
+      by_rows = row_memo_.emplace(row_k, LinearWork::of(rows)).first;
+    }
+  }
+  const LinearWork linear = by_tokens->second + by_rows->second;
   // Attention summed apart, then added, as cost() sums it (StepWork's +=):
   // the same numbers.
   AttentionSums a;

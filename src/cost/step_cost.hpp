@@ -177,7 +177,7 @@ class StepCostModel {
   void check_fits(const BatchSummary& batch) const;
   const ChipSpec& chip() const { return chip_; }
   const EngineProfile& engine() const { return engine_; }
-  size_t memo_size() const { return memo_.size(); }
+  size_t memo_size() const { return memo_.size() + row_memo_.size(); }
   static constexpr size_t kMemoLimit = 1 << 16;  // entries; the table is cleared past it
 
   // One instance of an op of this batch's graph.
@@ -238,6 +238,12 @@ class StepCostModel {
   // What the ops outside attention depend on: tokens, sequences, and
   // whether any prefills (the engine may graph decode only); with latent
   // attention also how many (decode and prefill tokens take different ops).
+  // The memo keeps two tables: the ops sized by tokens (keyed without the
+  // sequences, but for latent attention and recurrent layers, whose
+  // per-token ops split by decode and prefill) and those sized by sequences
+  // (Op::per_sequence; keyed by sequences alone). A step's linear work is
+  // the sum of one entry of each, so the tables fill with the few hundred
+  // token and sequence counts a workload visits, not with their pairs.
   struct LinearKey {
     int64_t tokens;
     int64_t sequences;
@@ -252,11 +258,14 @@ class StepCostModel {
       return std::hash<int64_t>{}(k.tokens * 1000003 + k.sequences * 2 + k.prefills);
     }
   };
-  LinearKey linear_key(const BatchSummary& batch) const {
+  LinearKey token_key(const BatchSummary& batch) const {
     const int64_t prefills = batch.prefill_sequences;
-    if (!exact_prefills_) return {batch.tokens, batch.sequences, prefills > 0 ? 1 : 0};
+    if (!exact_prefills_) return {batch.tokens, 0, prefills > 0 ? 1 : 0};
     return {batch.tokens, batch.sequences,
             prefills | (keys_resumed_ ? batch.prefill_resumed << 32 : 0)};
+  }
+  LinearKey row_key(const BatchSummary& batch) const {
+    return {0, batch.sequences, batch.prefill_sequences > 0 ? 1 : 0};
   }
   // The most loaded expert-parallel rank's work (into `load`), or null
   // without expert parallelism or skewed routing.
@@ -310,6 +319,12 @@ class StepCostModel {
       return {w.linear_core_s, w.linear_memory_s, w.comm_s,          w.busy_core_s,
               w.kernels,       w.switching_J,     w.hbm_J + w.link_J};
     }
+    // The two tables' parts of a step (tokens', then sequences').
+    LinearWork operator+(const LinearWork& o) const {
+      return {core_s + o.core_s,           memory_s + o.memory_s, comm_s + o.comm_s,
+              busy_core_s + o.busy_core_s, kernels + o.kernels,   switching_J + o.switching_J,
+              unclocked_J + o.unclocked_J};
+    }
     StepWork work() const {
       // HBM and link energy together in hbm_J: only their sum is used.
       // Memory-limited time keeps the units busy.
@@ -323,7 +338,12 @@ class StepCostModel {
                       .kernels = kernels};
     }
   };
-  std::unordered_map<LinearKey, LinearWork, LinearKeyHash> memo_;
+  // Each op's part of the linear work of `batch` (into `tokens` and `rows`),
+  // the per-step fixed cost with the rows'.
+  void linear_parts(const std::vector<Op>& ops, const BatchSummary& batch, StepWork& tokens,
+                    StepWork& rows) const;
+  std::unordered_map<LinearKey, LinearWork, LinearKeyHash> memo_;      // ops sized by tokens
+  std::unordered_map<LinearKey, LinearWork, LinearKeyHash> row_memo_;  // ... by sequences
 };
 
 }  // namespace jalapeno

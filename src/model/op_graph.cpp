@@ -529,10 +529,14 @@ std::vector<Op> build_step_ops(const ModelSpec& model, const BatchSummary& batch
   Op final_norm =
       elementwise("final_norm", OpKind::kNorm, 1, static_cast<double>(rows) * h, 1, 1, b);
   final_norm.weight_bytes = h * b;
+  final_norm.per_sequence = true;
   ops.push_back(final_norm);
-  ops.push_back(gemm("lm_head", 1, rows, model.hidden_size, model.vocab_size, model, false, false));
+  Op lm_head = gemm("lm_head", 1, rows, model.hidden_size, model.vocab_size, model, false, false);
+  lm_head.per_sequence = true;
+  ops.push_back(lm_head);
   Op sample = elementwise("sampling", OpKind::kSampling, 1,
                           static_cast<double>(rows * model.vocab_size), 1, 0, b);
+  sample.per_sequence = true;
   ops.push_back(sample);
   return ops;
 }

@@ -77,6 +77,9 @@ struct Op {
   // kScan: whether its work runs on the matrix units (a chunked scan's
   // matmuls) rather than the vector units (a plain scan, a decode update).
   bool matrix_scan = false;
+  // Its size follows the batch's sequences (each one's last position makes
+  // logits), not its tokens: the step memo keeps such ops apart.
+  bool per_sequence = false;
 
   double bytes() const { return weight_bytes + activation_bytes + kv_read_bytes + kv_write_bytes; }
 };

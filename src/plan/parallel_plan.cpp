@@ -222,7 +222,9 @@ std::vector<Op> build_parallel_step_ops(const ModelSpec& sharded, const BatchSum
       // Each chip holds a slice of the vocabulary's logits; gather them all.
       const double logits = static_cast<double>(batch.sequences * sharded.vocab_size * plan.tp) *
                             sharded.bytes_per_param;
-      out.push_back(collective("logits_allgather", CommKind::kAllGather, 1, logits));
+      Op gather = collective("logits_allgather", CommKind::kAllGather, 1, logits);
+      gather.per_sequence = true;
+      out.push_back(gather);
     }
   }
   if (plan.pp > 1) {

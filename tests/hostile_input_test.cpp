@@ -636,6 +636,36 @@ void energy_cases(Table& t) {
              "router: round-robin, "
              "all_to_all: fast}",
              {"all_to_all", "low_latency"});
+  // Scheduler policies, priority classes and flags that take units
+  // (README "Serving core").
+  t.scenario("scheduler_policy_unknown", "block_size: 16}", "block_size: 16, policy: orca}",
+             {"scheduler.policy", "orca", "sarathi"});
+  t.scenario("priority_mix_scalar", "  requests: 20\n", "  requests: 20\n  priority_mix: 0.5\n",
+             {"workload.priority_mix", "list of 2 to 64 weights"}, true, "priority_mix");
+  t.scenario("priority_mix_negative", "  requests: 20\n",
+             "  requests: 20\n  priority_mix: [0.5, -1]\n", {"workload.priority_mix"}, true,
+             "priority_mix");
+  t.scenario("priority_mix_all_zero", "  requests: 20\n",
+             "  requests: 20\n  priority_mix: [0, 0]\n", {"workload.priority_mix"}, true,
+             "priority_mix");
+  t.scenario("priority_mix_word", "  requests: 20\n",
+             "  requests: 20\n  priority_mix: [high, low]\n", {"workload.priority_mix"}, true,
+             "priority_mix");
+  const std::vector<std::string> serve{"serve",      "--model", "llama-3.1-8b", "--hw", "h200-sxm",
+                                       "--requests", "5"};
+  const auto serve_with = [&serve](std::vector<std::string> extra) {
+    std::vector<std::string> args = serve;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  t.flags("scheduler_flag_unknown", serve_with({"--scheduler", "orca"}),
+          {"--scheduler", "orca", "vllm"});
+  t.flags("slo_flag_wrong_unit", serve_with({"--slo-tpot", "50GB"}),
+          {"--slo-tpot", "a time such as", "50GB"});
+  t.flags("rate_flag_wrong_unit", serve_with({"--rate", "5ms"}), {"--rate", "a rate such as"});
+  t.flags("rate_flag_word", serve_with({"--rate", "fast"}), {"--rate", "fast"});
+  t.flags("think_flag_negative_time", serve_with({"--concurrency", "2", "--think", "-1s"}),
+          {"--think"});
   t.flags("ep_not_tp",
           {"step", "--model", "deepseek-v3", "--hw", "hgx-h200", "--tp", "8", "--ep", "4"},
           {"ep 4 must be 1 or tp (8)"});

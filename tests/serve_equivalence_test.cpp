@@ -11,91 +11,15 @@
 #include <random>
 #include <vector>
 
-#include "report/serving_metrics.hpp"
 #include "serve/decode_aggregate.hpp"
-#include "serve/scenario.hpp"
-#include "serve/simulator.hpp"
+#include "serve_support.hpp"
 
 namespace jalapeno {
 namespace {
 
-// Everything the simulator reports, kept whole.
-struct Recorder : ServingObserver {
-  std::vector<StepRecord> steps;
-  std::vector<RequestRecord> done;
-  std::map<double, uint64_t> gaps;  // gap -> how many
-  uint64_t gap_count = 0;
-  uint64_t preemptions = 0;
-  double end_s = 0;
-  void on_step(const StepRecord& s) override { steps.push_back(s); }
-  void on_token_gap(double g) override { on_repeated_token_gap(g, 1); }
-  void on_repeated_token_gap(double g, uint64_t n) override {
-    gaps[g] += n;
-    gap_count += n;
-  }
-  void on_request_done(const RequestRecord& r) override { done.push_back(r); }
-  void on_preemption(uint32_t) override { ++preemptions; }
-  void on_end(double t) override { end_s = t; }
-};
-
-// Hands every callback to both observers.
-struct Tee : ServingObserver {
-  ServingObserver& a;
-  ServingObserver& b;
-  Tee(ServingObserver& x, ServingObserver& y) : a(x), b(y) {}
-  void on_replica(uint32_t i) override { a.on_replica(i), b.on_replica(i); }
-  void on_step(const StepRecord& s) override { a.on_step(s), b.on_step(s); }
-  void on_token_gap(double g) override { a.on_token_gap(g), b.on_token_gap(g); }
-  void on_token_gaps(const double* g, size_t n) override {
-    a.on_token_gaps(g, n), b.on_token_gaps(g, n);
-  }
-  void on_repeated_token_gap(double g, uint64_t n) override {
-    a.on_repeated_token_gap(g, n), b.on_repeated_token_gap(g, n);
-  }
-  void on_request_done(const RequestRecord& r) override {
-    a.on_request_done(r), b.on_request_done(r);
-  }
-  void on_preemption(uint32_t i) override { a.on_preemption(i), b.on_preemption(i); }
-  void on_end(double t) override { a.on_end(t), b.on_end(t); }
-};
-
-struct SimRun {
-  Recorder seen;
-  int64_t steps = 0;
-  int64_t aggregated_steps = 0;
-  double peak_kv = 0;
-  std::string summary;  // ServingMetrics' JSON, less the float sums
-};
-
-SimRun simulate(const Scenario& s, bool per_sequence_only) {
-  Scenario scenario = s;
-  scenario.serve.per_sequence_only = per_sequence_only;
-  StepCostModel cost = make_scenario_cost_model(scenario);
-  auto source = make_source(scenario);
-  ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
-  SimRun run;
-  Tee both(metrics, run.seen);
-  Simulator sim(cost, scenario.serve, *source, both);
-  sim.run();
-  for (uint32_t i = 0; i < sim.replica_count(); ++i) {
-    if (const Replica* r = sim.replica(i)) {
-      run.steps += r->steps();
-      run.aggregated_steps += r->aggregated_steps();
-    }
-  }
-  for (const StepRecord& step : run.seen.steps) {
-    run.peak_kv = std::max(run.peak_kv, step.kv_used_fraction);
-  }
-  nlohmann::json doc = metrics.to_json();
-  // Sums of gaps and of energies are added in another order: equal to
-  // rounding, compared apart below. Everything else must be identical.
-  doc["itl_s"].erase("mean");
-  if (doc.contains("energy") && doc["energy"].is_object()) {
-    doc["energy"].erase("mean_joules_per_request");
-  }
-  run.summary = doc.dump();
-  return run;
-}
+using testing_support::poisson;
+using testing_support::SimRun;
+using testing_support::simulate;
 
 void expect_same(const SimRun& a, const SimRun& b) {
   ASSERT_EQ(a.seen.steps.size(), b.seen.steps.size());
@@ -130,18 +54,6 @@ void expect_same(const SimRun& a, const SimRun& b) {
   EXPECT_EQ(a.seen.end_s, b.seen.end_s);
   EXPECT_EQ(a.peak_kv, b.peak_kv);
   EXPECT_EQ(a.summary, b.summary);
-}
-
-Scenario poisson(double rate, int64_t requests, const std::string& input,
-                 const std::string& output) {
-  Scenario s;
-  s.synthetic.arrivals = ArrivalKind::kPoisson;
-  s.synthetic.rate_per_s = rate;
-  s.synthetic.requests = requests;
-  s.synthetic.input = LengthDistribution::parse(input, "input");
-  s.synthetic.output = LengthDistribution::parse(output, "output");
-  s.synthetic.seed = 11;
-  return s;
 }
 
 struct Case {
@@ -206,17 +118,24 @@ std::vector<Case> battery() {
 
 class Equivalence : public ::testing::TestWithParam<Case> {};
 
+// Under every scheduler policy: the aggregate is the replica's, the policy
+// only chooses what goes in a step.
 TEST_P(Equivalence, AggregateMatchesThePerSequencePath) {
   const Case& c = GetParam();
-  const SimRun reference = simulate(c.scenario, true);
-  const SimRun fast = simulate(c.scenario, false);
-  EXPECT_EQ(reference.aggregated_steps, 0);
-  expect_same(fast, reference);
-  ASSERT_GT(fast.steps, 0);
-  if (c.aggregates) {
-    EXPECT_GT(fast.aggregated_steps, fast.steps * 3 / 4) << "the aggregate's path went unused";
-  } else {
-    EXPECT_LT(fast.aggregated_steps, fast.steps / 4);
+  for (const std::string& policy : scheduler_policy_names()) {
+    SCOPED_TRACE("policy " + policy);
+    Scenario scenario = c.scenario;
+    scenario.serve.scheduler.policy = policy;
+    const SimRun reference = simulate(scenario, true);
+    const SimRun fast = simulate(scenario, false);
+    EXPECT_EQ(reference.aggregated_steps, 0);
+    expect_same(fast, reference);
+    ASSERT_GT(fast.steps, 0);
+    if (c.aggregates) {
+      EXPECT_GT(fast.aggregated_steps, fast.steps * 3 / 4) << "the aggregate's path went unused";
+    } else {
+      EXPECT_LT(fast.aggregated_steps, fast.steps / 4);
+    }
   }
 }
 

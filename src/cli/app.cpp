@@ -296,11 +296,30 @@ void add_precision_options(CLI::App* cmd, PrecisionOverride& precision) {
                   "elements per weight scale (int4/int8/fp8; -1 per channel)");
 }
 
+// A flag that takes a quantity as the YAML does ("50ms", "5/s") or a plain
+// number in the flag's unit: CLI11 gets the SI value, or refuses the text
+// (exit code 2) saying what was expected.
+CLI::Validator quantity_flag(Dimension dim, const std::string& plain_unit) {
+  return CLI::Validator(
+      [dim, plain_unit](std::string& text) -> std::string {
+        if (parse_number(text)) return "";
+        if (const std::optional<double> value = parse_quantity(text, dim)) {
+          text = fmt::format("{:.17g}", *value);
+          return "";
+        }
+        return fmt::format("expected {} or a plain number of {}, got '{}'", describe(dim),
+                           plain_unit, text);
+      },
+      "", "quantity");
+}
+
 // Command-line overrides of single scenario fields; unset ones leave the
 // scenario (or the defaults) alone.
 struct ServeOptions {
   std::string scenario_file;
   std::optional<std::string> model, hw, engine, router, input_len, output_len, trace, preemption;
+  std::optional<std::string> scheduler;
+  bool per_sequence = false;
   std::optional<uint32_t> replicas;
   std::optional<int64_t> tp, pp;
   std::optional<std::string> topology;
@@ -352,6 +371,8 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.hw) s.hw = *opt.hw;
   if (opt.engine) s.engine = *opt.engine;
   if (opt.router) s.serve.router = *opt.router;
+  if (opt.scheduler) s.serve.scheduler.policy = *opt.scheduler;
+  if (opt.per_sequence) s.serve.per_sequence_only = true;
   if (opt.replicas) s.serve.replicas = *opt.replicas;
   if (opt.tp) s.plan.tp = *opt.tp;
   if (opt.pp) s.plan.pp = *opt.pp;
@@ -487,13 +508,19 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
   // The document only when it is written: with many replicas it is large.
   if (!opt.out_dir.empty() || opt.json) {
     nlohmann::ordered_json doc = metrics.to_json();
-    doc["scenario"] = {
-        {"model", scenario.model},         {"hw", scenario.hw},
-        {"engine", scenario.engine},       {"replicas", scenario.serve.replicas},
-        {"tp", scenario.plan.tp},          {"pp", scenario.plan.pp},
-        {"ep", scenario.plan.ep},          {"dp_attention", scenario.plan.dp_attention},
-        {"router", scenario.serve.router}, {"workload", source->describe()},
-        {"seed", scenario.seed},           {"precision", cost.model().precision.describe()}};
+    doc["scenario"] = {{"model", scenario.model},
+                       {"hw", scenario.hw},
+                       {"engine", scenario.engine},
+                       {"replicas", scenario.serve.replicas},
+                       {"tp", scenario.plan.tp},
+                       {"pp", scenario.plan.pp},
+                       {"ep", scenario.plan.ep},
+                       {"dp_attention", scenario.plan.dp_attention},
+                       {"router", scenario.serve.router},
+                       {"scheduler", scenario.serve.scheduler.policy},
+                       {"workload", source->describe()},
+                       {"seed", scenario.seed},
+                       {"precision", cost.model().precision.describe()}};
     const std::string text = doc.dump(2);
     if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << text << "\n";
     if (opt.json) std::cout << text << "\n";
@@ -502,8 +529,11 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     const std::string layout = cost.plan().chips_per_replica() > 1
                                    ? fmt::format("{}, {}", scenario.hw, cost.plan().describe())
                                    : fmt::format("{} x{}", scenario.hw, scenario.serve.replicas);
-    std::cout << fmt::format("{} on {} ({} engine), {}\n\n", scenario.model, layout,
-                             scenario.engine, source->describe())
+    const std::string& policy = scenario.serve.scheduler.policy;
+    std::cout << fmt::format("{} on {} ({} engine{}), {}\n\n", scenario.model, layout,
+                             scenario.engine,
+                             policy == SchedulerConfig{}.policy ? "" : ", " + policy + " scheduler",
+                             source->describe())
               << metrics.summary_table();
   }
   return 0;
@@ -523,10 +553,12 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   add_expert_options(cmd, opt.experts);
   cmd->add_option("--router", opt.router,
                   "round-robin, least-outstanding, least-kv or power-of-two");
-  cmd->add_option("--rate", opt.rate, "Poisson arrivals at this many requests per second");
+  cmd->add_option("--rate", opt.rate, "Poisson arrivals: a rate (5/s, 300/min) or requests/s")
+      ->transform(quantity_flag(Dimension::kRate, "requests per second"));
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
   cmd->add_option("--concurrency", opt.concurrency, "closed loop: this many users");
-  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests, seconds");
+  cmd->add_option("--think", opt.think_s, "closed loop: think time between requests (2s, 500ms)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
   cmd->add_option("--requests", opt.requests, "number of requests (a trace: at most this many)");
   cmd->add_option(
       "--input-len", opt.input_len,
@@ -536,8 +568,14 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
   cmd->add_option("--loops", opt.loops, "trace: play it this many times");
   cmd->add_option("--seed", opt.seed, "random seed");
-  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO in seconds (goodput)");
-  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO in seconds (goodput)");
+  cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO (2s, 500ms; a plain number: seconds)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
+  cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO (50ms; a plain number: seconds)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
+  cmd->add_option("--scheduler", opt.scheduler,
+                  "scheduler policy: vllm, sarathi, trtllm, sglang or priority");
+  cmd->add_flag("--per-sequence", opt.per_sequence,
+                "every step on the per-sequence reference path (slower, same results)");
   cmd->add_option("--max-seqs", opt.max_seqs, "sequences per batch");
   cmd->add_option("--max-tokens", opt.max_tokens, "token budget per step");
   cmd->add_option("--block-size", opt.block_size, "KV block size in tokens");
@@ -833,8 +871,10 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "system preset whose network joins the chips");
   plan_cmd->add_option("--engine", plan.spec.engine, "engine preset (default: fused)");
   plan_cmd->add_option("--chips", plan.spec.chips, "chips to use (default: all of the system)");
-  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO in seconds");
-  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO in seconds");
+  plan_cmd->add_option("--slo-ttft", plan.spec.slo_ttft_s, "TTFT SLO (2s; a plain number: seconds)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
+  plan_cmd->add_option("--slo-tpot", plan.spec.slo_tpot_s, "TPOT SLO (50ms; plain: seconds)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
   plan_cmd->add_option("--workload", plan.workload, "mean INPUT:OUTPUT tokens (default 1024:256)");
   plan_cmd->add_option("--max-seqs", plan.spec.max_sequences, "sequences per replica");
   plan_cmd->add_flag("--overlap", plan.spec.overlap, "overlap communication with compute");

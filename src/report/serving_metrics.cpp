@@ -178,6 +178,22 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
   const double tpot = record.tpot_s();
   const double e2e = record.e2e_s();
   const double queue = record.queue_s();
+  const bool good =
+      (slo_.ttft_s == 0 || ttft <= slo_.ttft_s) && (slo_.tpot_s == 0 || tpot <= slo_.tpot_s);
+  // Classes are kept apart once a second one appears.
+  if (!by_priority_.empty() || record.priority != 0) {
+    if (by_priority_.empty()) {
+      // The first request of another class: every earlier one was class 0.
+      ClassStats& zero = by_priority_[0];
+      zero.ttft = ttft_;
+      zero.e2e = e2e_;
+      zero.good = good_;
+    }
+    ClassStats& cls = by_priority_[record.priority];
+    cls.ttft.add(ttft);
+    cls.e2e.add(e2e);
+    if (good) ++cls.good;
+  }
   ++completed_;
   request_joules_ += record.joules;
   ttft_.add(ttft);
@@ -188,11 +204,7 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
   queue_.add(queue);
   input_tokens_ += static_cast<uint64_t>(std::max<int64_t>(record.input_tokens, 0));
   output_tokens_ += static_cast<uint64_t>(std::max<int64_t>(record.output_tokens, 0));
-  const bool ttft_ok = slo_.ttft_s == 0 || ttft <= slo_.ttft_s;
-  const bool tpot_ok = slo_.tpot_s == 0 || tpot <= slo_.tpot_s;
-  if (ttft_ok && tpot_ok) {
-    ++good_;
-  }
+  if (good) ++good_;
   request_seconds_ += e2e;
   if (first_arrival_s_ < 0 || record.arrival_s < first_arrival_s_) {
     first_arrival_s_ = record.arrival_s;
@@ -287,6 +299,21 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   j["itl_s"] = latency_json(itl_);
   j["e2e_s"] = latency_json(e2e_);
   j["queue_s"] = latency_json(queue_);
+  if (by_priority_.size() > 1) {
+    // Per priority class, when the workload has several.
+    nlohmann::ordered_json classes = nlohmann::ordered_json::array();
+    for (const auto& [priority, c] : by_priority_) {
+      classes.push_back(
+          {{"priority", priority},
+           {"requests", c.ttft.count()},
+           {"goodput_fraction",
+            c.ttft.count() ? static_cast<double>(c.good) / static_cast<double>(c.ttft.count())
+                           : 0.0},
+           {"ttft_s", latency_json(c.ttft)},
+           {"e2e_s", latency_json(c.e2e)}});
+    }
+    j["by_priority"] = classes;
+  }
   j["preemptions"] = preemptions_;
   j["energy"] = energy_json(duration);
   j["cost"] = cost_json(duration);
@@ -459,7 +486,7 @@ std::string ServingMetrics::summary_table() const {
   }
   out += fmt::format("{:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "ms", "mean", "p50",
                      "p90", "p99", "max", "count");
-  const auto row = [&out](const char* name, const QuantileSketch& s) {
+  const auto row = [&out](const std::string& name, const QuantileSketch& s) {
     out += fmt::format("{:<10} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10}\n", name,
                        1e3 * s.mean(), 1e3 * s.quantile(0.50), 1e3 * s.quantile(0.90),
                        1e3 * s.quantile(0.99), 1e3 * s.max(), s.count());
@@ -469,6 +496,11 @@ std::string ServingMetrics::summary_table() const {
   row("ITL", itl_);
   row("E2E", e2e_);
   row("queue", queue_);
+  if (by_priority_.size() > 1) {
+    for (const auto& [priority, c] : by_priority_) {
+      row(fmt::format("TTFT/{}", priority), c.ttft);  // per priority class
+    }
+  }
   out += fmt::format("{:<8} {:>9} {:>7} {:>10} {:>8} {:>8} {:>11}\n", "replica", "steps", "util",
                      "mean batch", "mean KV", "peak KV", "preemptions");
   for (size_t i = 0; i < replicas_.size(); ++i) {

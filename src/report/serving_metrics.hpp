@@ -4,6 +4,7 @@
 // (quantile sketches, sums), so memory does not grow with the number of
 // requests, and can stream one CSV row per finished request.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -59,6 +60,13 @@ class ServingMetrics : public ServingObserver {
   const QuantileSketch& e2e() const { return e2e_; }
   const QuantileSketch& itl() const { return itl_; }
   const QuantileSketch& queue() const { return queue_; }
+  // Latencies of one priority class (RequestRecord::priority); empty
+  // sketches for a class never seen.
+  struct ClassStats {
+    QuantileSketch ttft, e2e;
+    uint64_t good = 0;
+  };
+  const std::map<int32_t, ClassStats>& by_priority() const { return by_priority_; }
   uint64_t goodput_requests() const { return good_; }
   // Time-weighted mean number of requests in the system (arrival to finish):
   // sum of e2e over the span, for Little's law checks.
@@ -117,6 +125,7 @@ class ServingMetrics : public ServingObserver {
   double end_s_ = 0;
   double request_seconds_ = 0;
   QuantileSketch ttft_, tpot_, e2e_, itl_, queue_;
+  std::map<int32_t, ClassStats> by_priority_;
   std::optional<EnergyAccounting> accounting_;
   double dynamic_joules_ = 0;
   double request_joules_ = 0;  // completed requests' shares

@@ -80,6 +80,7 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
     : index_(index),
       cost_(cost),
       config_(config),
+      policy_(make_scheduler_policy(config.policy, "scheduler.policy")),
       kv_(kv_blocks, config.block_size, cache_layout(cost, config).state_blocks,
           cache_layout(cost, config).per_token),
       block_bytes_(cache_layout(cost, config).block_bytes),
@@ -128,7 +129,37 @@ void Replica::enqueue(const Request& request) {
   Sequence seq;
   seq.request = request;
   seq.prefill_target = request.input_tokens;
-  waiting_.push_back(seq);
+  queue(waiting_, std::move(seq), false);
+}
+
+void Replica::queue(std::deque<Sequence>& q, Sequence seq, bool front_of_class) {
+  if (!policy_->by_priority()) {
+    front_of_class ? q.push_front(std::move(seq)) : q.push_back(std::move(seq));
+    return;
+  }
+  // Ordered by class: a new request after its class, a preempted one at
+  // its front.
+  const int32_t p = seq.request.priority;
+  const auto at =
+      front_of_class
+          ? std::lower_bound(q.begin(), q.end(), p,
+                             [](const Sequence& a, int32_t v) { return a.request.priority < v; })
+          : std::upper_bound(q.begin(), q.end(), p,
+                             [](int32_t v, const Sequence& a) { return v < a.request.priority; });
+  q.insert(at, std::move(seq));
+}
+
+int64_t Replica::reserved_positions(const Sequence& seq) const {
+  // The most it will ever cache: its prompt and every output token but the
+  // last, which is never fed back.
+  return seq.request.input_tokens + seq.request.output_tokens - 1;
+}
+
+int64_t Replica::blocks_wanted(const Sequence& seq, int64_t tokens) const {
+  const int64_t positions = policy_->reserves_whole_request()
+                                ? std::max(reserved_positions(seq), seq.kv_tokens + tokens)
+                                : seq.kv_tokens + tokens;
+  return std::max<int64_t>(0, kv_.blocks_for(positions) - seq.blocks);
 }
 
 uint32_t Replica::store(Sequence seq) {
@@ -142,18 +173,33 @@ uint32_t Replica::store(Sequence seq) {
   return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep) {
+bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep, Batch& batch,
+                               int64_t& tokens_left) {
   // The youngest running sequence that is not computing right now; `keep`
-  // (the one asking for blocks) only as a last resort.
+  // (the one asking for blocks) only as a last resort. Under priority
+  // classes the youngest of the lowest class, even one this step has
+  // already taken (vLLM's priority scheduler takes it back out), but never
+  // one of an earlier pipeline micro-batch.
+  const bool by_priority = policy_->by_priority() && depth_ == 1;
   size_t pos = running_.size();
   for (size_t i = running_.size(); i-- > 0;) {
     const uint32_t slot = running_[i];
-    if (slot != keep && !slots_[slot].in_flight) {
+    if (slot == keep || (slots_[slot].in_flight && !by_priority)) continue;
+    if (pos == running_.size() ||
+        slots_[slot].request.priority > slots_[running_[pos]].request.priority) {
       pos = i;
-      break;
     }
+    if (!by_priority) break;
   }
   if (pos == running_.size()) return false;
+  if (slots_[running_[pos]].in_flight) {
+    // Out of this step's batch again, its tokens back in the budget.
+    const auto item = std::find_if(batch.items.begin(), batch.items.end(),
+                                   [&](const Scheduled& s) { return s.slot == running_[pos]; });
+    tokens_left += item->tokens;
+    batch.items.erase(item);
+    slots_[running_[pos]].in_flight = false;
+  }
   const uint32_t slot = running_[pos];
   running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(pos));
   free_slots_.push_back(slot);
@@ -164,7 +210,7 @@ bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep) {
   if (config_.preemption == Preemption::kSwap) {
     // Its cache goes to host memory and comes back before it runs again.
     swap_bytes_ += static_cast<double>(seq.blocks) * block_bytes_;
-    swapped_.push_front(std::move(seq));
+    queue(swapped_, std::move(seq), true);
     return true;
   }
   // Recompute: everything it has seen, prompt and output so far, is
@@ -173,24 +219,35 @@ bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep) {
   seq.kv_tokens = 0;
   seq.prefilled = 0;
   seq.prefill_target = seq.request.input_tokens + seq.generated;
-  waiting_.push_front(std::move(seq));
+  queue(waiting_, std::move(seq), true);
   return true;
 }
 
+int64_t Replica::admission_tokens(const Sequence& seq, int64_t tokens_left) const {
+  if (!seq.in_prefill()) return 1;  // a decode
+  const int64_t tokens = seq.prefill_target - seq.prefilled;
+  if (tokens <= tokens_left) return tokens;
+  // Without chunked prefill a prompt must fit the budget whole; a sequence
+  // recomputing prompt and output after preemption may not, and is then
+  // chunked, or it could never run again.
+  const bool recomputing = seq.prefill_target > seq.request.input_tokens;
+  return !config_.chunked_prefill && !recomputing ? 0 : tokens_left;
+}
+
+bool Replica::front_admissible() const {
+  if (running() >= config_.max_sequences) return false;
+  const bool swapped = !swapped_.empty();
+  if (!swapped && waiting_.empty()) return false;
+  Sequence seq = swapped ? swapped_.front() : waiting_.front();
+  if (swapped) seq.blocks = 0;
+  const int64_t tokens = admission_tokens(seq, config_.max_batched_tokens);
+  return tokens > 0 && kv_.can_allocate(blocks_wanted(seq, tokens));
+}
+
 bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch) {
-  int64_t tokens = 1;  // a decode
-  if (seq.in_prefill()) {
-    tokens = seq.prefill_target - seq.prefilled;
-    // Without chunked prefill a prompt must fit the budget whole; a sequence
-    // recomputing prompt and output after preemption may not, and is then
-    // chunked, or it could never run again.
-    const bool recomputing = seq.prefill_target > seq.request.input_tokens;
-    if (tokens > tokens_left) {
-      if (!config_.chunked_prefill && !recomputing) return false;
-      tokens = tokens_left;
-    }
-  }
-  const int64_t need = kv_.blocks_for(seq.kv_tokens + tokens) - seq.blocks;
+  const int64_t tokens = admission_tokens(seq, tokens_left);
+  if (tokens == 0) return false;
+  const int64_t need = blocks_wanted(seq, tokens);
   if (!kv_.can_allocate(need)) return false;
   kv_.allocate(need);
   seq.blocks += need;
@@ -214,33 +271,45 @@ bool Replica::can_start(double now_s) const {
   return false;
 }
 
-bool Replica::schedule_aggregated(int64_t& tokens_left, Batch& batch) {
-  if (!aggregate_enabled_ || stragglers_ || in_flight_ > 0) return false;
-  // The per-sequence loop gives every running sequence all it asks for (a
-  // token per decoder, the rest of each prefill) when the budget and the
-  // free blocks cover the lot: then the order it visits them in changes
-  // nothing, and the aggregate takes the decoders at once.
-  int64_t tokens = decoders_.size();
-  int64_t blocks = decoders_.blocks_needed();
-  for (uint32_t slot : partial_) {
-    const Sequence& seq = slots_[slot];
-    const int64_t chunk = seq.prefill_target - seq.prefilled;
-    tokens += chunk;
-    blocks += kv_.blocks_for(seq.kv_tokens + chunk) - seq.blocks;
-  }
+bool Replica::schedule_aggregated(StepKind kind, int64_t& tokens_left, Batch& batch) {
+  if (!aggregate_enabled_ || in_flight_ > 0) return false;
+  // The per-sequence loop gives every running sequence the step may take
+  // all it asks for (a token per decoder, the rest of each prefill) when
+  // the budget and the free blocks cover the lot: then the order it visits
+  // them in changes nothing, and the aggregate takes its members at once.
+  const bool decodes = kind != StepKind::kPrefillOnly;
+  const bool prefills = kind != StepKind::kDecodeOnly;
+  const bool reserved = policy_->reserves_whole_request();
+  const int64_t member_blocks = decodes && !reserved ? decoders_.blocks_needed() : 0;
+  int64_t tokens = decodes ? decoders_.size() : 0;
+  int64_t blocks = member_blocks;
+  const auto demand = [&](const std::vector<uint32_t>& slots, bool chunks) {
+    for (uint32_t slot : slots) {
+      const Sequence& seq = slots_[slot];
+      const int64_t n = chunks ? seq.prefill_target - seq.prefilled : 1;
+      tokens += n;
+      blocks += blocks_wanted(seq, n);
+    }
+  };
+  if (decodes) demand(pending_, false);
+  if (prefills) demand(partial_, true);
   if (tokens > tokens_left || !kv_.can_allocate(blocks)) return false;
-  kv_.allocate(decoders_.blocks_needed());
-  for (uint32_t slot : partial_) {
-    Sequence& seq = slots_[slot];
-    const int64_t chunk = seq.prefill_target - seq.prefilled;
-    const int64_t need = kv_.blocks_for(seq.kv_tokens + chunk) - seq.blocks;
-    kv_.allocate(need);
-    seq.blocks += need;
-    seq.in_flight = true;
-    batch.items.push_back({slot, chunk});
-  }
+  kv_.allocate(member_blocks);
+  const auto take = [&](const std::vector<uint32_t>& slots, bool chunks) {
+    for (uint32_t slot : slots) {
+      Sequence& seq = slots_[slot];
+      const int64_t n = chunks ? seq.prefill_target - seq.prefilled : 1;
+      const int64_t need = blocks_wanted(seq, n);
+      kv_.allocate(need);
+      seq.blocks += need;
+      seq.in_flight = true;
+      batch.items.push_back({slot, n});
+    }
+  };
+  if (decodes) take(pending_, false);
+  if (prefills) take(partial_, true);
   batch.aggregated = true;
-  batch.members = decoders_.size();
+  batch.members = decodes ? decoders_.size() : 0;
   tokens_left -= tokens;
   return true;
 }
@@ -249,7 +318,7 @@ void Replica::settle(Sequence& seq) {
   const int64_t steps = decoders_.step() - seq.join_step;
   seq.kv_tokens += steps;
   seq.generated += steps;
-  seq.blocks = kv_.blocks_for(seq.kv_tokens);
+  if (!policy_->reserves_whole_request()) seq.blocks = kv_.blocks_for(seq.kv_tokens);
   seq.joules += group_joules_ - seq.joules_mark;
   if (steps > 0) seq.last_token_s = group_last_token_s_;
   seq.member = false;
@@ -276,42 +345,75 @@ void Replica::dissolve_aggregate() {
   for (const DecodeAggregate::Member& m : decoders_.members()) settle(slots_[m.slot]);
   decoders_.clear();
   partial_.clear();
+  pending_.clear();
   compact_running();
 }
 
-void Replica::schedule_per_sequence(int64_t& tokens_left, Batch& batch, ServingObserver& metrics,
-                                    bool& preempted) {
+void Replica::schedule_per_sequence(StepKind kind, int64_t& tokens_left, Batch& batch,
+                                    ServingObserver& metrics, bool& preempted) {
   dissolve_aggregate();
-  // Running sequences first, oldest first: a decode token each, or the next
-  // chunk of an unfinished prefill. A sequence short of blocks takes them
-  // from the youngest running sequences not in flight, itself last.
+  // Running sequences first, oldest first (or every decode before any
+  // prefill chunk, for a policy that puts decodes first): a decode token
+  // each, or the next chunk of an unfinished prefill. A sequence short of
+  // blocks takes them from the youngest running sequences not in flight,
+  // itself last.
   // With pp micro-batches in flight each takes its share of the sequences, as
   // pipeline-parallel engines keep one scheduler per micro-batch: otherwise
   // the first would take everything and the pipeline would run half empty.
   const auto share = static_cast<size_t>((config_.max_sequences + depth_ - 1) / depth_);
-  for (size_t i = 0; i < running_.size() && tokens_left > 0 && batch.items.size() < share; ++i) {
-    const uint32_t slot = running_[i];
-    if (slots_[slot].in_flight) continue;
-    const Sequence& seq = slots_[slot];
-    const int64_t tokens =
-        seq.in_prefill() ? std::min(seq.prefill_target - seq.prefilled, tokens_left) : 1;
-    const int64_t need = kv_.blocks_for(seq.kv_tokens + tokens) - seq.blocks;
-    bool short_of_blocks = false;
-    while (!kv_.can_allocate(need)) {
-      if (!preempt_youngest(metrics, slot)) {
-        short_of_blocks = true;  // the others are in flight: wait for them
+  const bool two_passes = policy_->decodes_first();
+  for (int pass = two_passes ? 0 : 1; pass < 2; ++pass) {
+    // Pass 0 takes the decodes alone; pass 1 the rest (everything, in one pass).
+    for (size_t i = 0; i < running_.size() && tokens_left > 0 && batch.items.size() < share; ++i) {
+      const uint32_t slot = running_[i];
+      const Sequence& seq = slots_[slot];
+      if (seq.in_flight) continue;
+      if (two_passes && (pass == 0) == seq.in_prefill()) continue;
+      if (seq.in_prefill() ? kind == StepKind::kDecodeOnly : kind == StepKind::kPrefillOnly) {
+        continue;
+      }
+      const int64_t tokens =
+          seq.in_prefill() ? std::min(seq.prefill_target - seq.prefilled, tokens_left) : 1;
+      const int64_t need = blocks_wanted(seq, tokens);
+      bool short_of_blocks = false;
+      while (!kv_.can_allocate(need)) {
+        if (!preempt_youngest(metrics, slot, batch, tokens_left)) {
+          short_of_blocks = true;  // the others are in flight: wait for them
+          break;
+        }
+        preempted = true;
+        // Preemption removes a sequence not yet taken: find this one again.
+        i = static_cast<size_t>(std::find(running_.begin(), running_.end(), slot) -
+                                running_.begin());
+      }
+      if (short_of_blocks) {
+        pass = 2;  // the step takes no more running sequences
         break;
       }
-      preempted = true;
+      kv_.allocate(need);
+      slots_[slot].blocks += need;
+      slots_[slot].in_flight = true;
+      batch.items.push_back({slot, tokens});
+      tokens_left -= tokens;
     }
-    if (short_of_blocks) break;
-    // Preemption only removes younger sequences, so position i still holds slot.
-    kv_.allocate(need);
-    slots_[slot].blocks += need;
-    slots_[slot].in_flight = true;
-    batch.items.push_back({slot, tokens});
-    tokens_left -= tokens;
   }
+}
+
+StepKind Replica::step_kind() const {
+  SchedulerState state;
+  state.waiting = waiting();
+  if (state.waiting > 0) state.can_admit = front_admissible();
+  if (aggregate_enabled_ && in_flight_ == 0) {
+    state.decoding = decoders_.size() + static_cast<int64_t>(pending_.size());
+    state.prefilling = static_cast<int64_t>(partial_.size());
+  } else {
+    for (uint32_t slot : running_) {
+      const Sequence& seq = slots_[slot];
+      if (seq.done) continue;
+      ++(seq.in_prefill() ? state.prefilling : state.decoding);
+    }
+  }
+  return policy_->step_kind(state);
 }
 
 double Replica::start_step(double now_s, ServingObserver& metrics) {
@@ -323,14 +425,16 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   int64_t tokens_left = config_.max_batched_tokens;
   bool preempted = false;
 
-  if (!schedule_aggregated(tokens_left, batch)) {
-    schedule_per_sequence(tokens_left, batch, metrics, preempted);
+  const StepKind kind = step_kind();
+  batch.kind = kind;
+  if (!schedule_aggregated(kind, tokens_left, batch)) {
+    schedule_per_sequence(kind, tokens_left, batch, metrics, preempted);
   }
 
   // Then, unless this step had to preempt, swapped-out sequences and new
   // requests in FCFS order, while there are slots, budget and free blocks.
   const auto share = static_cast<size_t>((config_.max_sequences + depth_ - 1) / depth_);
-  if (!preempted) {
+  if (!preempted && kind != StepKind::kDecodeOnly) {
     const auto slots_left = [&] {
       return running() < config_.max_sequences && tokens_left > 0 &&
              static_cast<size_t>(batch.members) + batch.items.size() < share;
@@ -356,7 +460,7 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   ++steps_;
   if (batch.aggregated) ++aggregated_steps_;
   BatchSummary summary = empty_summary(cost_.model().attention_window());
-  if (batch.aggregated) decoders_.add_to(summary);
+  if (batch.members > 0) decoders_.add_to(summary);
   for (const Scheduled& s : batch.items) {
     add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
   }
@@ -408,6 +512,7 @@ void Replica::complete(Sequence& seq, double now_s, ServingObserver& metrics,
   record.input_tokens = seq.request.input_tokens;
   record.output_tokens = seq.request.output_tokens;
   record.preemptions = seq.preemptions;
+  record.priority = seq.request.priority;
   record.joules = seq.joules;
   metrics.on_request_done(record);
   finished.push_back(seq.request);
@@ -429,30 +534,35 @@ void Replica::finish_step(double now_s, ServingObserver& metrics, std::vector<Re
 
 void Replica::finish_aggregated(double now_s, Batch& batch, ServingObserver& metrics,
                                 std::vector<Request>& finished) {
-  // Every member made a token, each after the same gap; those whose last
-  // token it was leave.
+  completing_.clear();
   if (batch.members > 0) {
+    // Every member made a token, each after the same gap; those whose last
+    // token it was leave.
     metrics.on_repeated_token_gap(now_s - group_last_token_s_,
                                   static_cast<uint64_t>(batch.members));
-  }
-  group_last_token_s_ = now_s;
-  group_joules_ += batch.joules_per_decode;
-  due_.clear();
-  decoders_.take_due(due_);
-  decoders_.advance();
-  completing_.clear();
-  for (const DecodeAggregate::Member& m : due_) {
-    Sequence& seq = slots_[m.slot];
-    settle(seq);
-    if (seq.generated != seq.request.output_tokens) {
-      throw std::logic_error(fmt::format("decode aggregate: request {} left with {} of {} tokens",
-                                         seq.request.id, seq.generated, seq.request.output_tokens));
+    group_last_token_s_ = now_s;
+    group_joules_ += batch.joules_per_decode;
+    due_.clear();
+    decoders_.take_due(due_);
+    decoders_.advance();
+    for (const DecodeAggregate::Member& m : due_) {
+      Sequence& seq = slots_[m.slot];
+      settle(seq);
+      if (seq.generated != seq.request.output_tokens) {
+        throw std::logic_error(fmt::format("decode aggregate: request {} left with {} of {} tokens",
+                                           seq.request.id, seq.generated,
+                                           seq.request.output_tokens));
+      }
+      completing_.emplace_back(m.order, m.slot);
     }
-    completing_.emplace_back(m.order, m.slot);
   }
   // The sequences outside the aggregate, one by one: prefill chunks, and
-  // decoders back from host memory.
-  partial_.clear();
+  // decoders whose last token came at another time (back from host memory,
+  // left out of a step, or made while the members waited). A decoder joins
+  // once its last token is the members'.
+  if (decoders_.empty()) group_last_token_s_ = now_s;
+  if (batch.kind != StepKind::kDecodeOnly) partial_.clear();  // all were in the step
+  if (batch.kind != StepKind::kPrefillOnly) pending_.clear();
   for (const Scheduled& s : batch.items) {
     Sequence& seq = slots_[s.slot];
     seq.in_flight = false;
@@ -475,10 +585,12 @@ void Replica::finish_aggregated(double now_s, Batch& batch, ServingObserver& met
       gaps_.push_back(now_s - seq.last_token_s);
     }
     seq.last_token_s = now_s;
-    if (seq.generated < seq.request.output_tokens) {
+    if (seq.generated >= seq.request.output_tokens) {
+      completing_.emplace_back(seq.order, s.slot);
+    } else if (seq.last_token_s == group_last_token_s_) {
       join_aggregate(s.slot);
     } else {
-      completing_.emplace_back(seq.order, s.slot);
+      pending_.push_back(s.slot);
     }
   }
   if (!gaps_.empty()) {
@@ -532,10 +644,9 @@ void Replica::finish_per_sequence(double now_s, Batch& batch, ServingObserver& m
                    running_.end());
   }
   if (!aggregate_enabled_ || in_flight_ > 0) return;
-  // Back to the aggregate: the decoders that made a token in this step, and
-  // every prefill in progress. A decoder the step left out has another gap:
-  // until it is in step again, steps stay per sequence.
-  stragglers_ = false;
+  // Back to the aggregate: the decoders that made a token in this step; a
+  // decoder the step left out has another gap and waits apart (pending_)
+  // until it is in step again.
   group_last_token_s_ = now_s;
   for (uint32_t slot : running_) {
     Sequence& seq = slots_[slot];
@@ -544,7 +655,7 @@ void Replica::finish_per_sequence(double now_s, Batch& batch, ServingObserver& m
     } else if (seq.last_token_s == now_s) {
       join_aggregate(slot);
     } else {
-      stragglers_ = true;
+      pending_.push_back(slot);
     }
   }
 }

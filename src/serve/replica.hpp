@@ -17,11 +17,14 @@
 // serve_equivalence_test.cpp).
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "cost/step_cost.hpp"
 #include "serve/decode_aggregate.hpp"
 #include "serve/kv_cache.hpp"
+#include "serve/scheduler_policy.hpp"
 #include "serve/serving_events.hpp"
 #include "workload/request.hpp"
 
@@ -30,6 +33,7 @@ namespace jalapeno {
 enum class Preemption { kRecompute, kSwap };
 
 struct SchedulerConfig {
+  std::string policy = "vllm";        // a registered SchedulerPolicy (serve/scheduler_policy.hpp)
   int64_t max_sequences = 256;        // sequences in a batch (vLLM max_num_seqs)
   int64_t max_batched_tokens = 8192;  // new tokens per step (vLLM max_num_batched_tokens)
   int64_t block_size = 16;            // tokens per KV block
@@ -128,8 +132,9 @@ class Replica {
   };
   struct Batch {
     std::vector<Scheduled> items;  // the sequences not in the aggregate
-    bool aggregated = false;       // the aggregate's members run too
-    int64_t members = 0;
+    bool aggregated = false;       // formed on the aggregate's path
+    int64_t members = 0;           // the aggregate's members in it
+    StepKind kind = StepKind::kMixed;
     // The step's energy by what its tokens caused (StepTiming.input_share):
     // per prompt token of its prefill chunks, per decoding sequence.
     double joules_per_prompt_token = 0;
@@ -139,16 +144,29 @@ class Replica {
   uint32_t store(Sequence seq);  // into a free slot
   // Frees the youngest running sequence not in flight and sends it back to
   // wait (or to host memory); false when every other one is in flight.
-  bool preempt_youngest(ServingObserver& metrics, uint32_t keep);
+  bool preempt_youngest(ServingObserver& metrics, uint32_t keep, Batch& batch,
+                        int64_t& tokens_left);
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
+  // Into a waiting or swapped queue: at the back (new) or the front
+  // (preempted), within its priority class under a policy that has them.
+  void queue(std::deque<Sequence>& q, Sequence seq, bool front_of_class);
+  // The tokens admission would give a sequence (0: it must wait), and the
+  // blocks it would take for them (or, under a policy that reserves, for
+  // the whole request).
+  int64_t admission_tokens(const Sequence& seq, int64_t tokens_left) const;
+  int64_t reserved_positions(const Sequence& seq) const;
+  int64_t blocks_wanted(const Sequence& seq, int64_t tokens) const;
+  // Whether the next swapped or waiting sequence would be admitted now.
+  bool front_admissible() const;
+  StepKind step_kind() const;
   int64_t running() const {
     return static_cast<int64_t>(running_.size()) - static_cast<int64_t>(dead_slots_.size());
   }
   // The running sequences, oldest first, for this step: the aggregate's
   // (true), or each on its own after handing the aggregate back.
-  bool schedule_aggregated(int64_t& tokens_left, Batch& batch);
-  void schedule_per_sequence(int64_t& tokens_left, Batch& batch, ServingObserver& metrics,
-                             bool& preempted);
+  bool schedule_aggregated(StepKind kind, int64_t& tokens_left, Batch& batch);
+  void schedule_per_sequence(StepKind kind, int64_t& tokens_left, Batch& batch,
+                             ServingObserver& metrics, bool& preempted);
   // Every member back on the per-sequence path, finished sequences dropped.
   void dissolve_aggregate();
   // A member's state brought up to the aggregate's current step.
@@ -166,6 +184,7 @@ class Replica {
   uint32_t index_;
   StepCostModel& cost_;
   SchedulerConfig config_;
+  std::unique_ptr<SchedulerPolicy> policy_;
   KvBlockManager kv_;
   std::vector<double> gaps_;  // a step's inter-token gaps, reported at once
   double block_bytes_;
@@ -190,13 +209,12 @@ class Replica {
   int64_t aggregated_steps_ = 0;
   std::vector<uint32_t> dead_slots_;  // finished, still in running_ until compacted
   // The decode aggregate, and the running sequences outside it: prefills in
-  // progress (partial_, oldest first), and whether any decoder missed the
-  // last step (a straggler: its gap differs, so the next step is per
-  // sequence).
+  // progress (partial_) and decoders whose last token is not the members'
+  // (pending_), each oldest first.
   bool aggregate_enabled_;
   DecodeAggregate decoders_;
   std::vector<uint32_t> partial_;
-  bool stragglers_ = false;
+  std::vector<uint32_t> pending_;
   double group_last_token_s_ = 0;  // when the members last produced a token
   double group_joules_ = 0;        // energy per member over the aggregate's steps
   std::vector<DecodeAggregate::Member> due_;

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/spec_reader.hpp"
+#include "core/units.hpp"
 #include "plan/hardware.hpp"
 
 namespace jalapeno {
@@ -19,6 +20,8 @@ LengthDistribution read_length(SpecReader& reader, const std::string& key) {
 }
 
 void read_scheduler(SpecReader& reader, SchedulerConfig& config) {
+  config.policy = reader.string_or("policy", config.policy);
+  make_scheduler_policy(config.policy, reader.where("policy"));  // throws for an unknown name
   config.max_sequences = reader.integer_or("max_sequences", config.max_sequences, 1);
   config.max_batched_tokens = reader.integer_or("max_batched_tokens", config.max_batched_tokens, 1);
   config.block_size = reader.integer_or("block_size", config.block_size, 1);
@@ -131,6 +134,27 @@ void read_workload(SpecReader& workload, Scenario& s, const std::filesystem::pat
   SpecReader arrivals = workload.child("arrivals");
   read_arrivals(arrivals, s);
   const int64_t requests = workload.integer("requests", 1);
+  if (workload.has("priority_mix")) {
+    const YAML::Node mix = workload.raw("priority_mix");
+    const auto bad = [&] {
+      workload.fail("priority_mix",
+                    "a list of 2 to 64 weights >= 0, one per priority class (class 0 first, "
+                    "served first), e.g. [0.2, 0.8]");
+    };
+    if (!mix.IsSequence() || mix.size() < 2 || mix.size() > 64) bad();
+    for (const YAML::Node& w : mix) {
+      if (!w.IsScalar()) bad();
+      const std::optional<double> v = parse_number(w.Scalar());
+      if (!v || !(*v >= 0)) bad();
+      s.synthetic.priority_mix.push_back(*v);
+    }
+    double total = 0;
+    for (double w : s.synthetic.priority_mix) total += w;
+    if (!(total > 0)) bad();
+    if (s.workload == WorkloadKind::kClosedLoop) {
+      workload.fail("priority_mix", "open-loop arrivals (a closed loop's users have no classes)");
+    }
+  }
   const LengthDistribution input = read_length(workload, "input_tokens");
   const LengthDistribution output = read_length(workload, "output_tokens");
   s.synthetic.requests = s.closed_loop.requests = requests;
@@ -280,6 +304,7 @@ void validate_scenario(const Scenario& s) {
   const double max_span = ServeLimits::kMaxSimulatedSeconds;
   check("replicas (system.replicas, --replicas)", s.serve.replicas, 1, ServeLimits::kMaxReplicas);
   make_router(s.serve.router, "router (system.router, --router)");  // throws for an unknown name
+  make_scheduler_policy(s.serve.scheduler.policy, "scheduler.policy (--scheduler)");
   check("tp (system.tp, --tp)", static_cast<double>(s.plan.tp), 1, 1e5);
   check("pp (system.pp, --pp)", static_cast<double>(s.plan.pp), 1, 1e5);
   check("scheduler.max_sequences (--max-seqs)", static_cast<double>(c.max_sequences), 1, 1e6);

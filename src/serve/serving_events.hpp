@@ -19,6 +19,7 @@ struct RequestRecord {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   int64_t preemptions = 0;
+  int32_t priority = 0;  // its class (Request::priority)
   // Its share of the energy of the steps it was in (all chips of its
   // replica; idle time between steps is the run's, not a request's).
   double joules = 0;

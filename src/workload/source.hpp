@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/rng.hpp"
 #include "workload/lengths.hpp"
@@ -39,6 +40,9 @@ struct SyntheticSpec {
   LengthDistribution input = LengthDistribution::fixed(512);
   LengthDistribution output = LengthDistribution::fixed(256);
   uint64_t seed = 1;
+  // Priority classes: class i drawn with weight priority_mix[i] (from its
+  // own stream, so arrivals and lengths do not change); empty: all class 0.
+  std::vector<double> priority_mix;
 };
 
 std::unique_ptr<RequestSource> make_synthetic_source(const SyntheticSpec& spec);

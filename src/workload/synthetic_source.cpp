@@ -1,6 +1,7 @@
 // Synthetic open-loop arrivals (Poisson, gamma, constant rate, offline) and
 // the closed-loop users source.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -63,6 +64,15 @@ class SyntheticSource final : public RequestSource {
           "{:g}",
           kMinCv, kMaxCv, spec.cv));
     }
+    for (const double w : spec.priority_mix) {
+      if (!(w >= 0 && std::isfinite(w))) {
+        throw ConfigError(fmt::format("priority_mix: expected weights >= 0, got {:g}", w));
+      }
+      mix_total_ += w;
+    }
+    if (!spec.priority_mix.empty() && !(mix_total_ > 0)) {
+      throw ConfigError("priority_mix: expected at least one weight above 0");
+    }
     if (spec.arrivals == ArrivalKind::kGamma) {
       // Gaps with mean 1/rate and the given cv: shape 1/cv^2, scale 1/(rate*shape).
       gamma_shape_ = 1.0 / (spec.cv * spec.cv);
@@ -91,11 +101,22 @@ class SyntheticSource final : public RequestSource {
           break;
       }
     }
-    return Request{id, time_s_, spec_.input.sample(lengths_.input),
-                   spec_.output.sample(lengths_.output)};
+    Request r{id, time_s_, spec_.input.sample(lengths_.input),
+              spec_.output.sample(lengths_.output)};
+    if (!spec_.priority_mix.empty()) r.priority = draw_priority();
+    return r;
   }
 
   bool exhausted() const override { return static_cast<int64_t>(issued_) >= spec_.requests; }
+
+  int32_t draw_priority() {
+    double u = priority_.uniform() * mix_total_;
+    for (size_t i = 0; i + 1 < spec_.priority_mix.size(); ++i) {
+      u -= spec_.priority_mix[i];
+      if (u < 0) return static_cast<int32_t>(i);
+    }
+    return static_cast<int32_t>(spec_.priority_mix.size() - 1);
+  }
 
   std::string describe() const override {
     std::string arrivals;
@@ -113,14 +134,20 @@ class SyntheticSource final : public RequestSource {
         arrivals = "offline (all at t=0)";
         break;
     }
-    return fmt::format("{}, {} requests, input {}, output {}, seed {}", arrivals, spec_.requests,
-                       spec_.input.spec(), spec_.output.spec(), spec_.seed);
+    std::string classes;
+    if (!spec_.priority_mix.empty()) {
+      classes = fmt::format(", priority mix [{}]", fmt::join(spec_.priority_mix, ", "));
+    }
+    return fmt::format("{}, {} requests, input {}, output {}{}, seed {}", arrivals, spec_.requests,
+                       spec_.input.spec(), spec_.output.spec(), classes, spec_.seed);
   }
 
  private:
   SyntheticSpec spec_;
   Rng arrivals_;
   LengthStreams lengths_;
+  Rng priority_{spec_.seed, "priority"};
+  double mix_total_ = 0;
   double gamma_shape_ = 1, gamma_scale_ = 1;
   uint64_t issued_ = 0;
   double time_s_ = 0;

@@ -39,7 +39,10 @@ constexpr std::array<std::string_view, 3> kAzureColumns{"TIMESTAMP", "ContextTok
 constexpr std::array<std::string_view, 6> kBurstGptColumns{
     "Timestamp", "Request tokens", "Response tokens", "Model", "Total tokens", "Log Type"};
 // The keys of a JSONL row, all required.
-constexpr std::array<std::string_view, 3> kJsonlKeys{"timestamp", "input_tokens", "output_tokens"};
+// "priority" is optional: the request's class under a priority scheduler.
+constexpr std::array<std::string_view, 4> kJsonlKeys{"timestamp", "input_tokens", "output_tokens",
+                                                     "priority"};
+constexpr int64_t kMaxPriority = 1000000;
 
 // User text in a message, cut short.
 std::string excerpt(std::string_view text) {
@@ -215,6 +218,7 @@ class TraceSource final : public RequestSource {
     Stamp time;
     int64_t input = 0;
     int64_t output = 0;
+    int32_t priority = 0;
   };
 
   [[noreturn]] void fail(std::string_view field, const std::string& problem) const {
@@ -574,6 +578,18 @@ class TraceSource final : public RequestSource {
     }
     row.input = json_count(reader, 1);
     row.output = json_count(reader, 2);
+    const auto& priority = reader.values[3];
+    if (priority.type != Type::kNone) {
+      const bool whole = priority.type == Type::kUnsigned || priority.type == Type::kInteger;
+      const int64_t p = priority.type == Type::kUnsigned
+                            ? static_cast<int64_t>(std::min<uint64_t>(priority.u, kMaxPriority + 1))
+                            : priority.i;
+      if (!whole || p < 0 || p > kMaxPriority) {
+        fail("priority", fmt::format("expected a whole number from 0 (served first) to {}, got {}",
+                                     kMaxPriority, excerpt(priority.text)));
+      }
+      row.priority = static_cast<int32_t>(p);
+    }
     return row;
   }
 
@@ -617,7 +633,7 @@ class TraceSource final : public RequestSource {
           fail(time_name_, fmt::format("arrival time {:g} s (pass {}, speedup {:g}) is not finite",
                                        arrival, pass_ + 1, spec_.speedup));
         }
-        pending_ = Request{0, arrival, row->input, row->output};
+        pending_ = Request{0, arrival, row->input, row->output, row->priority};
         return;
       }
       pending_.reset();

@@ -732,6 +732,23 @@ StepTiming StepCostModel::shared_timing(const BatchSummary& whole) {
   return timing(whole, share_of_batch(whole, dp_ranks_));
 }
 
+const StepCostModel::LinearWork& StepCostModel::LinearTable::put(const LinearKey& k,
+                                                                 const LinearWork& w) {
+  if (size() >= kMemoLimit) {  // bounded memory on any workload
+    for (auto& v : dense_) v.clear();
+    dense_count_ = 0;
+    sparse_.clear();
+  }
+  const int64_t index = dense_index(k);
+  if (index < 0) return sparse_.emplace(k, w).first->second;
+  auto& v = dense_[k.prefills];
+  const auto i = static_cast<size_t>(index);
+  if (i >= v.size()) v.resize(i + 1);
+  if (!v[i].known) ++dense_count_;
+  v[i] = {w, true};
+  return v[i].work;
+}
+
 void StepCostModel::linear_parts(const std::vector<Op>& ops, const BatchSummary& batch,
                                  StepWork& tokens, StepWork& rows) const {
   for (const Op& op : ops) {
@@ -744,24 +761,17 @@ void StepCostModel::linear_parts(const std::vector<Op>& ops, const BatchSummary&
 
 StepTiming StepCostModel::timing(const BatchSummary& whole, const BatchSummary& batch) {
   const LinearKey token_k = token_key(whole), row_k = row_key(whole);
-  auto by_tokens = memo_.find(token_k);
-  auto by_rows = row_memo_.find(row_k);
-  if (by_tokens == memo_.end() || by_rows == row_memo_.end()) {
+  const LinearWork* by_tokens = memo_.find(token_k);
+  const LinearWork* by_rows = row_memo_.find(row_k);
+  if (by_tokens == nullptr || by_rows == nullptr) {
     StepWork tokens, rows;
     RankLoad load;
     linear_parts(build_parallel_step_ops(model_, batch, parallel_.plan, rank_load(whole, load)),
                  batch, tokens, rows);
-    // Bounded memory on any workload: a table past its limit starts again.
-    if (by_tokens == memo_.end()) {
-      if (memo_.size() >= kMemoLimit) memo_.clear();
-      by_tokens = memo_.emplace(token_k, LinearWork::of(tokens)).first;
-    }
-    if (by_rows == row_memo_.end()) {
-      if (row_memo_.size() >= kMemoLimit) row_memo_.clear();
-      by_rows = row_memo_.emplace(row_k, LinearWork::of(rows)).first;
-    }
+    if (by_tokens == nullptr) by_tokens = &memo_.put(token_k, LinearWork::of(tokens));
+    if (by_rows == nullptr) by_rows = &row_memo_.put(row_k, LinearWork::of(rows));
   }
-  const LinearWork linear = by_tokens->second + by_rows->second;
+  const LinearWork linear = *by_tokens + *by_rows;
   // Attention summed apart, then added, as cost() sums it (StepWork's +=):
   // the same numbers.
   AttentionSums a;

@@ -342,8 +342,43 @@ class StepCostModel {
   // the per-step fixed cost with the rows'.
   void linear_parts(const std::vector<Op>& ops, const BatchSummary& batch, StepWork& tokens,
                     StepWork& rows) const;
-  std::unordered_map<LinearKey, LinearWork, LinearKeyHash> memo_;      // ops sized by tokens
-  std::unordered_map<LinearKey, LinearWork, LinearKeyHash> row_memo_;  // ... by sequences
+  // One of the memo's two tables: a key of one count (tokens or sequences)
+  // and a prefill flag indexes a vector, as a serving loop visits a few
+  // thousand counts; any other key (latent attention's exact prefills, or a
+  // count past the dense range) goes to a hash map. Bounded: a table past
+  // kMemoLimit entries starts again.
+  class LinearTable {
+   public:
+    const LinearWork* find(const LinearKey& k) const {
+      const int64_t index = dense_index(k);
+      if (index >= 0) {
+        const auto& v = dense_[k.prefills];
+        const auto i = static_cast<size_t>(index);
+        return i < v.size() && v[i].known ? &v[i].work : nullptr;
+      }
+      const auto it = sparse_.find(k);
+      return it == sparse_.end() ? nullptr : &it->second;
+    }
+    const LinearWork& put(const LinearKey& k, const LinearWork& w);
+    size_t size() const { return dense_count_ + sparse_.size(); }
+
+   private:
+    static constexpr int64_t kDenseLimit = int64_t{1} << 16;
+    static int64_t dense_index(const LinearKey& k) {
+      if (k.prefills < 0 || k.prefills > 1 || (k.tokens != 0 && k.sequences != 0)) return -1;
+      const int64_t count = k.tokens + k.sequences;
+      return count >= 0 && count < kDenseLimit ? count : -1;
+    }
+    struct Slot {
+      LinearWork work{};
+      bool known = false;
+    };
+    std::vector<Slot> dense_[2];  // by the prefill flag, then the count
+    size_t dense_count_ = 0;
+    std::unordered_map<LinearKey, LinearWork, LinearKeyHash> sparse_;
+  };
+  LinearTable memo_;      // ops sized by tokens
+  LinearTable row_memo_;  // ... by sequences
 };
 
 }  // namespace jalapeno

@@ -400,6 +400,7 @@ void Replica::schedule_per_sequence(StepKind kind, int64_t& tokens_left, Batch& 
 }
 
 StepKind Replica::step_kind() const {
+  if (!policy_->chooses_step_kind()) return StepKind::kMixed;
   SchedulerState state;
   state.waiting = waiting();
   if (state.waiting > 0) state.can_admit = front_admissible();

@@ -51,6 +51,7 @@ class TrtllmPolicy : public SchedulerPolicy {
 class SglangPolicy : public SchedulerPolicy {
  public:
   std::string_view name() const override { return "sglang"; }
+  bool chooses_step_kind() const override { return true; }
   StepKind step_kind(const SchedulerState& s) const override {
     if (s.prefilling > 0 || (s.waiting > 0 && s.can_admit)) return StepKind::kPrefillOnly;
     return StepKind::kDecodeOnly;

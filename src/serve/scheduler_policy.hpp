@@ -34,6 +34,9 @@ class SchedulerPolicy {
  public:
   virtual ~SchedulerPolicy() = default;
   virtual std::string_view name() const = 0;
+  // Whether steps may be other than kMixed (then step_kind() is asked each
+  // step, and the replica gathers its state for it).
+  virtual bool chooses_step_kind() const { return false; }
   // Which sequences the next step may run.
   virtual StepKind step_kind(const SchedulerState& /*state*/) const { return StepKind::kMixed; }
   // Running sequences in admission order (false), or every decode before

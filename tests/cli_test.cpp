@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -454,9 +455,27 @@ TEST_F(Cli, ServeWritesCsvAndTimeline) {
   // The power counter: within idle power and the chip's limit, idle between
   // steps.
   const jalapeno::ChipSpec chip = jalapeno::load_chip("h200-sxm");
-  size_t counters = 0, idle = 0;
+  size_t counters = 0, idle = 0, queue = 0, kv = 0, spans = 0;
+  std::map<uint64_t, int> phases_by_request;
   for (const auto& event : timeline) {
+    if (event.at("ph") == "b") {
+      ++spans;
+      ++phases_by_request[event.at("id").get<uint64_t>()];
+      continue;
+    }
     if (event.at("ph") != "C") continue;
+    const std::string name = event.at("name");
+    if (name.find("queue") != std::string::npos) {
+      ++queue;
+      EXPECT_GE(event.at("args").at("waiting").get<int64_t>(), 0);
+      EXPECT_GE(event.at("args").at("running").get<int64_t>(), 1);
+      continue;
+    }
+    if (name.find("KV occupancy") != std::string::npos) {
+      ++kv;
+      EXPECT_LE(event.at("args").at("used").get<double>(), 1.0);
+      continue;
+    }
     ++counters;
     const double watts = event.at("args").at("W").get<double>();
     EXPECT_GE(watts, chip.power->idle_W);
@@ -464,10 +483,80 @@ TEST_F(Cli, ServeWritesCsvAndTimeline) {
     if (watts == chip.power->idle_W) ++idle;
   }
   EXPECT_GT(counters, 10u);
-  EXPECT_EQ(2 * idle, counters);  // each step: its power, then idle
+  EXPECT_EQ(2 * idle, counters);   // each step: its power, then idle
+  EXPECT_EQ(queue, counters / 2);  // one of each a step
+  EXPECT_EQ(kv, counters / 2);
+  // Spans for one request in 64: queued, prefill, decode.
+  EXPECT_EQ(phases_by_request.size(), 200u / 64 + 1);
+  for (const auto& [id, phases] : phases_by_request) {
+    EXPECT_EQ(id % 64, 0u);
+    EXPECT_EQ(phases, 3);
+  }
+  EXPECT_EQ(spans, 3 * phases_by_request.size());
   // The summary carries energy and cost.
   EXPECT_GT(summary.at("energy").at("joules_per_output_token").get<double>(), 0);
   EXPECT_GT(summary.at("cost").at("usd_per_million_output_tokens").get<double>(), 0);
+}
+
+// The summary says why a run looks as it does: an overloaded one, a batch
+// held by max_sequences, a KV-starved one; a comfortable one says nothing.
+TEST_F(Cli, ServeDiagnosesWhatHeldItBack) {
+  const std::vector<std::string> base{"serve", "--json"};
+  const auto diagnoses = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CliResult r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::string all;
+    const auto doc = nlohmann::json::parse(r.out);
+    for (const auto& d : doc.at("diagnoses")) all += d.get<std::string>() + "\n";
+    return all;
+  };
+  const std::vector<std::string> small{"--model", "llama-3.1-8b", "--hw", "h200-sxm"};
+  const auto with = [&small](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), small.begin(), small.end());
+    return extra;
+  };
+  EXPECT_EQ(diagnoses(with({"--rate", "20", "--requests", "1500"})), "");
+  const std::string overloaded = diagnoses(with({"--rate", "60/s", "--requests", "3000"}));
+  EXPECT_THAT(overloaded, HasSubstr("overloaded: requests arrived at"));
+  EXPECT_THAT(overloaded, HasSubstr("capped by max_sequences (256)"));
+  const std::string capped =
+      diagnoses(with({"--rate", "20", "--requests", "1500", "--max-seqs", "8"}));
+  EXPECT_THAT(capped, HasSubstr("capped by max_sequences (8)"));
+  // Long outputs in a cache of a few GB: the batch is held by its blocks.
+  const std::string starved =
+      diagnoses({"--model", "llama-3.1-70b", "--hw", "hgx-h200", "--tp", "2", "--rate", "8",
+                 "--requests", "800", "--input-len", "lognormal:4000:0.6:16000", "--output-len",
+                 "lognormal:1000:0.6:4000", "--max-seqs", "512"});
+  EXPECT_THAT(starved, HasSubstr("KV-starved: in"));
+}
+
+// --seeds N: the spread of each metric over N seeds, each run the one
+// --seed would give.
+TEST_F(Cli, ServeSeedsReportsTheSpreadOfEachMetric) {
+  const std::vector<std::string> base{"serve",  "--model", "llama-3.1-8b", "--hw", "h200-sxm",
+                                      "--rate", "30",      "--requests",   "800",  "--json"};
+  std::vector<std::string> args = base;
+  args.insert(args.end(), {"--seed", "7", "--seeds", "4"});
+  const CliResult r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc.at("schema"), "jalapeno.serve-seeds/1");
+  EXPECT_EQ(doc.at("seeds"), nlohmann::json({7, 8, 9, 10}));
+  const auto& throughput = doc.at("metrics").at("throughput");
+  ASSERT_EQ(throughput.at("values").size(), 4u);
+  EXPECT_GT(throughput.at("sd").get<double>(), 0);
+  EXPECT_LE(throughput.at("min").get<double>(), throughput.at("mean").get<double>());
+  EXPECT_GE(throughput.at("max").get<double>(), throughput.at("mean").get<double>());
+  // The third run is `--seed 9`'s.
+  std::vector<std::string> single = base;
+  single.insert(single.end(), {"--seed", "9"});
+  const CliResult one = run(single);
+  ASSERT_EQ(one.code, 0) << one.err;
+  const auto one_doc = nlohmann::json::parse(one.out);
+  EXPECT_EQ(throughput.at("values")[2], one_doc.at("throughput").at("requests_per_s"));
+  EXPECT_EQ(doc.at("metrics").at("e2e_p99").at("values")[2], one_doc.at("e2e_s").at("p99"));
 }
 
 TEST_F(Cli, ServeShippedScenariosRun) {

@@ -664,6 +664,8 @@ void energy_cases(Table& t) {
           {"--slo-tpot", "a time such as", "50GB"});
   t.flags("rate_flag_wrong_unit", serve_with({"--rate", "5ms"}), {"--rate", "a rate such as"});
   t.flags("rate_flag_word", serve_with({"--rate", "fast"}), {"--rate", "fast"});
+  t.flags("seeds_zero", serve_with({"--seeds", "0"}), {"--seeds", "2 to 1000"});
+  t.flags("seeds_with_out", serve_with({"--seeds", "3", "--out", "{dir}/o"}), {"--seeds", "--out"});
   t.flags("think_flag_negative_time", serve_with({"--concurrency", "2", "--think", "-1s"}),
           {"--think"});
   t.flags("ep_not_tp",

@@ -320,6 +320,7 @@ struct ServeOptions {
   std::optional<std::string> model, hw, engine, router, input_len, output_len, trace, preemption;
   std::optional<std::string> scheduler;
   bool per_sequence = false;
+  int64_t seeds = 1;
   std::optional<uint32_t> replicas;
   std::optional<int64_t> tp, pp;
   std::optional<std::string> topology;
@@ -461,7 +462,85 @@ std::ofstream open_output(const std::string& dir, const std::string& name) {
   return out;
 }
 
+// `--seeds N`: the scenario run with seeds seed, seed + 1, ..., each metric's
+// mean, standard deviation, least and greatest over the runs: how much of a
+// difference between two configurations is the workload's draw.
+int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only) {
+  if (opt.seeds < 2 || opt.seeds > 1000) {
+    throw ConfigError(fmt::format("--seeds: expected 2 to 1000 runs, got {}", opt.seeds));
+  }
+  if (!opt.out_dir.empty() || opt.timeline) {
+    throw ConfigError("--seeds: --out and --timeline write one run; drop them or --seeds");
+  }
+  StepCostModel cost = make_scenario_cost_model(scenario);  // shared: the memo carries over
+  if (check_only) return 0;
+  struct Metric {
+    const char* name;
+    double scale;  // to the unit shown
+    const char* unit;
+    std::vector<double> values;
+  };
+  std::vector<Metric> metrics = {
+      {"throughput", 1, "req/s", {}}, {"output_tokens", 1, "tok/s", {}},
+      {"goodput", 100, "%", {}},      {"ttft_p50", 1e3, "ms", {}},
+      {"ttft_p99", 1e3, "ms", {}},    {"tpot_p50", 1e3, "ms", {}},
+      {"tpot_p99", 1e3, "ms", {}},    {"itl_p99", 1e3, "ms", {}},
+      {"e2e_p99", 1e3, "ms", {}},     {"joules_per_output_token", 1, "J", {}},
+  };
+  std::vector<uint64_t> seeds;
+  for (int64_t k = 0; k < opt.seeds; ++k) {
+    Scenario run = scenario;
+    run.seed = scenario.seed + static_cast<uint64_t>(k);
+    run.synthetic.seed = run.closed_loop.seed = run.serve.seed = run.seed;
+    seeds.push_back(run.seed);
+    std::unique_ptr<RequestSource> source = make_source(run);
+    ServingMetrics m(run.serve.replicas, run.slo, run.sample_interval_s);
+    m.set_sequence_cap(run.serve.scheduler.max_sequences);
+    if (auto accounting = make_energy_accounting(run)) m.set_energy_accounting(*accounting);
+    Simulator sim(cost, run.serve, *source, m);
+    sim.run();
+    const nlohmann::ordered_json doc = m.to_json();
+    const double values[] = {
+        doc["throughput"]["requests_per_s"],
+        doc["throughput"]["output_tokens_per_s"],
+        doc["goodput"]["fraction"],
+        m.ttft().quantile(0.5),
+        m.ttft().quantile(0.99),
+        m.tpot().quantile(0.5),
+        m.tpot().quantile(0.99),
+        m.itl().quantile(0.99),
+        m.e2e().quantile(0.99),
+        doc["energy"].is_object() ? doc["energy"]["joules_per_output_token"].get<double>() : 0.0,
+    };
+    for (size_t i = 0; i < metrics.size(); ++i) metrics[i].values.push_back(values[i]);
+  }
+  nlohmann::ordered_json doc;
+  doc["schema"] = "jalapeno.serve-seeds/1";
+  doc["seeds"] = seeds;
+  std::string table = fmt::format(
+      "{} on {}, {} seeds from {}\n\n{:<24} {:>12} {:>10} {:>12} {:>12}\n", scenario.model,
+      scenario.hw, opt.seeds, scenario.seed, "metric", "mean", "sd", "min", "max");
+  for (const Metric& metric : metrics) {
+    double sum = 0, lo = metric.values.front(), hi = lo;
+    for (double v : metric.values) sum += v, lo = std::min(lo, v), hi = std::max(hi, v);
+    const double n = static_cast<double>(metric.values.size());
+    const double mean = sum / n;
+    double squares = 0;
+    for (double v : metric.values) squares += (v - mean) * (v - mean);
+    const double sd = std::sqrt(squares / (n - 1));  // sample standard deviation
+    doc["metrics"][metric.name] = {
+        {"mean", mean}, {"sd", sd}, {"min", lo}, {"max", hi}, {"values", metric.values}};
+    const double k = metric.scale;
+    table += fmt::format("{:<24} {:>12.4g} {:>10.3g} {:>12.4g} {:>12.4g}\n",
+                         fmt::format("{} ({})", metric.name, metric.unit), mean * k, sd * k, lo * k,
+                         hi * k);
+  }
+  std::cout << (opt.json ? doc.dump(2) + "\n" : table);
+  return 0;
+}
+
 int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_only) {
+  if (opt.seeds != 1) return run_seeds(scenario, opt, check_only);
   StepCostModel cost = make_scenario_cost_model(scenario);
   std::unique_ptr<RequestSource> source = make_source(scenario);
   if (check_only) {
@@ -471,6 +550,7 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     return 0;
   }
   ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
+  metrics.set_sequence_cap(scenario.serve.scheduler.max_sequences);
   if (auto accounting = make_energy_accounting(scenario)) {
     metrics.set_energy_accounting(*accounting);
   }
@@ -494,7 +574,12 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
   } else if (opt.timeline) {
     throw ConfigError("--timeline: needs --out DIR to write timeline.json into");
   }
-  Simulator sim(cost, scenario.serve, *source, metrics, trace.get());
+  // The timeline sees what the metrics see: steps, and finished requests
+  // for their spans.
+  std::optional<ObserverFanOut> both;
+  if (trace) both.emplace(std::vector<ServingObserver*>{&metrics, trace.get()});
+  Simulator sim(cost, scenario.serve, *source,
+                both ? static_cast<ServingObserver&>(*both) : metrics);
   // A long run says how far it is, on a terminal only (tests and pipes see
   // nothing); the line ends before the summary, or before an error.
   std::unique_ptr<ProgressLine> progress;
@@ -568,6 +653,9 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
   cmd->add_option("--loops", opt.loops, "trace: play it this many times");
   cmd->add_option("--seed", opt.seed, "random seed");
+  cmd->add_option(
+      "--seeds", opt.seeds,
+      "repeat the run with N seeds (seed, seed+1, ...) and report each metric's spread");
   cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO (2s, 500ms; a plain number: seconds)")
       ->transform(quantity_flag(Dimension::kTime, "seconds"));
   cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO (50ms; a plain number: seconds)")

@@ -209,6 +209,7 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
   if (first_arrival_s_ < 0 || record.arrival_s < first_arrival_s_) {
     first_arrival_s_ = record.arrival_s;
   }
+  last_arrival_s_ = std::max(last_arrival_s_, record.arrival_s);
   if (csv_ != nullptr) {
     *csv_ << fmt::format("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{},{:.9g}\n", record.id,
                          record.replica, record.arrival_s, ttft, tpot, e2e, queue,
@@ -231,6 +232,8 @@ void ServingMetrics::on_step(const StepRecord& step) {
   r.batch_weighted += sequences * step.seconds;
   r.kv_weighted += step.kv_used_fraction * step.seconds;
   r.kv_peak = std::max(r.kv_peak, step.kv_used_fraction);
+  r.waiting_weighted += static_cast<double>(step.waiting) * step.seconds;
+  ++r.held[static_cast<int>(step.held_by)];
   dynamic_joules_ += step.dynamic_joules;
   busy_s_ += step.seconds;
   input_busy_s_ += step.input_share * step.seconds;
@@ -260,7 +263,9 @@ void ServingMetrics::on_step(const StepRecord& step) {
       r.batch_by_interval.resize(b + 1, 0);
       r.kv_by_interval.resize(b + 1, 0);
       r.joules_by_interval.resize(b + 1, 0);
+      r.waiting_by_interval.resize(b + 1, 0);
     }
+    r.waiting_by_interval[b] += static_cast<double>(step.waiting) * overlap;
     r.joules_by_interval[b] += step.dynamic_joules * overlap / step.seconds;
     r.busy_by_interval[b] += overlap;
     r.batch_by_interval[b] += sequences * overlap;
@@ -315,6 +320,7 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
     j["by_priority"] = classes;
   }
   j["preemptions"] = preemptions_;
+  j["diagnoses"] = diagnoses();
   j["energy"] = energy_json(duration);
   j["cost"] = cost_json(duration);
 
@@ -336,6 +342,7 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
     auto busy = nlohmann::ordered_json::array();
     auto batch = nlohmann::ordered_json::array();
     auto kv = nlohmann::ordered_json::array();
+    auto waiting = nlohmann::ordered_json::array();
     for (size_t b = 0; b < buckets; ++b) {
       const double busy_s = b < r.busy_by_interval.size() ? r.busy_by_interval[b] : 0;
       const double batch_s = b < r.batch_by_interval.size() ? r.batch_by_interval[b] : 0;
@@ -348,12 +355,24 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
       busy.push_back(busy_s / span);
       batch.push_back(ratio(batch_s, busy_s));
       kv.push_back(ratio(kv_s, busy_s));
+      waiting.push_back(
+          ratio(b < r.waiting_by_interval.size() ? r.waiting_by_interval[b] : 0, busy_s));
     }
     nlohmann::ordered_json rj;
     rj["replica"] = i;
     rj["steps"] = r.steps;
     rj["utilisation"] = ratio(r.busy_s, duration);
+    rj["busy_fraction"] = ratio(r.busy_s, duration);
     rj["mean_batch"] = ratio(r.batch_weighted, r.busy_s);
+    rj["batch_occupancy"] =
+        sequence_cap_ > 0 ? ratio(r.batch_weighted, r.busy_s) / static_cast<double>(sequence_cap_)
+                          : 0.0;
+    rj["mean_waiting"] = ratio(r.waiting_weighted, r.busy_s);
+    rj["steps_leaving_requests_waiting"] = {
+        {"sequence_cap", r.held[static_cast<int>(HeldBy::kSequenceCap)]},
+        {"token_budget", r.held[static_cast<int>(HeldBy::kTokenBudget)]},
+        {"kv_blocks", r.held[static_cast<int>(HeldBy::kKvBlocks)]},
+        {"policy", r.held[static_cast<int>(HeldBy::kPolicy)]}};
     rj["mean_kv_fraction"] = ratio(r.kv_weighted, r.busy_s);
     rj["peak_kv_fraction"] = r.kv_peak;
     rj["preemptions"] = r.preemptions;
@@ -362,6 +381,7 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
         {"busy_fraction", std::move(busy)},
         {"mean_batch", std::move(batch)},
         {"mean_kv_fraction", std::move(kv)},
+        {"mean_waiting", std::move(waiting)},
     };
     replicas.push_back(std::move(rj));
   }
@@ -444,6 +464,65 @@ nlohmann::ordered_json ServingMetrics::cost_json(double duration) const {
   return j;
 }
 
+std::vector<std::string> ServingMetrics::diagnoses() const {
+  std::vector<std::string> out;
+  // Overload: an open-loop workload offered faster than it was served, so
+  // the queue grew through the run (a stable run drains within about one
+  // request's latency of the last arrival). Offline runs (one arrival time)
+  // and closed loops (arrivals follow completions) are not judged.
+  const double arrival_span = last_arrival_s_ - first_arrival_s_;
+  if (completed_ > 1 && arrival_span > 0 && end_s_ > first_arrival_s_) {
+    const double n = static_cast<double>(completed_);
+    const double offered = (n - 1) / arrival_span;
+    const double served = n / (end_s_ - first_arrival_s_);
+    if (served < 0.9 * offered) {
+      out.push_back(fmt::format(
+          "overloaded: requests arrived at {:.4g}/s and were served at {:.4g}/s; the queue grew "
+          "(mean queue time {:.3g} s, p99 {:.3g} s): add replicas or lower the rate",
+          offered, served, queue_.mean(), queue_.quantile(0.99)));
+    }
+  }
+  // What held the waiting requests back, over all replicas' steps.
+  uint64_t steps = 0;
+  uint64_t held[kHeldByKinds] = {};
+  double batch_weighted = 0, busy_s = 0, kv_weighted = 0;
+  for (const ReplicaStats& r : replicas_) {
+    steps += r.steps;
+    for (int k = 0; k < kHeldByKinds; ++k) held[k] += r.held[k];
+    batch_weighted += r.batch_weighted;
+    busy_s += r.busy_s;
+    kv_weighted += r.kv_weighted;
+  }
+  if (steps == 0) return out;
+  const auto share = [&](HeldBy why) {
+    return static_cast<double>(held[static_cast<int>(why)]) / static_cast<double>(steps);
+  };
+  const double mean_batch = ratio(batch_weighted, busy_s);
+  const double cap = static_cast<double>(sequence_cap_);
+  // A quarter of the steps is "often": occasional bursts do not warn.
+  constexpr double kOften = 0.25;
+  if (share(HeldBy::kKvBlocks) >= kOften && sequence_cap_ > 0 && mean_batch < 0.5 * cap) {
+    out.push_back(fmt::format(
+        "KV-starved: in {:.0f}% of steps requests waited for KV blocks, with a mean batch of "
+        "{:.1f} against max_sequences {}: more memory_utilization, an fp8 KV cache, more chips "
+        "per replica or a smaller model would hold more",
+        100 * share(HeldBy::kKvBlocks), mean_batch, sequence_cap_));
+  }
+  if (share(HeldBy::kSequenceCap) >= kOften) {
+    out.push_back(fmt::format(
+        "capped by max_sequences ({}): in {:.0f}% of steps requests waited with the batch full "
+        "while the KV cache was {:.0f}% used on average: raise --max-seqs if it has room",
+        sequence_cap_, 100 * share(HeldBy::kSequenceCap), 100 * ratio(kv_weighted, busy_s)));
+  }
+  if (share(HeldBy::kTokenBudget) >= kOften) {
+    out.push_back(fmt::format(
+        "prefill-bound: in {:.0f}% of steps the token budget (max_batched_tokens) was spent "
+        "with requests waiting",
+        100 * share(HeldBy::kTokenBudget)));
+  }
+  return out;
+}
+
 std::string ServingMetrics::summary_table() const {
   const double duration = end_s_;
   std::string out;
@@ -463,6 +542,7 @@ std::string ServingMetrics::summary_table() const {
                   100.0 * ratio(static_cast<double>(good_), static_cast<double>(completed_)),
                   slo_text(slo_.ttft_s), slo_text(slo_.tpot_s));
   out += fmt::format("preemptions {}\n", preemptions_);
+  for (const std::string& d : diagnoses()) out += "warning     " + d + "\n";
   if (accounting_) {
     const nlohmann::ordered_json e = energy_json(duration);
     const nlohmann::ordered_json c = cost_json(duration);
@@ -501,12 +581,19 @@ std::string ServingMetrics::summary_table() const {
       row(fmt::format("TTFT/{}", priority), c.ttft);  // per priority class
     }
   }
-  out += fmt::format("{:<8} {:>9} {:>7} {:>10} {:>8} {:>8} {:>11}\n", "replica", "steps", "util",
-                     "mean batch", "mean KV", "peak KV", "preemptions");
+  // busy: the share of time a step runs; occupancy: the mean batch over
+  // the cap on sequences (two different "utilisations").
+  out += fmt::format("{:<8} {:>9} {:>7} {:>10} {:>10} {:>8} {:>8} {:>11}\n", "replica", "steps",
+                     "busy", "mean batch", "occupancy", "mean KV", "peak KV", "preemptions");
   for (size_t i = 0; i < replicas_.size(); ++i) {
     const ReplicaStats& r = replicas_[i];
-    out += fmt::format("{:<8} {:>9} {:>6.1f}% {:>10.2f} {:>7.1f}% {:>7.1f}% {:>11}\n", i, r.steps,
-                       100.0 * ratio(r.busy_s, duration), ratio(r.batch_weighted, r.busy_s),
+    const double mean_batch = ratio(r.batch_weighted, r.busy_s);
+    const std::string occupancy =
+        sequence_cap_ > 0
+            ? fmt::format("{:.1f}%", 100.0 * mean_batch / static_cast<double>(sequence_cap_))
+            : "-";
+    out += fmt::format("{:<8} {:>9} {:>6.1f}% {:>10.2f} {:>10} {:>7.1f}% {:>7.1f}% {:>11}\n", i,
+                       r.steps, 100.0 * ratio(r.busy_s, duration), mean_batch, occupancy,
                        100.0 * ratio(r.kv_weighted, r.busy_s), 100.0 * r.kv_peak, r.preemptions);
   }
   return out;
@@ -549,6 +636,24 @@ void PerfettoWriter::power_counter(uint32_t replica, double ts_s, double watts) 
       replica, ts_s * 1e6, watts);
 }
 
+void PerfettoWriter::on_request_done(const RequestRecord& r) {
+  if (r.id % kRequestSample != 0) return;
+  const double marks[] = {r.arrival_s, r.first_scheduled_s, r.first_token_s, r.finish_s};
+  const char* phases[] = {"queued", "prefill", "decode"};
+  for (int k = 0; k < 3; ++k) {
+    if (!std::isfinite(marks[k]) || !std::isfinite(marks[k + 1])) {
+      throw std::invalid_argument("perfetto writer: request times must be finite");
+    }
+    out_ << (first_ ? "\n" : ",\n");
+    first_ = false;
+    out_ << fmt::format(
+        R"({{"name":"{}","cat":"request","ph":"b","id":{},"pid":1,"ts":{:.3f},"args":{{"request":{},"replica":{}}}}})"
+        ",\n"
+        R"({{"name":"{}","cat":"request","ph":"e","id":{},"pid":1,"ts":{:.3f}}})",
+        phases[k], r.id, marks[k] * 1e6, r.id, r.replica, phases[k], r.id, marks[k + 1] * 1e6);
+  }
+}
+
 void PerfettoWriter::step(const StepRecord& step) {
   if (!std::isfinite(step.start_s) || !std::isfinite(step.seconds) ||
       !std::isfinite(step.kv_used_fraction)) {
@@ -569,6 +674,15 @@ void PerfettoWriter::step(const StepRecord& step) {
         R"({{"name":"communication","ph":"X","pid":1,"tid":{},"ts":{:.3f},"dur":{:.3f}}})",
         step.replica, step.start_s * 1e6, std::min(step.comm_seconds, step.seconds) * 1e6);
   }
+  // The replica's state as the step left it: requests waiting and
+  // sequences running, and the KV cache's occupancy.
+  out_ << fmt::format(
+      ",\n"
+      R"({{"name":"replica {} queue","ph":"C","pid":1,"ts":{:.3f},"args":{{"waiting":{},"running":{}}}}})"
+      ",\n"
+      R"({{"name":"replica {} KV occupancy","ph":"C","pid":1,"ts":{:.3f},"args":{{"used":{:.6g}}}}})",
+      step.replica, step.start_s * 1e6, step.waiting, step.running, step.replica,
+      step.start_s * 1e6, step.kv_used_fraction);
   if (chip_idle_W_ >= 0 && step.seconds > 0) {
     power_counter(step.replica, step.start_s,
                   chip_idle_W_ + step.dynamic_joules / chips_per_replica_ / step.seconds);

@@ -35,6 +35,14 @@ class ServingMetrics : public ServingObserver {
   ServingMetrics(uint32_t replicas, Slo slo, double sample_interval_s = 1.0,
                  size_t max_series_buckets = 0);
 
+  // The scheduler's cap on sequences per batch, for batch occupancy (mean
+  // batch / cap) and the diagnoses; 0 (unknown): neither is reported.
+  void set_sequence_cap(int64_t max_sequences) { sequence_cap_ = max_sequences; }
+  // What the run says about itself: overload (served below the offered
+  // rate), a KV-starved batch, a batch capped by max_sequences, steps bound
+  // by the token budget. One sentence each, with the figures behind it.
+  std::vector<std::string> diagnoses() const;
+
   // Optional per-request CSV, written as requests finish (header first).
   void stream_requests_csv(std::ostream* out);
 
@@ -88,12 +96,15 @@ class ServingMetrics : public ServingObserver {
     double batch_weighted = 0;  // sum of sequences x seconds
     double kv_weighted = 0;     // sum of kv fraction x seconds
     double kv_peak = 0;
+    double waiting_weighted = 0;       // sum of requests waiting x seconds
+    uint64_t held[kHeldByKinds] = {};  // steps that left requests waiting, by why
     // Downsampled time series, one bucket per interval_s_ (empty until the
     // replica runs a step).
     std::vector<double> busy_by_interval;
     std::vector<double> batch_by_interval;
     std::vector<double> kv_by_interval;
     std::vector<double> joules_by_interval;  // dynamic energy
+    std::vector<double> waiting_by_interval;
   };
   // The run's energy and mean power: the chips', then with the rest of the
   // system, then at the facility's meter.
@@ -111,6 +122,8 @@ class ServingMetrics : public ServingObserver {
   void cover(double end_s);
 
   Slo slo_;
+  int64_t sequence_cap_ = 0;
+  double last_arrival_s_ = -1;
   double sample_interval_s_;  // as asked
   double interval_s_;         // as used: sample_interval_s_ x 2^k
   size_t max_buckets_;
@@ -144,6 +157,11 @@ class PerfettoWriter : public ServingObserver {
   // As the simulator's observer: a track per replica, a slice per step.
   void on_replica(uint32_t index) override;
   void on_step(const StepRecord& s) override { step(s); }
+  // One request in kRequestSample: its time queued, prefilling and decoding
+  // as three slices of one async track (requests overlap, so each is its own
+  // row in Perfetto).
+  void on_request_done(const RequestRecord& r) override;
+  static constexpr uint64_t kRequestSample = 64;
   // With a power model: a counter track per replica, the power of each of
   // its chips (idle between steps, idle plus the step's dynamic power during
   // one).

@@ -457,6 +457,24 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
     }
   }
 
+  // Why the requests still waiting were not let in.
+  HeldBy held = HeldBy::kNone;
+  if (waiting() > 0) {
+    if (preempted) {
+      held = HeldBy::kKvBlocks;
+    } else if (kind == StepKind::kDecodeOnly) {
+      held = HeldBy::kPolicy;
+    } else if (running() >= config_.max_sequences ||
+               static_cast<size_t>(batch.members) + batch.items.size() >= share) {
+      held = HeldBy::kSequenceCap;
+    } else if (tokens_left == 0 ||
+               admission_tokens(swapped_.empty() ? waiting_.front() : swapped_.front(),
+                                tokens_left) == 0) {
+      held = HeldBy::kTokenBudget;
+    } else {
+      held = HeldBy::kKvBlocks;
+    }
+  }
   if (batch.items.empty() && batch.members == 0) return 0;
   ++steps_;
   if (batch.aggregated) ++aggregated_steps_;
@@ -495,6 +513,9 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
           ? (timing.joules - prompt_J) / static_cast<double>(summary.decode_sequences)
           : 0;
   last_step_.input_share = timing.input_share;
+  last_step_.running = running();
+  last_step_.waiting = waiting();
+  last_step_.held_by = held;
   metrics.on_step(last_step_);
   return end_s - now_s;
 }

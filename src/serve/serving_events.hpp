@@ -5,6 +5,8 @@
 // depend on how its results are kept or shown.
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace jalapeno {
 
@@ -39,6 +41,16 @@ struct Slo {
   double tpot_s = 0;
 };
 
+// Why requests were left waiting when a step was formed (kNone: none were).
+enum class HeldBy : uint8_t {
+  kNone,
+  kSequenceCap,  // the batch had max_sequences
+  kTokenBudget,  // the step's max_batched_tokens were spent
+  kKvBlocks,     // the next one's blocks were not free (or the step preempted)
+  kPolicy,       // the policy ran a decode-only step
+};
+inline constexpr int kHeldByKinds = 5;
+
 // One replica step, as the simulator ran it.
 struct StepRecord {
   uint32_t replica = 0;
@@ -53,6 +65,11 @@ struct StepRecord {
   // run, steps or not), and the share of the step its prompt tokens cause.
   double dynamic_joules = 0;
   double input_share = 0;
+  // The replica as the step left it: sequences running, requests waiting
+  // (queued or swapped out), and why those waited.
+  int64_t running = 0;
+  int64_t waiting = 0;
+  HeldBy held_by = HeldBy::kNone;
 };
 
 // What a run's energy and money are computed from (README "Energy and
@@ -101,6 +118,41 @@ class ServingObserver {
   virtual void on_request_done(const RequestRecord& /*record*/) {}
   virtual void on_preemption(uint32_t /*replica*/) {}
   virtual void on_end(double /*end_s*/) {}  // the last event's time
+};
+
+// Hands every callback to each of several observers, in order (the
+// metrics and the timeline of one run).
+class ObserverFanOut : public ServingObserver {
+ public:
+  explicit ObserverFanOut(std::vector<ServingObserver*> observers)
+      : observers_(std::move(observers)) {}
+  void on_replica(uint32_t i) override {
+    for (auto* o : observers_) o->on_replica(i);
+  }
+  void on_step(const StepRecord& s) override {
+    for (auto* o : observers_) o->on_step(s);
+  }
+  void on_token_gap(double g) override {
+    for (auto* o : observers_) o->on_token_gap(g);
+  }
+  void on_token_gaps(const double* g, size_t n) override {
+    for (auto* o : observers_) o->on_token_gaps(g, n);
+  }
+  void on_repeated_token_gap(double g, uint64_t n) override {
+    for (auto* o : observers_) o->on_repeated_token_gap(g, n);
+  }
+  void on_request_done(const RequestRecord& r) override {
+    for (auto* o : observers_) o->on_request_done(r);
+  }
+  void on_preemption(uint32_t i) override {
+    for (auto* o : observers_) o->on_preemption(i);
+  }
+  void on_end(double t) override {
+    for (auto* o : observers_) o->on_end(t);
+  }
+
+ private:
+  std::vector<ServingObserver*> observers_;
 };
 
 }  // namespace jalapeno

@@ -524,6 +524,16 @@ TEST_F(Cli, ServeDiagnosesWhatHeldItBack) {
   const std::string capped =
       diagnoses(with({"--rate", "20", "--requests", "1500", "--max-seqs", "8"}));
   EXPECT_THAT(capped, HasSubstr("capped by max_sequences (8)"));
+  {
+    std::vector<std::string> args = with({"--rate", "20", "--requests", "300", "--max-seqs", "8"});
+    args.insert(args.begin(), base.begin(), base.end());
+    const CliResult r = run(args);
+    const auto replica = nlohmann::json::parse(r.out).at("replicas").at(0);
+    EXPECT_DOUBLE_EQ(replica.at("batch_occupancy").get<double>(),
+                     replica.at("mean_batch").get<double>() / 8);
+    EXPECT_GT(replica.at("mean_waiting").get<double>(), 1);
+    EXPECT_GT(replica.at("steps_leaving_requests_waiting").at("sequence_cap").get<int>(), 0);
+  }
   // Long outputs in a cache of a few GB: the batch is held by its blocks.
   const std::string starved =
       diagnoses({"--model", "llama-3.1-70b", "--hw", "hgx-h200", "--tp", "2", "--rate", "8",

@@ -359,7 +359,7 @@ TEST(ServingMetrics, JsonHasTheDocumentedKeysAndValues) {
   EXPECT_EQ(keys,
             (std::vector<std::string>{"schema", "completed_requests", "duration_s", "throughput",
                                       "goodput", "ttft_s", "tpot_s", "itl_s", "e2e_s", "queue_s",
-                                      "preemptions", "energy", "cost", "replicas"}));
+                                      "preemptions", "diagnoses", "energy", "cost", "replicas"}));
   EXPECT_EQ(j["schema"], "jalapeno.serve/1");
   EXPECT_EQ(j["completed_requests"], 3);
   EXPECT_EQ(j["duration_s"], 4.0);
@@ -391,9 +391,12 @@ TEST(ServingMetrics, JsonHasTheDocumentedKeysAndValues) {
   for (const auto& item : r0.items()) {
     rkeys.push_back(item.key());
   }
-  EXPECT_EQ(rkeys, (std::vector<std::string>{"replica", "steps", "utilisation", "mean_batch",
-                                             "mean_kv_fraction", "peak_kv_fraction", "preemptions",
-                                             "series"}));
+  EXPECT_EQ(rkeys, (std::vector<std::string>{"replica", "steps", "utilisation", "busy_fraction",
+                                             "mean_batch", "batch_occupancy", "mean_waiting",
+                                             "steps_leaving_requests_waiting", "mean_kv_fraction",
+                                             "peak_kv_fraction", "preemptions", "series"}));
+  EXPECT_EQ(r0["busy_fraction"], r0["utilisation"]);
+  EXPECT_EQ(r0["batch_occupancy"], 0.0);  // no cap given: not reported
   EXPECT_EQ(r0["replica"], 0);
   EXPECT_EQ(r0["steps"], 2);
   EXPECT_EQ(r0["utilisation"], 1.5 / 4.0);
@@ -682,8 +685,22 @@ TEST(PerfettoWriter, WritesAJsonArrayOfEvents) {
     writer.step(step(0, 0.0015, 0.0025, 4, 0.5));
     writer.step(step(1, 1.0, 0.000001, 2, 0.125));
   }
-  const auto j = nlohmann::json::parse(out.str());
-  ASSERT_TRUE(j.is_array());
+  const auto all = nlohmann::json::parse(out.str());
+  ASSERT_TRUE(all.is_array());
+  // Each step is a slice, then its replica's queue and KV counters.
+  nlohmann::json j = nlohmann::json::array();
+  size_t counters = 0;
+  for (const auto& e : all) {
+    if (e["ph"] == "C") {
+      ++counters;
+      continue;
+    }
+    j.push_back(e);
+  }
+  EXPECT_EQ(counters, 4u);
+  EXPECT_EQ(all[3]["name"], "replica 0 queue");
+  EXPECT_EQ(all[4]["name"], "replica 0 KV occupancy");
+  EXPECT_EQ(all[4]["args"]["used"], 0.5);
   ASSERT_EQ(j.size(), 4u);
   EXPECT_EQ(j[0]["name"], "thread_name");
   EXPECT_EQ(j[0]["ph"], "M");

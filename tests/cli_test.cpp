@@ -660,7 +660,7 @@ TEST_F(Cli, ServeRejectsBadFlags) {
         std::vector<std::string>{"serve", "--replicas", "0"},
         std::vector<std::string>{"serve", "--rate", "2", "--offline"},
         std::vector<std::string>{"serve", "--input-len", "lognormal:abc"},
-        std::vector<std::string>{"serve", "--router", "random"},
+        std::vector<std::string>{"serve", "--router", "randomly"},
         std::vector<std::string>{"serve", "--timeline"}}) {
     const CliResult r = run(args);
     EXPECT_EQ(r.code, 2) << args[1];

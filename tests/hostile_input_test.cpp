@@ -664,6 +664,24 @@ void energy_cases(Table& t) {
           {"--slo-tpot", "a time such as", "50GB"});
   t.flags("rate_flag_wrong_unit", serve_with({"--rate", "5ms"}), {"--rate", "a rate such as"});
   t.flags("rate_flag_word", serve_with({"--rate", "fast"}), {"--rate", "fast"});
+  const std::vector<std::string> fleet{"plan",       "--model", "llama-3.1-8b", "--hw", "hgx-h200",
+                                       "--slo-ttft", "1s"};
+  const auto fleet_with = [&fleet](std::vector<std::string> extra) {
+    std::vector<std::string> args = fleet;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  t.flags("fleet_percentile_100", fleet_with({"--rate", "20/s", "--percentile", "100"}),
+          {"--percentile"});
+  t.flags("fleet_seeds_zero", fleet_with({"--rate", "20/s", "--seeds", "0"}),
+          {"--seeds", "1 to 100"});
+  t.flags("fleet_router_unknown", fleet_with({"--rate", "20/s", "--router", "fastest"}),
+          {"--router", "fastest"});
+  t.flags("fleet_without_slo",
+          {"plan", "--model", "llama-3.1-8b", "--hw", "hgx-h200", "--rate", "20"},
+          {"needs an SLO"});
+  t.flags("fleet_rate_huge", fleet_with({"--rate", "1e9"}), {"--rate", "replicas", "100000"});
+  t.flags("fleet_rate_unit", fleet_with({"--rate", "20GB"}), {"--rate", "a rate such as"});
   t.flags("seeds_zero", serve_with({"--seeds", "0"}), {"--seeds", "2 to 1000"});
   t.flags("seeds_with_out", serve_with({"--seeds", "3", "--out", "{dir}/o"}), {"--seeds", "--out"});
   t.flags("think_flag_negative_time", serve_with({"--concurrency", "2", "--think", "-1s"}),
@@ -735,8 +753,8 @@ void scenario_cases(Table& t) {
              "system: {hw: h200-sxm, replicas: 99999999999999999999, router: round-robin}",
              {"system.replicas"});
   t.scenario("tp_zero", sys, "system: {hw: h200-sxm, tp: 0, router: round-robin}", {"system.tp"});
-  t.scenario("router_unknown", sys, "system: {hw: h200-sxm, replicas: 1, router: random}",
-             {"router", "random"}, false);
+  t.scenario("router_unknown", sys, "system: {hw: h200-sxm, replicas: 1, router: randomly}",
+             {"router", "randomly"}, false);
   t.scenario("hw_unknown", sys, "system: {hw: h900, replicas: 1, router: round-robin}",
              {"h900", "chip"}, false);
   t.scenario("requests_zero", "requests: 20", "requests: 0", {"workload.requests"});
@@ -1136,7 +1154,7 @@ void flag_cases(Table& t) {
   t.flags("serve_replicas_zero", synthetic_with({"--replicas", "0"}), {"--replicas"});
   t.flags("serve_replicas_uint32_overflow", synthetic_with({"--replicas", "4294967297"}),
           {"--replicas"});
-  t.flags("serve_router_unknown", synthetic_with({"--router", "random"}), {"random", "--router"});
+  t.flags("serve_router_unknown", synthetic_with({"--router", "randomly"}), {"randomly", "--router"});
   t.flags("serve_preemption_unknown", synthetic_with({"--preemption", "sometimes"}),
           {"--preemption"});
   t.flags("serve_seed_negative", synthetic_with({"--seed", "-1"}), {"--seed"});

@@ -22,6 +22,7 @@
 #include "core/presets.hpp"
 #include "core/units.hpp"
 #include "cost/step_cost.hpp"
+#include "dse/fleet_sizing.hpp"
 #include "dse/plan_search.hpp"
 #include "plan/hardware.hpp"
 #include "report/model_report.hpp"
@@ -322,7 +323,7 @@ struct ServeOptions {
   bool per_sequence = false;
   int64_t seeds = 1;
   std::optional<uint32_t> replicas;
-  std::optional<int64_t> tp, pp;
+  std::optional<int64_t> tp, pp, systems;
   std::optional<std::string> topology;
   bool overlap = false;
   ExpertOptions experts;
@@ -375,6 +376,13 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.scheduler) s.serve.scheduler.policy = *opt.scheduler;
   if (opt.per_sequence) s.serve.per_sequence_only = true;
   if (opt.replicas) s.serve.replicas = *opt.replicas;
+  if (opt.systems) {
+    if (*opt.systems < 1 || *opt.systems > ServeLimits::kMaxReplicas) {
+      throw ConfigError(fmt::format("--systems: expected 1 to {}, got {}",
+                                    ServeLimits::kMaxReplicas, *opt.systems));
+    }
+    s.systems = *opt.systems;
+  }
   if (opt.tp) s.plan.tp = *opt.tp;
   if (opt.pp) s.plan.pp = *opt.pp;
   apply_expert_options(opt.experts, s.plan, s.routing);
@@ -632,12 +640,14 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--replicas", opt.replicas, "number of replicas");
   cmd->add_option("--tp", opt.tp, "tensor parallel degree of each replica");
   cmd->add_option("--pp", opt.pp, "pipeline stages of each replica");
+  cmd->add_option("--systems", opt.systems,
+                  "systems of the --hw kind holding the replicas (each replica in one)");
   cmd->add_option("--topology", opt.topology,
                   "system preset or YAML whose network joins the chips");
   cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
   add_expert_options(cmd, opt.experts);
   cmd->add_option("--router", opt.router,
-                  "round-robin, least-outstanding, least-kv or power-of-two");
+                  "round-robin, least-outstanding, least-kv, power-of-two or random");
   cmd->add_option("--rate", opt.rate, "Poisson arrivals: a rate (5/s, 300/min) or requests/s")
       ->transform(quantity_flag(Dimension::kRate, "requests per second"));
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
@@ -767,7 +777,70 @@ struct PlanOptions {
   std::string workload = "1024:256";
   int64_t top = 12;
   bool json = false;
+  // Fleet sizing (with --rate).
+  std::optional<double> rate;
+  double percentile = 99;
+  int64_t seeds = 3;
+  std::string router = "least-outstanding";
+  int64_t candidates = 3;
 };
+
+// `plan --rate R`: the fewest chips that serve R requests/s within the SLOs
+// at the percentile, verified by simulating the fleet.
+int run_fleet(const PlanOptions& opt) {
+  FleetSpec spec;
+  spec.plan = opt.spec;
+  spec.rate_per_s = *opt.rate;
+  spec.percentile = opt.percentile;
+  spec.seeds = opt.seeds;
+  spec.router = opt.router;
+  if (opt.candidates < 1 || opt.candidates > 100) {
+    throw ConfigError(fmt::format("--candidates: expected 1 to 100, got {}", opt.candidates));
+  }
+  spec.candidates = static_cast<size_t>(opt.candidates);
+  const FleetResult result = size_fleet(spec);
+  if (!opt.json) {
+    std::cout << format_fleet_table(spec, result);
+    return 0;
+  }
+  nlohmann::ordered_json doc;
+  doc["schema"] = "jalapeno.fleet/1";
+  doc["model"] = result.model;
+  doc["system"] = result.system;
+  doc["system_chips"] = result.system_chips;
+  doc["rate_per_s"] = spec.rate_per_s;
+  doc["percentile"] = spec.percentile;
+  doc["slo_ttft_s"] = spec.plan.slo_ttft_s;
+  doc["slo_tpot_s"] = spec.plan.slo_tpot_s;
+  doc["router"] = spec.router;
+  doc["layout"] = result.layout();
+  const auto verdict_json = [](const FleetVerdict& v) {
+    return nlohmann::ordered_json{{"replicas", v.replicas},
+                                  {"seeds_passing", v.seeds_passing},
+                                  {"seeds", v.seeds},
+                                  {"ttft_s", v.ttft_s},
+                                  {"tpot_s", v.tpot_s}};
+  };
+  auto& candidates = doc["candidates"] = nlohmann::ordered_json::array();
+  for (const FleetCandidate& c : result.candidates) {
+    auto tried = nlohmann::ordered_json::array();
+    for (const FleetVerdict& v : c.tried) tried.push_back(verdict_json(v));
+    candidates.push_back({{"tp", c.plan.tp},
+                          {"pp", c.plan.pp},
+                          {"ep", c.plan.ep},
+                          {"dp_attention", c.plan.dp_attention},
+                          {"chips_per_replica", c.chips_per_replica},
+                          {"capacity_per_replica", c.capacity_per_replica},
+                          {"estimated_replicas", c.estimated_replicas},
+                          {"found", c.found},
+                          {"replicas", c.found ? c.verdict.replicas : 0},
+                          {"chips", c.found ? c.chips() : 0},
+                          {"verdict", verdict_json(c.verdict)},
+                          {"tried", std::move(tried)}});
+  }
+  std::cout << doc.dump(2) << "\n";
+  return 0;
+}
 
 int run_plan(PlanOptions opt, bool check_only) {
   // --workload IN:OUT, both whole token counts.
@@ -817,6 +890,7 @@ int run_plan(PlanOptions opt, bool check_only) {
   if (opt.top < 1 || opt.top > 1000000) {
     throw ConfigError(fmt::format("--top: expected 1 to 1000000 plans, got {}", opt.top));
   }
+  if (opt.rate) return run_fleet(opt);
   const PlanSearchResult result =
       search_plans(opt.spec, static_cast<size_t>(opt.simulate), opt.simulate_requests, 0.9);
   if (opt.json) {
@@ -977,7 +1051,19 @@ int run(int argc, const char* const* argv, Mode mode) {
   plan_cmd->add_option("--objective", plan.spec.objective,
                        "rank by tokens-per-s-per-chip (default), tokens-per-s-per-MW or "
                        "usd-per-mtok");
-  plan_cmd->add_flag("--json", plan.json, "print the jalapeno.plan/1 document");
+  plan_cmd->add_flag("--json", plan.json,
+                     "print the jalapeno.plan/1 (or, with --rate, fleet/1) document");
+  plan_cmd
+      ->add_option("--rate", plan.rate,
+                   "fleet sizing: the fewest chips serving this rate (5/s) within the SLOs")
+      ->transform(quantity_flag(Dimension::kRate, "requests per second"));
+  plan_cmd->add_option("--percentile", plan.percentile,
+                       "fleet sizing: the SLOs hold for this percentile of requests (default 99)");
+  plan_cmd->add_option("--seeds", plan.seeds, "fleet sizing: simulations a verdict (default 3)");
+  plan_cmd->add_option("--router", plan.router,
+                       "fleet sizing: the fleet's router (default least-outstanding)");
+  plan_cmd->add_option("--candidates", plan.candidates,
+                       "fleet sizing: replica layouts to verify (default 3)");
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
   bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");

@@ -174,17 +174,17 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
 
 }  // namespace
 
-SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
-                            double load) {
+Scenario plan_scenario(const PlanSearchSpec& spec, const ParallelPlan& plan, int64_t requests) {
   Scenario s;
   s.model = spec.model;
   s.hw = spec.hw;
   s.topology = spec.topology;
   s.engine = spec.engine;
-  s.plan = plan.plan;
+  s.plan = plan;
   s.plan.replicas = 1;
   s.routing = spec.routing;
   s.overlap = spec.overlap;
+  s.precision = spec.precision;
   s.serve.scheduler.max_sequences = spec.max_sequences;
   s.serve.scheduler.max_batched_tokens = spec.max_batched_tokens;
   s.serve.scheduler.memory_utilization = spec.memory_utilization;
@@ -193,6 +193,12 @@ SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, 
   s.synthetic.requests = requests;
   s.synthetic.input = LengthDistribution::fixed(spec.input_tokens);
   s.synthetic.output = LengthDistribution::fixed(spec.output_tokens);
+  return s;
+}
+
+SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
+                            double load) {
+  Scenario s = plan_scenario(spec, plan.plan, requests);
   const double replica_tokens_per_s = plan.tokens_per_s / static_cast<double>(plan.plan.replicas);
   s.synthetic.rate_per_s = load * replica_tokens_per_s / static_cast<double>(spec.output_tokens);
   StepCostModel cost = make_scenario_cost_model(s);

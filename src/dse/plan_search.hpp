@@ -98,6 +98,11 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top = 
                               int64_t requests = 2000, double load = 0.9);
 SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
                             double load);
+// The serving scenario of one replica of `plan` under the spec's model,
+// engine, scheduler limits, SLOs and fixed request lengths (arrivals left
+// for the caller to set).
+struct Scenario;
+Scenario plan_scenario(const PlanSearchSpec& spec, const ParallelPlan& plan, int64_t requests);
 std::string format_plan_table(const PlanSearchResult& result, size_t top);
 
 }  // namespace jalapeno

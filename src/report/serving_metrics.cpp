@@ -470,12 +470,16 @@ std::vector<std::string> ServingMetrics::diagnoses() const {
   // the queue grew through the run (a stable run drains within about one
   // request's latency of the last arrival). Offline runs (one arrival time)
   // and closed loops (arrivals follow completions) are not judged.
+  // A short run's drain weighs on its served rate, so the queue must also
+  // have grown past the service itself: the p99 queue time above the mean
+  // time in service (e2e less queue); and a hundred requests at least.
   const double arrival_span = last_arrival_s_ - first_arrival_s_;
-  if (completed_ > 1 && arrival_span > 0 && end_s_ > first_arrival_s_) {
+  if (completed_ >= 100 && arrival_span > 0 && end_s_ > first_arrival_s_) {
     const double n = static_cast<double>(completed_);
     const double offered = (n - 1) / arrival_span;
     const double served = n / (end_s_ - first_arrival_s_);
-    if (served < 0.9 * offered) {
+    const double in_service_s = e2e_.mean() - queue_.mean();
+    if (served < 0.9 * offered && queue_.quantile(0.99) > in_service_s) {
       out.push_back(fmt::format(
           "overloaded: requests arrived at {:.4g}/s and were served at {:.4g}/s; the queue grew "
           "(mean queue time {:.3g} s, p99 {:.3g} s): add replicas or lower the rate",

@@ -135,6 +135,25 @@ class PowerOfTwoChoices : public Router {
   std::vector<int64_t> load_;  // each replica's unfinished requests as last reported
 };
 
+// A replica drawn uniformly at random, blind to load: each of n replicas
+// then sees Poisson arrivals at rate / n when the workload is Poisson
+// (splitting a Poisson stream at random keeps it Poisson), the textbook
+// baseline the load-aware routers beat, and the one whose replicas are
+// independent M/G/1-like queues. Draws come from the scenario's seed.
+class RandomRouter : public Router {
+ public:
+  explicit RandomRouter(uint64_t seed) : rng_(seed, "router-random") {}
+  void reset(uint32_t replicas) override { replicas_ = replicas; }
+  uint32_t route(const Request&) override {
+    ++operations_;
+    return static_cast<uint32_t>(rng_.next_u64() % replicas_);
+  }
+
+ private:
+  Rng rng_;
+  uint64_t replicas_ = 1;
+};
+
 struct Entry {
   const char* name;
   std::function<std::unique_ptr<Router>(uint64_t seed)> make;
@@ -154,6 +173,7 @@ const std::vector<Entry>& registry() {
          return std::make_unique<LeastLoaded<decltype(load)>>(load);
        }},
       {"power-of-two", [](uint64_t seed) { return std::make_unique<PowerOfTwoChoices>(seed); }},
+      {"random", [](uint64_t seed) { return std::make_unique<RandomRouter>(seed); }},
   };
   return entries;
 }

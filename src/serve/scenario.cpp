@@ -183,6 +183,8 @@ Scenario read_scenario(const std::string& path) {
     s.serve.replicas = static_cast<uint32_t>(replicas);
     s.serve.router = system.string_or("router", s.serve.router);
     make_router(s.serve.router, system.where("router"));  // throws for an unknown name
+    s.systems = system.has("systems") ? system.integer_in("systems", 1, ServeLimits::kMaxReplicas)
+                                      : (system.ignore("systems"), int64_t{1});
     s.plan.tp = system.integer_or("tp", 1, 1);
     s.plan.pp = system.integer_or("pp", 1, 1);
     s.plan.ep = system.integer_or("ep", 1, 1);
@@ -378,10 +380,14 @@ StepCostModel cost_model(const Scenario& scenario) {
   parallel.routing = scenario.routing;
   parallel.network = hw.network;
   parallel.overlap = scenario.overlap;
-  // On a system the replicas share its chips; lone chips are as many as asked.
-  if (hw.network && parallel.plan.chips() > hw.chips) {
-    throw ConfigError(fmt::format("{} needs {} chips but {} has {}", parallel.plan.describe(),
-                                  parallel.plan.chips(), hw.system_name, hw.chips));
+  // On a system the replicas share its chips (or `systems` of them, each
+  // replica within one); lone chips are as many as asked.
+  if (hw.network && parallel.plan.chips() > hw.chips * scenario.systems) {
+    throw ConfigError(fmt::format(
+        "{} needs {} chips but {}{} {}", parallel.plan.describe(), parallel.plan.chips(),
+        scenario.systems > 1 ? fmt::format("{} systems of ", scenario.systems) : "", hw.system_name,
+        scenario.systems > 1 ? fmt::format("have {}", hw.chips * scenario.systems)
+                             : fmt::format("has {}", hw.chips)));
   }
   return StepCostModel(load_model(scenario.model, std::nullopt, scenario.precision),
                        std::move(hw.chip), load_engine(scenario.engine), std::move(parallel));

@@ -24,7 +24,10 @@ struct Scenario {
   std::string engine = "fused";
   std::optional<std::string> topology;  // a system whose network joins the chips
   ParallelPlan plan;                    // tp and pp of each replica (replicas: serve.replicas)
-  RoutingSpec routing;                  // `routing:` how MoE tokens pick experts
+  // Systems of the kind `hw` names that hold the replicas (each replica in
+  // one of them; the replicas joined only by the router): the fleet's.
+  int64_t systems = 1;
+  RoutingSpec routing;  // `routing:` how MoE tokens pick experts
   bool overlap = false;
   ServeConfig serve;
   WorkloadKind workload = WorkloadKind::kSynthetic;

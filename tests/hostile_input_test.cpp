@@ -1154,7 +1154,8 @@ void flag_cases(Table& t) {
   t.flags("serve_replicas_zero", synthetic_with({"--replicas", "0"}), {"--replicas"});
   t.flags("serve_replicas_uint32_overflow", synthetic_with({"--replicas", "4294967297"}),
           {"--replicas"});
-  t.flags("serve_router_unknown", synthetic_with({"--router", "randomly"}), {"randomly", "--router"});
+  t.flags("serve_router_unknown", synthetic_with({"--router", "randomly"}),
+          {"randomly", "--router"});
   t.flags("serve_preemption_unknown", synthetic_with({"--preemption", "sometimes"}),
           {"--preemption"});
   t.flags("serve_seed_negative", synthetic_with({"--seed", "-1"}), {"--seed"});

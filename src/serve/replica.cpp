@@ -321,13 +321,11 @@ void Replica::settle(Sequence& seq) {
   if (!policy_->reserves_whole_request()) seq.blocks = kv_.blocks_for(seq.kv_tokens);
   seq.joules += group_joules_ - seq.joules_mark;
   if (steps > 0) seq.last_token_s = group_last_token_s_;
-  seq.member = false;
 }
 
 void Replica::join_aggregate(uint32_t slot) {
   Sequence& seq = slots_[slot];
   decoders_.insert(seq.kv_tokens, seq.request.output_tokens - seq.generated, seq.order, slot);
-  seq.member = true;
   seq.join_step = decoders_.step();
   seq.joules_mark = group_joules_;
 }

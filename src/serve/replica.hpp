@@ -118,10 +118,9 @@ class Replica {
     double joules = 0;       // its share of the steps it was in
     uint64_t order = 0;      // admission order into the running set
     bool done = false;       // finished; its slot is freed when running_ is compacted
-    // A member of the decode aggregate: kv_tokens, generated, blocks and
-    // joules are as of the group step it joined at (settle() brings them up
-    // to date), and so is last_token_s.
-    bool member = false;
+    // While in the decode aggregate, kv_tokens, generated, blocks, joules
+    // and last_token_s are as of the group step it joined at (join_step);
+    // settle() brings them up to date.
     int64_t join_step = 0;
     double joules_mark = 0;  // the aggregate's energy per member when it joined
     bool in_prefill() const { return prefilled < prefill_target; }

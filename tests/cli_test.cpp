@@ -540,6 +540,11 @@ TEST_F(Cli, ServeDiagnosesWhatHeldItBack) {
                  "--requests", "800", "--input-len", "lognormal:4000:0.6:16000", "--output-len",
                  "lognormal:1000:0.6:4000", "--max-seqs", "512"});
   EXPECT_THAT(starved, HasSubstr("KV-starved: in"));
+  // A closed loop has no rate of its own to be over: never "overloaded".
+  const std::string closed =
+      diagnoses(with({"--concurrency", "512", "--requests", "1500", "--input-len", "512"}));
+  EXPECT_THAT(closed, Not(HasSubstr("overloaded")));
+  EXPECT_THAT(closed, HasSubstr("capped by max_sequences (256)"));
 }
 
 // --seeds N: the spread of each metric over N seeds, each run the one

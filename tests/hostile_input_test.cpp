@@ -681,6 +681,8 @@ void energy_cases(Table& t) {
           {"plan", "--model", "llama-3.1-8b", "--hw", "hgx-h200", "--rate", "20"},
           {"needs an SLO"});
   t.flags("fleet_rate_huge", fleet_with({"--rate", "1e9"}), {"--rate", "replicas", "100000"});
+  t.flags("fleet_rate_beyond_int64", fleet_with({"--rate", "1e20"}),
+          {"--rate", "replicas", "100000"});
   t.flags("fleet_rate_unit", fleet_with({"--rate", "20GB"}), {"--rate", "a rate such as"});
   t.flags("seeds_zero", serve_with({"--seeds", "0"}), {"--seeds", "2 to 1000"});
   t.flags("seeds_with_out", serve_with({"--seeds", "3", "--out", "{dir}/o"}), {"--seeds", "--out"});

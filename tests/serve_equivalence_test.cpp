@@ -33,6 +33,9 @@ void expect_same(const SimRun& a, const SimRun& b) {
     ASSERT_EQ(x.decode_tokens, y.decode_tokens) << "step " << i;
     ASSERT_EQ(x.kv_used_fraction, y.kv_used_fraction) << "step " << i;
     ASSERT_EQ(x.dynamic_joules, y.dynamic_joules) << "step " << i;
+    ASSERT_EQ(x.running, y.running) << "step " << i;
+    ASSERT_EQ(x.waiting, y.waiting) << "step " << i;
+    ASSERT_EQ(x.held_by, y.held_by) << "step " << i;
   }
   ASSERT_GT(a.seen.done.size(), 0u);
   ASSERT_EQ(a.seen.done.size(), b.seen.done.size());

@@ -123,6 +123,34 @@ TEST(QuantileSketch, RepeatedValuesCountAsThatManyAdds) {
   EXPECT_EQ(repeated.max(), once.max());
 }
 
+// Classes are reported once there are two; a workload of one class, even
+// one other than 0, has no per-class rows (and no empty class 0).
+TEST(ServingMetrics, PriorityClassesOnlyWhenThereAreTwo) {
+  ServingMetrics one(1, Slo{});
+  RequestRecord r;
+  r.arrival_s = 0;
+  r.first_scheduled_s = 0.1;
+  r.first_token_s = 0.2;
+  r.finish_s = 1;
+  r.output_tokens = 4;
+  r.priority = 1;
+  one.on_request_done(r);
+  one.on_request_done(r);
+  EXPECT_EQ(one.by_priority().size(), 1u);
+  EXPECT_EQ(one.by_priority().count(0), 0u);
+  EXPECT_FALSE(one.to_json().contains("by_priority"));
+  ServingMetrics two(1, Slo{});
+  r.priority = 0;
+  two.on_request_done(r);
+  r.priority = 2;
+  r.first_token_s = 0.5;
+  two.on_request_done(r);
+  ASSERT_EQ(two.by_priority().size(), 2u);
+  EXPECT_EQ(two.by_priority().at(0).ttft.count(), 1u);
+  EXPECT_EQ(two.by_priority().at(2).ttft.max(), 0.5);
+  EXPECT_EQ(two.to_json().at("by_priority").size(), 2u);
+}
+
 TEST(QuantileSketch, SumAndMeanAreExact) {
   QuantileSketch sketch;
   for (double v : {1.0, 2.0, 3.0, 10.0}) {

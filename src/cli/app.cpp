@@ -504,6 +504,7 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
     std::unique_ptr<RequestSource> source = make_source(run);
     ServingMetrics m(run.serve.replicas, run.slo, run.sample_interval_s);
     m.set_sequence_cap(run.serve.scheduler.max_sequences);
+    m.set_open_loop(run.workload != WorkloadKind::kClosedLoop);
     if (auto accounting = make_energy_accounting(run)) m.set_energy_accounting(*accounting);
     Simulator sim(cost, run.serve, *source, m);
     sim.run();
@@ -559,6 +560,7 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
   }
   ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
   metrics.set_sequence_cap(scenario.serve.scheduler.max_sequences);
+  metrics.set_open_loop(scenario.workload != WorkloadKind::kClosedLoop);
   if (auto accounting = make_energy_accounting(scenario)) {
     metrics.set_energy_accounting(*accounting);
   }

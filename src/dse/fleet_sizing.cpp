@@ -98,8 +98,11 @@ FleetResult size_fleet(const FleetSpec& spec) {
     c.chips_per_replica = p.plan.chips_per_replica();
     c.capacity_per_replica = p.tokens_per_s / static_cast<double>(p.plan.replicas) /
                              static_cast<double>(spec.plan.output_tokens);
-    c.estimated_replicas = std::max<int64_t>(
-        1, static_cast<int64_t>(std::ceil(spec.rate_per_s / c.capacity_per_replica)));
+    // Compared as a double first: a huge rate must not overflow the cast.
+    const double estimate = std::ceil(spec.rate_per_s / c.capacity_per_replica);
+    c.estimated_replicas = estimate > static_cast<double>(spec.max_replicas)
+                               ? spec.max_replicas + 1
+                               : std::max<int64_t>(1, static_cast<int64_t>(estimate));
     result.candidates.push_back(c);
     if (result.candidates.size() >= spec.candidates) break;
   }
@@ -130,10 +133,25 @@ FleetResult size_fleet(const FleetSpec& spec) {
     int64_t n = std::min(c.estimated_replicas, spec.max_replicas);
     FleetVerdict v = verdict(n);
     int64_t fail = 0;  // the largest count known to fail
-    while (!v.passes() && n < spec.max_replicas) {
+    // How far from the SLOs a verdict is (1: on them); growing stops when
+    // three more replica counts in a row bring it no closer by 1%: the SLO
+    // is then out of reach of more replicas (a TPOT bound below what one
+    // replica does at any load), and the layout is not found.
+    const auto excess = [&](const FleetVerdict& f) {
+      double e = 0;
+      if (spec.plan.slo_ttft_s > 0) e = std::max(e, f.ttft_s / spec.plan.slo_ttft_s);
+      if (spec.plan.slo_tpot_s > 0) e = std::max(e, f.tpot_s / spec.plan.slo_tpot_s);
+      return e;
+    };
+    double best = excess(v);
+    int stalled = 0;
+    while (!v.passes() && n < spec.max_replicas && stalled < 3) {
       fail = n;
       n = std::min(spec.max_replicas, std::max(n + 1, n + n / 4));
       v = verdict(n);
+      const double e = excess(v);
+      stalled = e < 0.99 * best ? 0 : stalled + 1;
+      best = std::min(best, e);
     }
     if (!v.passes()) {
       c.verdict = v;

@@ -182,7 +182,7 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
       (slo_.ttft_s == 0 || ttft <= slo_.ttft_s) && (slo_.tpot_s == 0 || tpot <= slo_.tpot_s);
   // Classes are kept apart once a second one appears.
   if (!by_priority_.empty() || record.priority != 0) {
-    if (by_priority_.empty()) {
+    if (by_priority_.empty() && completed_ > 0) {
       // The first request of another class: every earlier one was class 0.
       ClassStats& zero = by_priority_[0];
       zero.ttft = ttft_;
@@ -469,12 +469,13 @@ std::vector<std::string> ServingMetrics::diagnoses() const {
   // Overload: an open-loop workload offered faster than it was served, so
   // the queue grew through the run (a stable run drains within about one
   // request's latency of the last arrival). Offline runs (one arrival time)
-  // and closed loops (arrivals follow completions) are not judged.
+  // and closed loops (arrivals follow completions: set_open_loop(false))
+  // are not judged.
   // A short run's drain weighs on its served rate, so the queue must also
   // have grown past the service itself: the p99 queue time above the mean
   // time in service (e2e less queue); and a hundred requests at least.
   const double arrival_span = last_arrival_s_ - first_arrival_s_;
-  if (completed_ >= 100 && arrival_span > 0 && end_s_ > first_arrival_s_) {
+  if (open_loop_ && completed_ >= 100 && arrival_span > 0 && end_s_ > first_arrival_s_) {
     const double n = static_cast<double>(completed_);
     const double offered = (n - 1) / arrival_span;
     const double served = n / (end_s_ - first_arrival_s_);

@@ -38,6 +38,10 @@ class ServingMetrics : public ServingObserver {
   // The scheduler's cap on sequences per batch, for batch occupancy (mean
   // batch / cap) and the diagnoses; 0 (unknown): neither is reported.
   void set_sequence_cap(int64_t max_sequences) { sequence_cap_ = max_sequences; }
+  // Whether arrivals are independent of completions (false for a closed
+  // loop, whose rate is the service's own): only then can a run be judged
+  // overloaded.
+  void set_open_loop(bool open) { open_loop_ = open; }
   // What the run says about itself: overload (served below the offered
   // rate), a KV-starved batch, a batch capped by max_sequences, steps bound
   // by the token budget. One sentence each, with the figures behind it.
@@ -123,6 +127,7 @@ class ServingMetrics : public ServingObserver {
 
   Slo slo_;
   int64_t sequence_cap_ = 0;
+  bool open_loop_ = true;
   double last_arrival_s_ = -1;
   double sample_interval_s_;  // as asked
   double interval_s_;         // as used: sample_interval_s_ x 2^k

@@ -12,11 +12,7 @@ int64_t ceil_div(int64_t a, int64_t b) {
 }  // namespace
 
 DecodeAggregate::DecodeAggregate(int64_t block_size, bool per_token)
-    : block_size_(block_size),
-      per_token_(per_token),
-      by_align_(kAlignElements, 0),
-      by_attention_block_(kAttentionBlock, 0),
-      by_kv_block_(static_cast<size_t>(block_size), 0) {
+    : block_size_(block_size), per_token_(per_token) {
   if (block_size < 1) throw std::invalid_argument("decode aggregate: block size below 1");
 }
 
@@ -24,6 +20,13 @@ void DecodeAggregate::insert(int64_t kv_tokens, int64_t tokens_left, uint64_t or
                              uint32_t slot) {
   if (tokens_left < 1 || kv_tokens < 1) {
     throw std::logic_error("decode aggregate: a member must have a cache and tokens to decode");
+  }
+  if (by_align_.empty()) {
+    // The counts are made with the first member: a replica that never
+    // aggregates (a pipeline, a windowed model) holds none.
+    by_align_.assign(kAlignElements, 0);
+    by_attention_block_.assign(kAttentionBlock, 0);
+    by_kv_block_.assign(static_cast<size_t>(block_size_), 0);
   }
   const int64_t phase = kv_tokens - step_;
   phase_sum_ += phase;
@@ -60,7 +63,7 @@ void DecodeAggregate::add_to(BatchSummary& s) const {
 
 int64_t DecodeAggregate::blocks_needed() const {
   // A new block for each member whose cache fills its last one exactly.
-  return per_token_ ? by_kv_block_[mod(-step_, block_size_)] : 0;
+  return per_token_ && !empty() ? by_kv_block_[mod(-step_, block_size_)] : 0;
 }
 
 void DecodeAggregate::take_due(std::vector<Member>& due) {
@@ -75,7 +78,7 @@ void DecodeAggregate::take_due(std::vector<Member>& due) {
 void DecodeAggregate::advance() {
   // Lengths attended go from phase + step + 1 to one more: a member whose
   // length was a multiple of 256 starts a new attention block.
-  kv_blocks_ += by_attention_block_[mod(-(step_ + 1), kAttentionBlock)];
+  if (!empty()) kv_blocks_ += by_attention_block_[mod(-(step_ + 1), kAttentionBlock)];
   ++step_;
 }
 

@@ -87,9 +87,11 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
       depth_(cost.plan().pp),
       batches_(static_cast<size_t>(cost.plan().pp)),
       // In a pipeline micro-batches overlap, and windowed layers see a
-      // length that is not a running sum: those stay per sequence.
+      // length that is not a running sum: those stay per sequence. The
+      // aggregate's residue counts take one entry per block position: beyond 4,096
+      // (vLLM's blocks are 16 to 128 tokens) the per-sequence path is leaner.
       aggregate_enabled_(!per_sequence_only && cost.plan().pp == 1 &&
-                         cost.model().attention_window().size == 0),
+                         cost.model().attention_window().size == 0 && config.block_size <= 4096),
       decoders_(config.block_size, cache_layout(cost, config).per_token) {
   // Reserve for a small batch: the vectors grow to what the replica really
   // runs, so a fleet of lightly loaded replicas stays small (a few KB each).
@@ -173,25 +175,27 @@ uint32_t Replica::store(Sequence seq) {
   return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep, Batch& batch,
-                               int64_t& tokens_left) {
-  // The youngest running sequence that is not computing right now; `keep`
-  // (the one asking for blocks) only as a last resort. Under priority
-  // classes the youngest of the lowest class, even one this step has
-  // already taken (vLLM's priority scheduler takes it back out), but never
+Replica::Preempted Replica::preempt_youngest(ServingObserver& metrics, uint32_t asking,
+                                             Batch& batch, int64_t& tokens_left) {
+  // The youngest running sequence that is not computing right now, never
+  // the one asking for blocks. Under priority classes (vLLM's priority
+  // scheduler) the youngest of the lowest class, the one asking included,
+  // even one this step has already taken (it is taken back out), but never
   // one of an earlier pipeline micro-batch.
   const bool by_priority = policy_->by_priority() && depth_ == 1;
   size_t pos = running_.size();
   for (size_t i = running_.size(); i-- > 0;) {
     const uint32_t slot = running_[i];
-    if (slot == keep || (slots_[slot].in_flight && !by_priority)) continue;
+    if (slot == asking && !by_priority) continue;
+    if (slots_[slot].in_flight && !by_priority) continue;
     if (pos == running_.size() ||
         slots_[slot].request.priority > slots_[running_[pos]].request.priority) {
       pos = i;
     }
     if (!by_priority) break;
   }
-  if (pos == running_.size()) return false;
+  if (pos == running_.size()) return Preempted::kNone;
+  const Preempted which = running_[pos] == asking ? Preempted::kAsking : Preempted::kOther;
   if (slots_[running_[pos]].in_flight) {
     // Out of this step's batch again, its tokens back in the budget.
     const auto item = std::find_if(batch.items.begin(), batch.items.end(),
@@ -211,7 +215,7 @@ bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep, Batch& b
     // Its cache goes to host memory and comes back before it runs again.
     swap_bytes_ += static_cast<double>(seq.blocks) * block_bytes_;
     queue(swapped_, std::move(seq), true);
-    return true;
+    return which;
   }
   // Recompute: everything it has seen, prompt and output so far, is
   // prefilled again; the last prefill position yields its next token.
@@ -220,7 +224,7 @@ bool Replica::preempt_youngest(ServingObserver& metrics, uint32_t keep, Batch& b
   seq.prefilled = 0;
   seq.prefill_target = seq.request.input_tokens + seq.generated;
   queue(waiting_, std::move(seq), true);
-  return true;
+  return which;
 }
 
 int64_t Replica::admission_tokens(const Sequence& seq, int64_t tokens_left) const {
@@ -375,12 +379,16 @@ void Replica::schedule_per_sequence(StepKind kind, int64_t& tokens_left, Batch& 
       const int64_t need = blocks_wanted(seq, tokens);
       bool short_of_blocks = false;
       while (!kv_.can_allocate(need)) {
-        if (!preempt_youngest(metrics, slot, batch, tokens_left)) {
-          short_of_blocks = true;  // the others are in flight: wait for them
+        const Preempted p = preempt_youngest(metrics, slot, batch, tokens_left);
+        if (p != Preempted::kNone) preempted = true;
+        if (p != Preempted::kOther) {
+          // The others are in flight (wait for them), or it was the lowest
+          // class itself and went back to wait: no more running sequences.
+          short_of_blocks = true;
           break;
         }
-        preempted = true;
-        // Preemption removes a sequence not yet taken: find this one again.
+        // Preemption removed another sequence, maybe one before it (one this
+        // step had taken, under priority classes): find this one again.
         i = static_cast<size_t>(std::find(running_.begin(), running_.end(), slot) -
                                 running_.begin());
       }
@@ -460,14 +468,15 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   if (waiting() > 0) {
     if (preempted) {
       held = HeldBy::kKvBlocks;
-    } else if (kind == StepKind::kDecodeOnly) {
-      held = HeldBy::kPolicy;
+    } else if (kind == StepKind::kDecodeOnly && front_admissible()) {
+      held = HeldBy::kPolicy;  // it could have come in: the policy kept it out
     } else if (running() >= config_.max_sequences ||
                static_cast<size_t>(batch.members) + batch.items.size() >= share) {
       held = HeldBy::kSequenceCap;
-    } else if (tokens_left == 0 ||
-               admission_tokens(swapped_.empty() ? waiting_.front() : swapped_.front(),
-                                tokens_left) == 0) {
+    } else if ((kind != StepKind::kDecodeOnly && tokens_left == 0) ||
+               admission_tokens(
+                   swapped_.empty() ? waiting_.front() : swapped_.front(),
+                   kind == StepKind::kDecodeOnly ? config_.max_batched_tokens : tokens_left) == 0) {
       held = HeldBy::kTokenBudget;
     } else {
       held = HeldBy::kKvBlocks;
@@ -629,6 +638,7 @@ void Replica::finish_aggregated(double now_s, Batch& batch, ServingObserver& met
 void Replica::finish_per_sequence(double now_s, Batch& batch, ServingObserver& metrics,
                                   std::vector<Request>& finished) {
   bool any_finished = false;
+  completing_.clear();
   for (const Scheduled& s : batch.items) {
     Sequence& seq = slots_[s.slot];
     seq.in_flight = false;
@@ -650,13 +660,19 @@ void Replica::finish_per_sequence(double now_s, Batch& batch, ServingObserver& m
     }
     seq.last_token_s = now_s;
     if (seq.generated < seq.request.output_tokens) continue;
-    complete(seq, now_s, metrics, finished);
-    free_slots_.push_back(s.slot);
+    completing_.emplace_back(seq.order, s.slot);
     any_finished = true;
   }
   if (!gaps_.empty()) {
     metrics.on_token_gaps(gaps_.data(), gaps_.size());
     gaps_.clear();
+  }
+  // Completions in admission order (a policy that puts decodes first has
+  // the batch in another order), as the aggregate's path reports them.
+  std::sort(completing_.begin(), completing_.end());
+  for (const auto& [order, slot] : completing_) {
+    complete(slots_[slot], now_s, metrics, finished);
+    free_slots_.push_back(slot);
   }
   if (any_finished) {
     running_.erase(std::remove_if(running_.begin(), running_.end(),

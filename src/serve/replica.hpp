@@ -142,9 +142,12 @@ class Replica {
 
   uint32_t store(Sequence seq);  // into a free slot
   // Frees the youngest running sequence not in flight and sends it back to
-  // wait (or to host memory); false when every other one is in flight.
-  bool preempt_youngest(ServingObserver& metrics, uint32_t keep, Batch& batch,
-                        int64_t& tokens_left);
+  // wait (or to host memory): another one (kOther), none when every other
+  // one is in flight (kNone), or under priority classes the asking one
+  // itself when it is the lowest (kAsking).
+  enum class Preempted { kNone, kOther, kAsking };
+  Preempted preempt_youngest(ServingObserver& metrics, uint32_t asking, Batch& batch,
+                             int64_t& tokens_left);
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
   // Into a waiting or swapped queue: at the back (new) or the front
   // (preempted), within its priority class under a policy that has them.

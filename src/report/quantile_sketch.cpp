@@ -24,6 +24,15 @@ namespace {
 // refusing them keeps the int32 arithmetic and the vector size sane.
 constexpr double kMaxIndex = 1 << 30;
 
+// The refusals, out of line: add() is on the serving loop's path.
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_value(double value) {
+  throw std::invalid_argument("quantile sketch: values must be finite and >= 0, got " +
+                              std::to_string(value));
+}
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_index() {
+  throw std::out_of_range("quantile sketch: value out of the indexable range");
+}
+
 }  // namespace
 
 QuantileSketch::QuantileSketch(double relative_accuracy) {
@@ -41,9 +50,8 @@ void QuantileSketch::add(double value) {
 
 void QuantileSketch::add(double value, uint64_t count) {
   if (count == 0) return;
-  if (!(value >= 0) || !std::isfinite(value)) {
-    throw std::invalid_argument("quantile sketch: values must be finite and >= 0, got " +
-                                std::to_string(value));
+  if (!(value >= 0) || !std::isfinite(value)) [[unlikely]] {
+    refuse_value(value);
   }
   if (count_ == 0) {
     min_ = max_ = value;
@@ -58,8 +66,8 @@ void QuantileSketch::add(double value, uint64_t count) {
     return;
   }
   const double index = std::ceil(std::log(value) / log_gamma_);
-  if (std::abs(index) > kMaxIndex) {
-    throw std::out_of_range("quantile sketch: value out of the indexable range");
+  if (std::abs(index) > kMaxIndex) [[unlikely]] {
+    refuse_index();
   }
   const auto i = static_cast<int32_t>(index);
   if (counts_.empty()) {

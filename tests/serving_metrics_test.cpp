@@ -604,10 +604,15 @@ TEST(ServingMetrics, SeriesCoarsenAsTheSpanGrowsAndConserveTotals) {
 // coarser buckets, exactly as if it had been collected at that interval.
 TEST(ServingMetrics, CoarsenedSeriesEqualTheSeriesCollectedCoarse) {
   auto feed = [](ServingMetrics& m) {
-    m.on_step(step(0, 0.25, 0.5, 2, 0.5));  // bucket 0 of 1 s
-    m.on_step(step(0, 1.5, 1.0, 4, 0.25));  // buckets 1 and 2 of 1 s
-    m.on_step(step(0, 7.0, 1.0, 8, 1.0));   // bucket 7 of 1 s
-    m.on_step(step(0, 15.0, 1.0, 1, 0.0));  // ends at 16: needs 16 buckets
+    // With requests waiting, so that every series is merged.
+    const auto waiting = [](StepRecord r, int64_t n) {
+      r.waiting = n;
+      return r;
+    };
+    m.on_step(waiting(step(0, 0.25, 0.5, 2, 0.5), 3));  // bucket 0 of 1 s
+    m.on_step(waiting(step(0, 1.5, 1.0, 4, 0.25), 1));  // buckets 1 and 2 of 1 s
+    m.on_step(waiting(step(0, 7.0, 1.0, 8, 1.0), 5));   // bucket 7 of 1 s
+    m.on_step(waiting(step(0, 15.0, 1.0, 1, 0.0), 2));  // ends at 16: needs 16 buckets
   };
   ServingMetrics small(1, Slo{}, 1.0, 4);  // at most 4 buckets: interval 4 s
   feed(small);
@@ -619,6 +624,9 @@ TEST(ServingMetrics, CoarsenedSeriesEqualTheSeriesCollectedCoarse) {
   EXPECT_EQ(small.to_json().dump(), coarse.to_json().dump());
   EXPECT_EQ(small.to_json()["replicas"][0]["series"]["busy_fraction"],
             nlohmann::json({0.375, 0.25, 0.0, 0.25}));
+  // Requests waiting, over the busy time in each 4 s bucket.
+  EXPECT_EQ(small.to_json()["replicas"][0]["series"]["mean_waiting"],
+            nlohmann::json({(3 * 0.5 + 1 * 1.0) / 1.5, 5.0, 0.0, 2.0}));
 }
 
 // Memory does not grow with the simulated span: a step a year out, or one

@@ -143,7 +143,8 @@ void ServingMetrics::cover(double end_s) {
     const size_t n = r.busy_by_interval.size();
     const size_t m = doublings >= 63 ? 1 : ((n - 1) >> doublings) + 1;
     for (std::vector<double>* series :
-         {&r.busy_by_interval, &r.batch_by_interval, &r.kv_by_interval, &r.joules_by_interval}) {
+         {&r.busy_by_interval, &r.batch_by_interval, &r.kv_by_interval, &r.joules_by_interval,
+          &r.waiting_by_interval}) {
       std::vector<double>& v = *series;
       for (size_t b = 0; b < n; ++b) {
         const size_t to = doublings >= 63 ? 0 : b >> doublings;

@@ -685,6 +685,10 @@ void energy_cases(Table& t) {
           {"--rate", "replicas", "100000"});
   t.flags("fleet_rate_unit", fleet_with({"--rate", "20GB"}), {"--rate", "a rate such as"});
   t.flags("seeds_zero", serve_with({"--seeds", "0"}), {"--seeds", "2 to 1000"});
+  t.flags("seeds_too_many_requests",
+          {"serve", "--model", "llama-3.1-8b", "--hw", "h200-sxm", "--requests", "1000000",
+           "--rate", "10", "--seeds", "1000"},
+          {"--seeds", "1000 runs of 1000000 requests"});
   t.flags("seeds_with_out", serve_with({"--seeds", "3", "--out", "{dir}/o"}), {"--seeds", "--out"});
   t.flags("think_flag_negative_time", serve_with({"--concurrency", "2", "--think", "-1s"}),
           {"--think"});

@@ -480,6 +480,14 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
   if (!opt.out_dir.empty() || opt.timeline) {
     throw ConfigError("--seeds: --out and --timeline write one run; drop them or --seeds");
   }
+  // All the runs together within what one run may simulate.
+  const uint64_t per_run = expected_requests(scenario);
+  if (per_run > 0 && per_run * static_cast<uint64_t>(opt.seeds) > ServeLimits::kMaxRequests) {
+    throw ConfigError(fmt::format(
+        "--seeds: {} runs of {} requests is beyond the {} requests all the runs may simulate; "
+        "fewer seeds or fewer requests",
+        opt.seeds, per_run, ServeLimits::kMaxRequests));
+  }
   StepCostModel cost = make_scenario_cost_model(scenario);  // shared: the memo carries over
   if (check_only) return 0;
   struct Metric {

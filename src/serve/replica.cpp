@@ -548,6 +548,41 @@ void Replica::complete(Sequence& seq, double now_s, ServingObserver& metrics,
   seq.done = true;
 }
 
+bool Replica::advance(const Scheduled& s, const Batch& batch, double now_s) {
+  Sequence& seq = slots_[s.slot];
+  seq.in_flight = false;
+  // As the batch summary counts it: one new token decodes, more prefill.
+  seq.joules += s.tokens == 1 ? batch.joules_per_decode
+                              : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
+  seq.kv_tokens += s.tokens;
+  if (seq.in_prefill()) {
+    seq.prefilled += s.tokens;
+    if (seq.in_prefill()) return false;  // the prompt's last position yields a token
+  }
+  seq.generated += 1;
+  if (seq.first_token_s < 0) {
+    seq.first_token_s = now_s;
+  } else {
+    gaps_.push_back(now_s - seq.last_token_s);
+  }
+  seq.last_token_s = now_s;
+  return true;
+}
+
+void Replica::report_completions(double now_s, ServingObserver& metrics,
+                                 std::vector<Request>& finished, std::vector<uint32_t>& freed) {
+  if (!gaps_.empty()) {
+    metrics.on_token_gaps(gaps_.data(), gaps_.size());
+    gaps_.clear();
+  }
+  // In admission order, whichever path and policy formed the batch.
+  std::sort(completing_.begin(), completing_.end());
+  for (const auto& [order, slot] : completing_) {
+    complete(slots_[slot], now_s, metrics, finished);
+    freed.push_back(slot);
+  }
+}
+
 void Replica::finish_step(double now_s, ServingObserver& metrics, std::vector<Request>& finished) {
   if (in_flight_ == 0) throw std::logic_error("finish_step with no step in flight");
   Batch& batch = batches_[oldest_];
@@ -593,28 +628,10 @@ void Replica::finish_aggregated(double now_s, Batch& batch, ServingObserver& met
   if (batch.kind != StepKind::kDecodeOnly) partial_.clear();  // all were in the step
   if (batch.kind != StepKind::kPrefillOnly) pending_.clear();
   for (const Scheduled& s : batch.items) {
-    Sequence& seq = slots_[s.slot];
-    seq.in_flight = false;
-    seq.joules += s.tokens == 1 ? batch.joules_per_decode
-                                : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
-    seq.kv_tokens += s.tokens;
-    bool produced = true;
-    if (seq.in_prefill()) {
-      seq.prefilled += s.tokens;
-      produced = !seq.in_prefill();
-    }
-    if (!produced) {
+    const Sequence& seq = slots_[s.slot];
+    if (!advance(s, batch, now_s)) {
       partial_.push_back(s.slot);
-      continue;
-    }
-    seq.generated += 1;
-    if (seq.first_token_s < 0) {
-      seq.first_token_s = now_s;
-    } else {
-      gaps_.push_back(now_s - seq.last_token_s);
-    }
-    seq.last_token_s = now_s;
-    if (seq.generated >= seq.request.output_tokens) {
+    } else if (seq.generated >= seq.request.output_tokens) {
       completing_.emplace_back(seq.order, s.slot);
     } else if (seq.last_token_s == group_last_token_s_) {
       join_aggregate(s.slot);
@@ -622,58 +639,21 @@ void Replica::finish_aggregated(double now_s, Batch& batch, ServingObserver& met
       pending_.push_back(s.slot);
     }
   }
-  if (!gaps_.empty()) {
-    metrics.on_token_gaps(gaps_.data(), gaps_.size());
-    gaps_.clear();
-  }
-  // Completions in admission order, as the per-sequence loop reports them.
-  std::sort(completing_.begin(), completing_.end());
-  for (const auto& [order, slot] : completing_) {
-    complete(slots_[slot], now_s, metrics, finished);
-    dead_slots_.push_back(slot);
-  }
+  report_completions(now_s, metrics, finished, dead_slots_);
   if (dead_slots_.size() * 2 > running_.size()) compact_running();
 }
 
 void Replica::finish_per_sequence(double now_s, Batch& batch, ServingObserver& metrics,
                                   std::vector<Request>& finished) {
-  bool any_finished = false;
   completing_.clear();
   for (const Scheduled& s : batch.items) {
-    Sequence& seq = slots_[s.slot];
-    seq.in_flight = false;
-    // As the batch summary counts it: one new token decodes, more prefill.
-    seq.joules += s.tokens == 1 ? batch.joules_per_decode
-                                : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
-    seq.kv_tokens += s.tokens;
-    bool produced = true;
-    if (seq.in_prefill()) {
-      seq.prefilled += s.tokens;
-      produced = !seq.in_prefill();  // the prompt's last position yields a token
+    const Sequence& seq = slots_[s.slot];
+    if (advance(s, batch, now_s) && seq.generated >= seq.request.output_tokens) {
+      completing_.emplace_back(seq.order, s.slot);
     }
-    if (!produced) continue;
-    seq.generated += 1;
-    if (seq.first_token_s < 0) {
-      seq.first_token_s = now_s;
-    } else {
-      gaps_.push_back(now_s - seq.last_token_s);
-    }
-    seq.last_token_s = now_s;
-    if (seq.generated < seq.request.output_tokens) continue;
-    completing_.emplace_back(seq.order, s.slot);
-    any_finished = true;
   }
-  if (!gaps_.empty()) {
-    metrics.on_token_gaps(gaps_.data(), gaps_.size());
-    gaps_.clear();
-  }
-  // Completions in admission order (a policy that puts decodes first has
-  // the batch in another order), as the aggregate's path reports them.
-  std::sort(completing_.begin(), completing_.end());
-  for (const auto& [order, slot] : completing_) {
-    complete(slots_[slot], now_s, metrics, finished);
-    free_slots_.push_back(slot);
-  }
+  const bool any_finished = !completing_.empty();
+  report_completions(now_s, metrics, finished, free_slots_);
   if (any_finished) {
     running_.erase(std::remove_if(running_.begin(), running_.end(),
                                   [this](uint32_t slot) { return slots_[slot].done; }),

@@ -179,6 +179,13 @@ class Replica {
                          std::vector<Request>& finished);
   void finish_per_sequence(double now_s, Batch& batch, ServingObserver& metrics,
                            std::vector<Request>& finished);
+  // One batch item's step: its energy, cache and prefill progress, and its
+  // token (true) with the gap since the last, if the step made one.
+  bool advance(const Scheduled& s, const Batch& batch, double now_s);
+  // The step's gaps, then completing_ in admission order, their slots into
+  // `freed` (free at once, or when running_ is compacted).
+  void report_completions(double now_s, ServingObserver& metrics, std::vector<Request>& finished,
+                          std::vector<uint32_t>& freed);
   // Reports a finished sequence and frees its blocks.
   void complete(Sequence& seq, double now_s, ServingObserver& metrics,
                 std::vector<Request>& finished);

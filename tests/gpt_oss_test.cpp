@@ -52,7 +52,7 @@ TEST(GptOss, WeightsAreMxfp4ExpertsAndBf16Rest) {
 
 TEST(GptOss, ExpertsReadOnlyTheirMxfp4WeightsAndBiases) {
   const ModelSpec m = load_model("gpt-oss-20b");
-  const auto ops = build_step_ops(m, decode_batch(1, 1024, m.sliding_window));
+  const auto ops = build_step_ops(m, decode_batch(1, 1024, m.attention_window()));
   const Op& up = find_op(ops, "experts_gate_up");
   EXPECT_EQ(up.problems, 4);
   const double per_expert =

@@ -66,9 +66,10 @@ TEST(Llama4, ChunkedAttentionCountsItsChunk) {
     }
   }
   // A chunk starts afresh where a sliding window keeps its full width.
-  EXPECT_EQ(decode_batch(1, 8192, {8192, true}).decode_window_positions, 1);
-  EXPECT_EQ(decode_batch(1, 8192, 8192).decode_window_positions, 8192);
-  EXPECT_NE(decode_batch(1, 8192, {8192, true}), decode_batch(1, 8192, 8192));
+  EXPECT_EQ(decode_batch(1, 8192, AttentionWindow(8192, true)).decode_window_positions, 1);
+  EXPECT_EQ(decode_batch(1, 8192, AttentionWindow(8192)).decode_window_positions, 8192);
+  EXPECT_NE(decode_batch(1, 8192, AttentionWindow(8192, true)),
+            decode_batch(1, 8192, AttentionWindow(8192)));
 }
 
 TEST(Llama4, ChunkedLayersReadTheirChunkAndNopeLayersEverything) {
@@ -84,7 +85,7 @@ TEST(Llama4, ChunkedLayersReadTheirChunkAndNopeLayersEverything) {
   EXPECT_GT(find_op(after, "attention_decode").kv_read_bytes,
             find_op(before, "attention_decode").kv_read_bytes);
   // A summary made for a sliding window of the same width is refused.
-  EXPECT_THROW(build_step_ops(m, decode_batch(8, 8000, 8192)), std::logic_error);
+  EXPECT_THROW(build_step_ops(m, decode_batch(8, 8000, AttentionWindow(8192))), std::logic_error);
 }
 
 TEST(Llama4, TruncatedKeepsTheLayerPattern) {

@@ -24,21 +24,21 @@ TEST(SlidingWindow, MistralWindowsEveryLayer) {
 }
 
 TEST(SlidingWindow, SummaryCountsOnlyTheWindow) {
-  const BatchSummary s = summarize({{1, 10000}, {1, 100}, {50, 4090}}, 4096);
+  const BatchSummary s = summarize({{1, 10000}, {1, 100}, {50, 4090}}, AttentionWindow(4096));
   EXPECT_EQ(s.decode_kv_positions, 10001 + 101);
   EXPECT_EQ(s.decode_window_positions, 4096 + 101);
   // Prefill of 50 tokens after 4,090 cached: positions 4091..4140 see
-  // min(p, 4096) keys each.
+  // min(p, AttentionWindow(4096)) keys each.
   int64_t pairs = 0;
   for (int64_t p = 4091; p <= 4140; ++p) pairs += std::min<int64_t>(p, 4096);
   EXPECT_EQ(s.prefill_window_pairs, pairs);
   EXPECT_EQ(s.prefill_pairs, 50 * 4090 + 50 * 51 / 2);
   // The closed form over identical sequences agrees with the sum.
-  const BatchSummary closed = decode_batch(8, 9000, 4096);
+  const BatchSummary closed = decode_batch(8, 9000, AttentionWindow(4096));
   std::vector<SequenceInStep> seqs(8, SequenceInStep{1, 9000});
-  EXPECT_EQ(closed, summarize(seqs, 4096));
-  EXPECT_EQ(prefill_batch(3, 6000, 4096),
-            summarize(std::vector<SequenceInStep>(3, {6000, 0}), 4096));
+  EXPECT_EQ(closed, summarize(seqs, AttentionWindow(4096)));
+  EXPECT_EQ(prefill_batch(3, 6000, AttentionWindow(4096)),
+            summarize(std::vector<SequenceInStep>(3, {6000, 0}), AttentionWindow(4096)));
 }
 
 // Beyond the window a decode step stops growing with context; within it the
@@ -52,13 +52,14 @@ TEST(SlidingWindow, DecodeStopsGrowingBeyondTheWindow) {
   full.sliding_layers = 0;
   StepCostModel w(windowed, chip, engine);
   StepCostModel f(full, chip, engine);
-  EXPECT_NEAR(w.cost(decode_batch(16, 2000, 4096)).seconds, f.cost(decode_batch(16, 2000)).seconds,
-              1e-12);
-  const double at_8k = w.cost(decode_batch(16, 8192, 4096)).seconds;
-  const double at_30k = w.cost(decode_batch(16, 30000, 4096)).seconds;
+  EXPECT_NEAR(w.cost(decode_batch(16, 2000, AttentionWindow(4096))).seconds,
+              f.cost(decode_batch(16, 2000)).seconds, 1e-12);
+  const double at_8k = w.cost(decode_batch(16, 8192, AttentionWindow(4096))).seconds;
+  const double at_30k = w.cost(decode_batch(16, 30000, AttentionWindow(4096))).seconds;
   EXPECT_NEAR(at_8k, at_30k, 1e-12);
   EXPECT_LT(at_30k, f.cost(decode_batch(16, 30000)).seconds * 0.8);
-  EXPECT_DOUBLE_EQ(w.seconds(decode_batch(16, 30000, 4096)), at_30k);  // memoised path
+  EXPECT_DOUBLE_EQ(w.seconds(decode_batch(16, 30000, AttentionWindow(4096))),
+                   at_30k);  // memoised path
   // A summary made without the model's window is a programming error.
   EXPECT_THROW(w.cost(decode_batch(16, 30000)), std::logic_error);
 }
@@ -86,7 +87,8 @@ TEST(SlidingWindow, LayerTypesWindowOnlyMarkedLayers) {
   EXPECT_EQ(m.sliding_window, 128);
   EXPECT_EQ(m.sliding_layers, 8);
   std::vector<Op> ops;
-  for_each_attention_op(m, decode_batch(2, 1000, 128), [&ops](const Op& op) { ops.push_back(op); });
+  for_each_attention_op(m, decode_batch(2, 1000, AttentionWindow(128)),
+                        [&ops](const Op& op) { ops.push_back(op); });
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_EQ(ops[0].count, 8);
   EXPECT_EQ(ops[0].attended, 2002);

@@ -113,7 +113,7 @@ BatchSummary share_of_batch(const BatchSummary& b, int64_t ranks) {
     return static_cast<int64_t>(
         std::ceil(static_cast<double>(x) * static_cast<double>(part) / static_cast<double>(whole)));
   };
-  BatchSummary s = empty_summary({b.attention_window, b.window_chunked});
+  BatchSummary s = empty_summary(AttentionWindow(b.attention_window, b.window_chunked));
   s.sequences = up(b.sequences);
   s.tokens = up(b.tokens);
   s.prefill_sequences = up(b.prefill_sequences);

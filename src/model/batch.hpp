@@ -17,7 +17,9 @@ struct AttentionWindow {
   int64_t size = 0;
   bool chunked = false;
   AttentionWindow() = default;
-  AttentionWindow(int64_t window_size, bool is_chunked = false)  // NOLINT: a size converts
+  // Explicit: a bare size would silently drop `chunked` (Llama 4's chunked
+  // attention costed as a sliding window); pass ModelSpec::attention_window().
+  explicit AttentionWindow(int64_t window_size, bool is_chunked = false)
       : size(window_size), chunked(is_chunked) {}
   bool operator==(const AttentionWindow&) const = default;
 };

@@ -157,7 +157,9 @@ struct ModelSpec {
   double bytes_per_param = 2;  // the hidden (unquantised) dtype's bytes: activations
   Precision precision;         // weights, GEMM inputs and KV cache as served
 
-  AttentionWindow attention_window() const { return {sliding_window, window_chunked}; }
+  AttentionWindow attention_window() const {
+    return AttentionWindow(sliding_window, window_chunked);
+  }
   // Query and key width per head is head_dim (MLA: nope + rope dims).
   int64_t q_dim() const { return num_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }

@@ -22,7 +22,7 @@ inline void check_step_cost(const StepCost& cost, const std::string& what) {
 inline void price_steps(StepCostModel& model) {
   check_finite(model.weight_bytes_per_chip(), "weight bytes per chip");
   check_finite(model.kv_bytes_per_token_per_chip(), "KV bytes per token per chip");
-  const int64_t window = model.model().sliding_window;
+  const AttentionWindow window = model.model().attention_window();
   for (const BatchSummary& batch : {decode_batch(8, 1024, window), prefill_batch(1, 512, window)}) {
     model.check_fits(batch);
     check_step_cost(model.cost(batch), batch.prefill_sequences > 0 ? "prefill" : "decode");

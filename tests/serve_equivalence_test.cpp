@@ -165,11 +165,15 @@ TEST(DecodeAggregate, SummaryEqualsOneSequenceAtATime) {
     };
     std::map<uint64_t, Live> live;  // by order
     uint64_t order = 0;
-    for (int step = 0; step < 600; ++step) {
-      const int joins = static_cast<int>(rng() % 4);
+    for (int step = 0; step < 6000; ++step) {
+      // Few joins after the first steps, so that the run is long enough to
+      // take members filed on every level of the completion wheel (up to
+      // 4,096 steps ahead) and beyond it, in its overflow.
+      const int joins = static_cast<int>(step < 600 ? rng() % 4 : rng() % 40 == 0);
       for (int j = 0; j < joins; ++j) {
         const auto kv = static_cast<int64_t>(1 + rng() % 3000);
-        const auto left = static_cast<int64_t>(1 + rng() % 120);
+        const auto left =
+            static_cast<int64_t>(1 + rng() % (rng() % 8 == 0 ? (rng() % 2 ? 5000 : 300000) : 120));
         agg.insert(kv, left, order, static_cast<uint32_t>(order));
         live[order++] = {kv, left};
       }
@@ -198,6 +202,36 @@ TEST(DecodeAggregate, SummaryEqualsOneSequenceAtATime) {
       ASSERT_EQ(agg.size(), static_cast<int64_t>(live.size()));
     }
   }
+}
+
+// Members far ahead, beyond the completion wheel's 2^18 steps, come back
+// through its overflow and out on their own step, in admission order.
+TEST(DecodeAggregate, TakesEveryMemberOnItsStepOverAMillionSteps) {
+  std::mt19937_64 rng(9);
+  DecodeAggregate agg(16, true);
+  std::map<int64_t, std::vector<uint64_t>> expected;  // finishing step -> orders
+  uint64_t order = 0;
+  size_t taken = 0;
+  for (int64_t step = 0; step < 1'100'000; ++step) {
+    if (rng() % 1000 == 0) {
+      const auto left = static_cast<int64_t>(1 + rng() % (rng() % 2 ? 700'000 : 70));
+      agg.insert(1 + static_cast<int64_t>(rng() % 100), left, order, 0);
+      expected[step + left - 1].push_back(order++);
+    }
+    std::vector<DecodeAggregate::Member> due;
+    agg.take_due(due);
+    std::vector<uint64_t> got;
+    for (const auto& m : due) got.push_back(m.order);
+    const auto it = expected.find(step);
+    ASSERT_EQ(got, it == expected.end() ? std::vector<uint64_t>{} : it->second) << "step " << step;
+    taken += got.size();
+    agg.advance();
+  }
+  EXPECT_GT(order, 1000u);
+  EXPECT_EQ(static_cast<size_t>(agg.size()), order - taken);
+  size_t members = 0;
+  agg.for_each_member([&members](const DecodeAggregate::Member&) { ++members; });
+  EXPECT_EQ(members, order - taken);
 }
 
 TEST(DecodeAggregate, WithoutPerTokenBlocksNeedsNone) {

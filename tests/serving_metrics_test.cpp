@@ -175,6 +175,52 @@ TEST(QuantileSketch, MemoryStaysBoundedOverNineDecades) {
   EXPECT_GT(sketch.bucket_count(), 2000u);
 }
 
+// The index mapping (a cubic in place of log2) must put every value in a
+// bucket whose bounds hold it, and no bucket may span more than gamma: over
+// the range of normal doubles, and next to the bounds. (Subnormals have too
+// few bits to draw bounds 1% apart; they still get an index, in order.)
+TEST(QuantileSketch, EveryBucketHoldsItsValuesAndSpansAtMostGamma) {
+  for (const double alpha : {0.005, 0.01, 0.05, 0.3, 1e-4}) {
+    const QuantileSketch sketch(alpha);
+    const double gamma = (1 + alpha) / (1 - alpha);
+    const auto expect_held = [&](double v) {
+      const int64_t i = sketch.bucket_index(v);
+      const double lower = sketch.lower_bound(i), upper = sketch.lower_bound(i + 1);
+      // Bounds are computed by Newton's method: a few ulps of slack.
+      ASSERT_GT(v, lower * (1 - 1e-14)) << v << " alpha " << alpha;
+      ASSERT_LE(v, upper * (1 + 1e-14)) << v << " alpha " << alpha;
+      ASSERT_LE(upper / lower, gamma * (1 + 1e-13)) << v << " alpha " << alpha;
+      ASSERT_GT(upper / lower, 1.0);
+    };
+    Lcg rng(7);
+    for (int k = 0; k < 100000; ++k) {
+      expect_held(std::exp(-700.0 + 1409.0 * rng.uniform()));
+      const double v = std::exp(-3.0 + 6.0 * rng.uniform());
+      expect_held(v);
+      // Next to the bounds of v's bucket.
+      const int64_t i = sketch.bucket_index(v);
+      for (const double bound : {sketch.lower_bound(i), sketch.lower_bound(i + 1)}) {
+        expect_held(bound);
+        expect_held(std::nextafter(bound, 0.0));
+        expect_held(std::nextafter(bound, 1e308));
+      }
+    }
+    for (const double v : {std::numeric_limits<double>::min(), 1.0, 2.0, 0.5, 1e300, 1e308}) {
+      expect_held(v);
+    }
+    EXPECT_LT(sketch.bucket_index(std::numeric_limits<double>::denorm_min()),
+              sketch.bucket_index(1e-310));
+    EXPECT_LT(sketch.bucket_index(1e-310), sketch.bucket_index(std::numeric_limits<double>::min()));
+    // Indices increase with the value.
+    double previous = 1e-300;
+    for (int k = 0; k < 100000; ++k) {
+      const double v = previous * (1 + 1e-3 * rng.uniform());
+      ASSERT_GE(sketch.bucket_index(v), sketch.bucket_index(previous));
+      previous = v;
+    }
+  }
+}
+
 TEST(QuantileSketch, MergeEqualsAddingEverything) {
   QuantileSketch a(0.01);
   QuantileSketch b(0.01);

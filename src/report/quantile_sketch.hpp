@@ -1,8 +1,8 @@
 #pragma once
 // A streaming quantile sketch with bounded relative error (DDSketch-style
-// logarithmic buckets): constant memory however many values it sees, so the
-// serving metrics of a 10-million-request trace fit in a few kilobytes.
-// Values must be >= 0; zero is counted apart.
+// buckets, even in log(value) up to a bounded factor): constant memory however
+// many values it sees, so the serving metrics of a 10-million-request trace
+// fit in a few kilobytes. Values must be >= 0; zero is counted apart.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -30,10 +30,15 @@ class QuantileSketch {
   // Buckets held (memory is about 8 bytes each): grows with log(max / min),
   // not with count().
   size_t bucket_count() const { return counts_.size(); }
+  // The bucket of a positive finite value, and the bounds of a bucket: it
+  // holds the values in (lower_bound(i), lower_bound(i + 1)], whose ratio is
+  // at most (1 + a) / (1 - a).
+  int64_t bucket_index(double value) const;
+  double lower_bound(int64_t index) const;
 
  private:
   double gamma_;
-  double log_gamma_;
+  double buckets_per_octave_;
   uint64_t count_ = 0;
   uint64_t zeros_ = 0;
   double sum_ = 0;

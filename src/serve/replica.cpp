@@ -134,7 +134,7 @@ void Replica::enqueue(const Request& request) {
   queue(waiting_, std::move(seq), false);
 }
 
-void Replica::queue(std::deque<Sequence>& q, Sequence seq, bool front_of_class) {
+void Replica::queue(SequenceQueue& q, Sequence seq, bool front_of_class) {
   if (!policy_->by_priority()) {
     front_of_class ? q.push_front(std::move(seq)) : q.push_back(std::move(seq));
     return;
@@ -344,7 +344,7 @@ void Replica::compact_running() {
 }
 
 void Replica::dissolve_aggregate() {
-  for (const DecodeAggregate::Member& m : decoders_.members()) settle(slots_[m.slot]);
+  decoders_.for_each_member([this](const DecodeAggregate::Member& m) { settle(slots_[m.slot]); });
   decoders_.clear();
   partial_.clear();
   pending_.clear();

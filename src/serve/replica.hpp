@@ -125,6 +125,38 @@ class Replica {
     double joules_mark = 0;  // the aggregate's energy per member when it joined
     bool in_prefill() const { return prefilled < prefill_target; }
   };
+  // A queue of sequences that counts itself: std::deque::size() is an
+  // iterator subtraction, and the serving loop asks for the waiting count
+  // several times a step.
+  class SequenceQueue {
+   public:
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    Sequence& front() { return queue_.front(); }
+    const Sequence& front() const { return queue_.front(); }
+    auto begin() { return queue_.begin(); }
+    auto end() { return queue_.end(); }
+    void push_back(Sequence seq) {
+      queue_.push_back(std::move(seq));
+      ++size_;
+    }
+    void push_front(Sequence seq) {
+      queue_.push_front(std::move(seq));
+      ++size_;
+    }
+    void insert(std::deque<Sequence>::iterator at, Sequence seq) {
+      queue_.insert(at, std::move(seq));
+      ++size_;
+    }
+    void pop_front() {
+      queue_.pop_front();
+      --size_;
+    }
+
+   private:
+    std::deque<Sequence> queue_;
+    size_t size_ = 0;
+  };
   struct Scheduled {
     uint32_t slot;
     int64_t tokens;
@@ -151,7 +183,7 @@ class Replica {
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
   // Into a waiting or swapped queue: at the back (new) or the front
   // (preempted), within its priority class under a policy that has them.
-  void queue(std::deque<Sequence>& q, Sequence seq, bool front_of_class);
+  void queue(SequenceQueue& q, Sequence seq, bool front_of_class);
   // The tokens admission would give a sequence (0: it must wait), and the
   // blocks it would take for them (or, under a policy that reserves, for
   // the whole request).
@@ -201,8 +233,8 @@ class Replica {
   std::vector<Sequence> slots_;  // sequences, by slot; slots are reused
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> running_;  // slots in admission order: the last is preempted first
-  std::deque<Sequence> waiting_;   // FCFS; recomputed preemptions go to the front
-  std::deque<Sequence> swapped_;
+  SequenceQueue waiting_;          // FCFS; recomputed preemptions go to the front
+  SequenceQueue swapped_;
   std::vector<Batch> batches_;  // a ring of depth_ in-flight batches
   size_t oldest_ = 0;           // ring index of the oldest in flight
   int64_t in_flight_ = 0;

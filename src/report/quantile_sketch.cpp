@@ -28,24 +28,13 @@ namespace jalapeno {
 
 namespace {
 
-// Bucket indices beyond this would mean an absurdly fine accuracy or range;
-// refusing them keeps the int32 arithmetic and the vector size sane.
-constexpr double kMaxIndex = 1 << 30;
-
-// The interpolating cubic and its largest ln-slope (see the top).
-constexpr double kA = 6.0 / 35, kB = -3.0 / 5, kC = 10.0 / 7;
+// The interpolating cubic's largest ln-slope (see the top).
 constexpr double kMaxLnSlope = 0.7;
-double cubic(double s) {
-  return ((kA * s + kB) * s + kC) * s;
-}
 
 // The refusals, out of line: add() is on the serving loop's path.
 [[noreturn, gnu::cold, gnu::noinline]] void refuse_value(double value) {
   throw std::invalid_argument("quantile sketch: values must be finite and >= 0, got " +
                               std::to_string(value));
-}
-[[noreturn, gnu::cold, gnu::noinline]] void refuse_index() {
-  throw std::out_of_range("quantile sketch: value out of the indexable range");
 }
 
 }  // namespace
@@ -59,23 +48,8 @@ QuantileSketch::QuantileSketch(double relative_accuracy) {
   buckets_per_octave_ = kMaxLnSlope / std::log(gamma_);
 }
 
-int64_t QuantileSketch::bucket_index(double value) const {
-  auto bits = std::bit_cast<uint64_t>(value);
-  int64_t exponent = static_cast<int64_t>(bits >> 52) - 1023;
-  if (exponent == -1023) [[unlikely]] {
-    // A subnormal: scaled into the normal range first.
-    bits = std::bit_cast<uint64_t>(value * 0x1p64);
-    exponent = static_cast<int64_t>(bits >> 52) - 1023 - 64;
-  }
-  const double s =
-      std::bit_cast<double>((bits & ((uint64_t{1} << 52) - 1)) | std::bit_cast<uint64_t>(1.0)) - 1;
-  const double x = (static_cast<double>(exponent) + cubic(s)) * buckets_per_octave_;
-  if (!(std::abs(x) <= kMaxIndex)) [[unlikely]] {
-    refuse_index();
-  }
-  // ceil(x), without libm (x is within int64's range).
-  const auto truncated = static_cast<int64_t>(x);
-  return truncated + (x > static_cast<double>(truncated) ? 1 : 0);
+void QuantileSketch::refuse_index() {
+  throw std::out_of_range("quantile sketch: value out of the indexable range");
 }
 
 double QuantileSketch::lower_bound(int64_t index) const {
@@ -92,11 +66,7 @@ double QuantileSketch::lower_bound(int64_t index) const {
   return std::ldexp(1 + s, static_cast<int>(octave));
 }
 
-void QuantileSketch::add(double value) {
-  add(value, 1);
-}
-
-void QuantileSketch::add(double value, uint64_t count) {
+void QuantileSketch::add_in_general(double value, uint64_t count) {
   if (count == 0) return;
   if (!(value >= 0) || !std::isfinite(value)) [[unlikely]] {
     refuse_value(value);

@@ -61,6 +61,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -89,10 +90,15 @@ std::string slo_text(double bound_s) {
   return bound_s > 0 ? "<= " + format_quantity(bound_s, Dimension::kTime) : "unbounded";
 }
 
-void check_time(double value, const char* what) {
-  if (!std::isfinite(value) || value < 0) {
-    throw std::invalid_argument(
-        fmt::format("serving metrics: {} must be finite and >= 0, got {}", what, value));
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_time(double value, const char* what) {
+  throw std::invalid_argument(
+      fmt::format("serving metrics: {} must be finite and >= 0, got {}", what, value));
+}
+
+// Inline, the throw out of line: on_step() checks two times a step.
+inline void check_time(double value, const char* what) {
+  if (!(value >= 0 && value <= std::numeric_limits<double>::max())) [[unlikely]] {
+    refuse_time(value, what);  // NaN fails both comparisons
   }
 }
 
@@ -247,11 +253,10 @@ void ServingMetrics::on_step(const StepRecord& step) {
   cover(end_s);
   const double interval = interval_s_;
   // At most max_buckets_ (cover() saw to it), but a step ending exactly on a
-  // boundary names the bucket after it, which gets no overlap.
-  const auto last_bucket =
-      std::min(static_cast<size_t>(std::floor(end_s / interval)), max_buckets_);
-  const auto first_bucket =
-      std::min(static_cast<size_t>(std::floor(step.start_s / interval)), last_bucket);
+  // boundary names the bucket after it, which gets no overlap. (Times are
+  // >= 0 and within the buckets: truncation is the floor.)
+  const auto last_bucket = std::min(static_cast<size_t>(end_s / interval), max_buckets_);
+  const auto first_bucket = std::min(static_cast<size_t>(step.start_s / interval), last_bucket);
   for (size_t b = first_bucket; b <= last_bucket; ++b) {
     const double lo = std::max(step.start_s, static_cast<double>(b) * interval);
     const double hi = std::min(end_s, static_cast<double>(b + 1) * interval);

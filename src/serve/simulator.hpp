@@ -121,6 +121,7 @@ class Simulator {
   int64_t waiting_ = 0;      // requests waiting in all replicas (queued or swapped out)
   int64_t max_waiting_ = 0;  // ... before arrivals are held in the source
   Request pending_;
+  Event arrival_;  // pending_'s arrival, outside queue_ (EventQueue::stamp)
   std::vector<Request> finished_;
   double now_s_ = 0;
   uint64_t events_ = 0;

@@ -168,7 +168,8 @@ TEST(DecodeAggregate, SummaryEqualsOneSequenceAtATime) {
     for (int step = 0; step < 6000; ++step) {
       // Few joins after the first steps, so that the run is long enough to
       // take members filed on every level of the completion wheel (up to
-      // 4,096 steps ahead) and beyond it, in its overflow.
+      // 4,096 steps ahead); those filed in its overflow stay there (the
+      // next test takes them back).
       const int joins = static_cast<int>(step < 600 ? rng() % 4 : rng() % 40 == 0);
       for (int j = 0; j < joins; ++j) {
         const auto kv = static_cast<int64_t>(1 + rng() % 3000);

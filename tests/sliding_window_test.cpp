@@ -28,7 +28,7 @@ TEST(SlidingWindow, SummaryCountsOnlyTheWindow) {
   EXPECT_EQ(s.decode_kv_positions, 10001 + 101);
   EXPECT_EQ(s.decode_window_positions, 4096 + 101);
   // Prefill of 50 tokens after 4,090 cached: positions 4091..4140 see
-  // min(p, AttentionWindow(4096)) keys each.
+  // min(p, 4096) keys each.
   int64_t pairs = 0;
   for (int64_t p = 4091; p <= 4140; ++p) pairs += std::min<int64_t>(p, 4096);
   EXPECT_EQ(s.prefill_window_pairs, pairs);

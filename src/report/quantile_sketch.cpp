@@ -52,7 +52,7 @@ void QuantileSketch::refuse_index() {
   throw std::out_of_range("quantile sketch: value out of the indexable range");
 }
 
-double QuantileSketch::lower_bound(int64_t index) const {
+QuantileSketch::Bound QuantileSketch::bound(int64_t index) const {
   // Where g(v) = (index - 1) / M: the octave, then P(s) = the rest, solved
   // by Newton's method (P is increasing with P' >= 26/35 on [0, 1]).
   const double g = static_cast<double>(index - 1) / buckets_per_octave_;
@@ -63,7 +63,12 @@ double QuantileSketch::lower_bound(int64_t index) const {
     const double slope = (3 * kA * s + 2 * kB) * s + kC;
     s = std::clamp(s - (cubic(s) - target) / slope, 0.0, 1.0);
   }
-  return std::ldexp(1 + s, static_cast<int>(octave));
+  return {1 + s, static_cast<int>(octave)};
+}
+
+double QuantileSketch::lower_bound(int64_t index) const {
+  const Bound b = bound(index);
+  return std::ldexp(b.mantissa, b.exponent);
 }
 
 void QuantileSketch::add_in_general(double value, uint64_t count) {
@@ -166,9 +171,13 @@ double QuantileSketch::quantile(double q) const {
   }
   k = std::min(k, counts_.size() - 1);  // unreachable guard: counts sum to count - zeros
   const int32_t index = offset_ + static_cast<int32_t>(k);
-  const double lower = lower_bound(index), upper = lower_bound(index + 1);
-  // 2 l u / (l + u), as a harmonic mean: finite when u overflows.
-  const double value = 2 / (1 / lower + 1 / upper);
+  // 2 l u / (l + u) = l 2r / (1 + r) with r = u / l from the bounds'
+  // mantissas and exponents: the top bucket's upper bound is beyond the
+  // doubles, its ratio is not. An answer beyond them is clamped to max_,
+  // which is then nearer every value of the bucket.
+  const Bound lower = bound(index), upper = bound(index + 1);
+  const double ratio = std::ldexp(upper.mantissa / lower.mantissa, upper.exponent - lower.exponent);
+  const double value = std::ldexp(lower.mantissa * (2 * ratio / (1 + ratio)), lower.exponent);
   return std::clamp(value, min_, max_);  // never outside the values seen
 }
 

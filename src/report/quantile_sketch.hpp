@@ -50,7 +50,8 @@ class QuantileSketch {
   size_t bucket_count() const { return counts_.size(); }
   // The bucket of a positive finite value, and the bounds of a bucket: it
   // holds the values in (lower_bound(i), lower_bound(i + 1)], whose ratio is
-  // at most (1 + a) / (1 - a).
+  // at most (1 + a) / (1 - a) (the top bucket's upper bound is inf as a
+  // double; its ratio holds all the same).
   int64_t bucket_index(double value) const {
     auto bits = std::bit_cast<uint64_t>(value);
     int64_t exponent = static_cast<int64_t>(bits >> 52) - 1023;
@@ -74,6 +75,13 @@ class QuantileSketch {
 
  private:
   static constexpr double kMaxValue = std::numeric_limits<double>::max();
+  // A bucket bound as mantissa [1, 2] and exponent: the top bucket's upper
+  // bound is beyond the doubles.
+  struct Bound {
+    double mantissa;
+    int exponent;
+  };
+  Bound bound(int64_t index) const;
   // Bucket indices beyond this would mean an absurdly fine accuracy or range;
   // refusing them keeps the int32 arithmetic and the vector size sane.
   static constexpr double kMaxIndex = 1 << 30;

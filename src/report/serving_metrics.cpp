@@ -250,6 +250,7 @@ void ServingMetrics::on_step(const StepRecord& step) {
   // Split the step over the sample buckets it overlaps, in proportion; first
   // coarsen the series if the step ends beyond their last bucket.
   const double end_s = step.start_s + step.seconds;
+  check_time(end_s, "step end");  // a finite start and duration may still overflow
   cover(end_s);
   const double interval = interval_s_;
   // At most max_buckets_ (cover() saw to it), but a step ending exactly on a

@@ -13,7 +13,7 @@ int64_t ceil_div(int64_t a, int64_t b) {
 
 DecodeAggregate::DecodeAggregate(int64_t block_size, bool per_token)
     : block_size_(block_size),
-      kv_block_mask_((block_size & (block_size - 1)) == 0 ? block_size - 1 : -1),
+      kv_block_mask_(block_size > 0 && (block_size & (block_size - 1)) == 0 ? block_size - 1 : -1),
       per_token_(per_token) {
   if (block_size < 1) throw std::invalid_argument("decode aggregate: block size below 1");
 }

@@ -572,6 +572,12 @@ TEST_F(Cli, ServeSeedsReportsTheSpreadOfEachMetric) {
   const auto one_doc = nlohmann::json::parse(one.out);
   EXPECT_EQ(throughput.at("values")[2], one_doc.at("throughput").at("requests_per_s"));
   EXPECT_EQ(doc.at("metrics").at("e2e_p99").at("values")[2], one_doc.at("e2e_s").at("p99"));
+  // On four threads: the same document, byte for byte.
+  std::vector<std::string> threaded = args;
+  threaded.insert(threaded.end(), {"--jobs", "4"});
+  const CliResult four = run(threaded);
+  ASSERT_EQ(four.code, 0) << four.err;
+  EXPECT_EQ(four.out, r.out);
 }
 
 TEST_F(Cli, ServeShippedScenariosRun) {

@@ -150,6 +150,21 @@ TEST(FleetSizing, RanksByWhatTheSimulationVerified) {
     }
   }
   EXPECT_NE(result.layout().find("joined only by the request router"), std::string::npos);
+  // A verdict's seeds on three threads: the same answer, count by count.
+  spec.jobs = 3;
+  const FleetResult threaded = size_fleet(spec);
+  ASSERT_EQ(threaded.candidates.size(), result.candidates.size());
+  for (size_t i = 0; i < result.candidates.size(); ++i) {
+    const FleetCandidate& a = result.candidates[i];
+    const FleetCandidate& b = threaded.candidates[i];
+    ASSERT_EQ(a.tried.size(), b.tried.size());
+    for (size_t k = 0; k < a.tried.size(); ++k) {
+      EXPECT_EQ(a.tried[k].replicas, b.tried[k].replicas);
+      EXPECT_EQ(a.tried[k].seeds_passing, b.tried[k].seeds_passing);
+      EXPECT_EQ(a.tried[k].ttft_s, b.tried[k].ttft_s);
+      EXPECT_EQ(a.tried[k].tpot_s, b.tried[k].tpot_s);
+    }
+  }
 }
 
 TEST(FleetSizing, RefusesWhatItCannotSize) {

@@ -664,6 +664,9 @@ void energy_cases(Table& t) {
           {"--slo-tpot", "a time such as", "50GB"});
   t.flags("rate_flag_wrong_unit", serve_with({"--rate", "5ms"}), {"--rate", "a rate such as"});
   t.flags("rate_flag_word", serve_with({"--rate", "fast"}), {"--rate", "fast"});
+  t.flags("jobs_without_seeds", serve_with({"--jobs", "4"}), {"--jobs", "--seeds"});
+  t.flags("jobs_zero", serve_with({"--seeds", "2", "--jobs", "0"}), {"--jobs", "1 to 256"});
+  t.flags("jobs_huge", serve_with({"--seeds", "2", "--jobs", "100000"}), {"--jobs", "1 to 256"});
   const std::vector<std::string> fleet{"plan",       "--model", "llama-3.1-8b", "--hw", "hgx-h200",
                                        "--slo-ttft", "1s"};
   const auto fleet_with = [&fleet](std::vector<std::string> extra) {
@@ -684,6 +687,8 @@ void energy_cases(Table& t) {
   t.flags("fleet_rate_beyond_int64", fleet_with({"--rate", "1e20"}),
           {"--rate", "replicas", "100000"});
   t.flags("fleet_rate_unit", fleet_with({"--rate", "20GB"}), {"--rate", "a rate such as"});
+  t.flags("fleet_jobs_without_rate", fleet_with({"--jobs", "2"}), {"--jobs", "--rate"});
+  t.flags("fleet_jobs_zero", fleet_with({"--rate", "20/s", "--jobs", "0"}), {"--jobs", "1 to 256"});
   t.flags("seeds_zero", serve_with({"--seeds", "0"}), {"--seeds", "2 to 1000"});
   t.flags("seeds_too_many_requests",
           {"serve", "--model", "llama-3.1-8b", "--hw", "h200-sxm", "--requests", "1000000",

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/presets.hpp"
 #include "core/units.hpp"
 #include "cost/step_cost.hpp"
@@ -322,6 +323,7 @@ struct ServeOptions {
   std::optional<std::string> scheduler;
   bool per_sequence = false;
   int64_t seeds = 1;
+  int64_t jobs = 1;  // threads for --seeds' runs
   std::optional<uint32_t> replicas;
   std::optional<int64_t> tp, pp, systems;
   std::optional<std::string> topology;
@@ -488,7 +490,10 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
         "fewer seeds or fewer requests",
         opt.seeds, per_run, ServeLimits::kMaxRequests));
   }
-  StepCostModel cost = make_scenario_cost_model(scenario);  // shared: the memo carries over
+  if (opt.jobs < 1 || opt.jobs > 256) {
+    throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
+  }
+  make_scenario_cost_model(scenario);  // refuses a bad scenario before any thread starts
   if (check_only) return 0;
   struct Metric {
     const char* name;
@@ -504,11 +509,15 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
       {"e2e_p99", 1e3, "ms", {}},     {"joules_per_output_token", 1, "J", {}},
   };
   std::vector<uint64_t> seeds;
-  for (int64_t k = 0; k < opt.seeds; ++k) {
+  for (int64_t k = 0; k < opt.seeds; ++k) seeds.push_back(scenario.seed + static_cast<uint64_t>(k));
+  // Each run on its own cost model and thread (--jobs): the same numbers in
+  // the same order whatever the number of threads.
+  std::vector<std::vector<double>> values(seeds.size());
+  parallel_for_index(seeds.size(), static_cast<size_t>(opt.jobs), [&](size_t k) {
     Scenario run = scenario;
-    run.seed = scenario.seed + static_cast<uint64_t>(k);
+    run.seed = seeds[k];
     run.synthetic.seed = run.closed_loop.seed = run.serve.seed = run.seed;
-    seeds.push_back(run.seed);
+    StepCostModel cost = make_scenario_cost_model(run);
     std::unique_ptr<RequestSource> source = make_source(run);
     ServingMetrics m(run.serve.replicas, run.slo, run.sample_interval_s);
     m.set_sequence_cap(run.serve.scheduler.max_sequences);
@@ -517,7 +526,7 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
     Simulator sim(cost, run.serve, *source, m);
     sim.run();
     const nlohmann::ordered_json doc = m.to_json();
-    const double values[] = {
+    values[k] = {
         doc["throughput"]["requests_per_s"],
         doc["throughput"]["output_tokens_per_s"],
         doc["goodput"]["fraction"],
@@ -529,7 +538,9 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
         m.e2e().quantile(0.99),
         doc["energy"].is_object() ? doc["energy"]["joules_per_output_token"].get<double>() : 0.0,
     };
-    for (size_t i = 0; i < metrics.size(); ++i) metrics[i].values.push_back(values[i]);
+  });
+  for (const std::vector<double>& run : values) {
+    for (size_t i = 0; i < metrics.size(); ++i) metrics[i].values.push_back(run[i]);
   }
   nlohmann::ordered_json doc;
   doc["schema"] = "jalapeno.serve-seeds/1";
@@ -673,9 +684,12 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--speedup", opt.speedup, "trace: divide arrival times by this factor");
   cmd->add_option("--loops", opt.loops, "trace: play it this many times");
   cmd->add_option("--seed", opt.seed, "random seed");
-  cmd->add_option(
+  CLI::Option* seeds = cmd->add_option(
       "--seeds", opt.seeds,
       "repeat the run with N seeds (seed, seed+1, ...) and report each metric's spread");
+  cmd->add_option("--jobs", opt.jobs,
+                  "with --seeds: runs on up to N threads at once (the same results; default 1)")
+      ->needs(seeds);
   cmd->add_option("--slo-ttft", opt.slo_ttft_s, "TTFT SLO (2s, 500ms; a plain number: seconds)")
       ->transform(quantity_flag(Dimension::kTime, "seconds"));
   cmd->add_option("--slo-tpot", opt.slo_tpot_s, "TPOT SLO (50ms; a plain number: seconds)")
@@ -791,6 +805,7 @@ struct PlanOptions {
   std::optional<double> rate;
   double percentile = 99;
   int64_t seeds = 3;
+  int64_t jobs = 1;  // threads for a verdict's seeds
   std::string router = "least-outstanding";
   int64_t candidates = 3;
 };
@@ -803,6 +818,10 @@ int run_fleet(const PlanOptions& opt) {
   spec.rate_per_s = *opt.rate;
   spec.percentile = opt.percentile;
   spec.seeds = opt.seeds;
+  if (opt.jobs < 1 || opt.jobs > 256) {
+    throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
+  }
+  spec.jobs = static_cast<size_t>(opt.jobs);
   spec.router = opt.router;
   if (opt.candidates < 1 || opt.candidates > 100) {
     throw ConfigError(fmt::format("--candidates: expected 1 to 100, got {}", opt.candidates));
@@ -1063,13 +1082,19 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "usd-per-mtok");
   plan_cmd->add_flag("--json", plan.json,
                      "print the jalapeno.plan/1 (or, with --rate, fleet/1) document");
-  plan_cmd
-      ->add_option("--rate", plan.rate,
-                   "fleet sizing: the fewest chips serving this rate (5/s) within the SLOs")
-      ->transform(quantity_flag(Dimension::kRate, "requests per second"));
+  CLI::Option* rate =
+      plan_cmd
+          ->add_option("--rate", plan.rate,
+                       "fleet sizing: the fewest chips serving this rate (5/s) within the SLOs")
+          ->transform(quantity_flag(Dimension::kRate, "requests per second"));
   plan_cmd->add_option("--percentile", plan.percentile,
                        "fleet sizing: the SLOs hold for this percentile of requests (default 99)");
   plan_cmd->add_option("--seeds", plan.seeds, "fleet sizing: simulations a verdict (default 3)");
+  plan_cmd
+      ->add_option("--jobs", plan.jobs,
+                   "fleet sizing: a verdict's simulations on up to N threads at once (the same "
+                   "answer; default 1)")
+      ->needs(rate);
   plan_cmd->add_option("--router", plan.router,
                        "fleet sizing: the fleet's router (default least-outstanding)");
   plan_cmd->add_option("--candidates", plan.candidates,

@@ -23,6 +23,7 @@ struct FleetSpec {
   std::string router = "least-outstanding";
   size_t candidates = 3;  // replica layouts tried, best estimate first
   int64_t max_replicas = 100000;
+  size_t jobs = 1;  // threads for a verdict's seeds (--jobs); the answer is the same
 };
 
 // One fleet, simulated with every seed.

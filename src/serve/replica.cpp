@@ -134,7 +134,7 @@ void Replica::enqueue(const Request& request) {
   queue(waiting_, std::move(seq), false);
 }
 
-void Replica::queue(SequenceQueue& q, Sequence seq, bool front_of_class) {
+void Replica::queue(SequenceQueue& q, Sequence&& seq, bool front_of_class) {
   if (!policy_->by_priority()) {
     front_of_class ? q.push_front(std::move(seq)) : q.push_back(std::move(seq));
     return;
@@ -164,7 +164,7 @@ int64_t Replica::blocks_wanted(const Sequence& seq, int64_t tokens) const {
   return std::max<int64_t>(0, kv_.blocks_for(positions) - seq.blocks);
 }
 
-uint32_t Replica::store(Sequence seq) {
+uint32_t Replica::store(Sequence&& seq) {
   if (!free_slots_.empty()) {
     const uint32_t slot = free_slots_.back();
     free_slots_.pop_back();

@@ -136,15 +136,15 @@ class Replica {
     const Sequence& front() const { return queue_.front(); }
     auto begin() { return queue_.begin(); }
     auto end() { return queue_.end(); }
-    void push_back(Sequence seq) {
+    void push_back(Sequence&& seq) {
       queue_.push_back(std::move(seq));
       ++size_;
     }
-    void push_front(Sequence seq) {
+    void push_front(Sequence&& seq) {
       queue_.push_front(std::move(seq));
       ++size_;
     }
-    void insert(std::deque<Sequence>::iterator at, Sequence seq) {
+    void insert(std::deque<Sequence>::iterator at, Sequence&& seq) {
       queue_.insert(at, std::move(seq));
       ++size_;
     }
@@ -172,7 +172,7 @@ class Replica {
     double joules_per_decode = 0;
   };
 
-  uint32_t store(Sequence seq);  // into a free slot
+  uint32_t store(Sequence&& seq);  // into a free slot
   // Frees the youngest running sequence not in flight and sends it back to
   // wait (or to host memory): another one (kOther), none when every other
   // one is in flight (kNone), or under priority classes the asking one
@@ -183,7 +183,7 @@ class Replica {
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
   // Into a waiting or swapped queue: at the back (new) or the front
   // (preempted), within its priority class under a policy that has them.
-  void queue(SequenceQueue& q, Sequence seq, bool front_of_class);
+  void queue(SequenceQueue& q, Sequence&& seq, bool front_of_class);
   // The tokens admission would give a sequence (0: it must wait), and the
   // blocks it would take for them (or, under a policy that reserves, for
   // the whole request).

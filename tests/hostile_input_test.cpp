@@ -687,7 +687,8 @@ void energy_cases(Table& t) {
   t.flags("fleet_rate_beyond_int64", fleet_with({"--rate", "1e20"}),
           {"--rate", "replicas", "100000"});
   t.flags("fleet_rate_unit", fleet_with({"--rate", "20GB"}), {"--rate", "a rate such as"});
-  t.flags("fleet_jobs_without_rate", fleet_with({"--jobs", "2"}), {"--jobs", "--rate"});
+  t.flags("fleet_jobs_without_rate", fleet_with({"--jobs", "2"}),
+          {"--jobs", "--rate", "--simulate"});
   t.flags("fleet_jobs_zero", fleet_with({"--rate", "20/s", "--jobs", "0"}), {"--jobs", "1 to 256"});
   t.flags("seeds_zero", serve_with({"--seeds", "0"}), {"--seeds", "2 to 1000"});
   t.flags("seeds_too_many_requests",

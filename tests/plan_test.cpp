@@ -276,6 +276,24 @@ TEST(PlanSearch, SimulatedCheckOfTheBestPlans) {
   EXPECT_GE(sim.goodput_fraction, 0);
   EXPECT_LE(sim.goodput_fraction, 1);
   EXPECT_GT(sim.tpot_p90_s, 0);
+  // The simulations on three threads: the same plans in the same order with
+  // the same simulated figures.
+  const PlanSearchResult threaded = search_plans(spec, 2, 500, 0.9, 3);
+  ASSERT_EQ(threaded.plans.size(), result.plans.size());
+  size_t simulated = 0;
+  for (size_t i = 0; i < result.plans.size(); ++i) {
+    const PlanResult& a = result.plans[i];
+    const PlanResult& b = threaded.plans[i];
+    EXPECT_EQ(a.plan.describe(), b.plan.describe());
+    ASSERT_EQ(a.simulated.has_value(), b.simulated.has_value());
+    if (!a.simulated) continue;
+    ++simulated;
+    EXPECT_EQ(a.simulated->tokens_per_s_per_chip, b.simulated->tokens_per_s_per_chip);
+    EXPECT_EQ(a.simulated->ttft_p90_s, b.simulated->ttft_p90_s);
+    EXPECT_EQ(a.simulated->tpot_p90_s, b.simulated->tpot_p90_s);
+    EXPECT_EQ(a.verdict, b.verdict);
+  }
+  EXPECT_EQ(simulated, 2u);
 }
 
 }  // namespace

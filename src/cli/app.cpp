@@ -818,9 +818,6 @@ int run_fleet(const PlanOptions& opt) {
   spec.rate_per_s = *opt.rate;
   spec.percentile = opt.percentile;
   spec.seeds = opt.seeds;
-  if (opt.jobs < 1 || opt.jobs > 256) {
-    throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
-  }
   spec.jobs = static_cast<size_t>(opt.jobs);
   spec.router = opt.router;
   if (opt.candidates < 1 || opt.candidates > 100) {
@@ -905,6 +902,13 @@ int run_plan(PlanOptions opt, bool check_only) {
         fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
   }
   find_plan_objective(opt.spec.objective);  // an unknown name is an error now
+  if (opt.jobs != 1 && !opt.rate && opt.simulate == 0) {
+    throw ConfigError(
+        "--jobs: runs simulations on threads; it goes with --rate (fleet sizing) or --simulate N");
+  }
+  if (opt.jobs < 1 || opt.jobs > 256) {
+    throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
+  }
   {
     ParallelPlan chosen;
     apply_expert_options(opt.experts, chosen, opt.spec.routing);
@@ -921,7 +925,8 @@ int run_plan(PlanOptions opt, bool check_only) {
   }
   if (opt.rate) return run_fleet(opt);
   const PlanSearchResult result =
-      search_plans(opt.spec, static_cast<size_t>(opt.simulate), opt.simulate_requests, 0.9);
+      search_plans(opt.spec, static_cast<size_t>(opt.simulate), opt.simulate_requests, 0.9,
+                   static_cast<size_t>(opt.jobs));
   if (opt.json) {
     nlohmann::ordered_json doc;
     doc["schema"] = "jalapeno.plan/1";
@@ -1082,19 +1087,16 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "usd-per-mtok");
   plan_cmd->add_flag("--json", plan.json,
                      "print the jalapeno.plan/1 (or, with --rate, fleet/1) document");
-  CLI::Option* rate =
-      plan_cmd
-          ->add_option("--rate", plan.rate,
-                       "fleet sizing: the fewest chips serving this rate (5/s) within the SLOs")
-          ->transform(quantity_flag(Dimension::kRate, "requests per second"));
+  plan_cmd
+      ->add_option("--rate", plan.rate,
+                   "fleet sizing: the fewest chips serving this rate (5/s) within the SLOs")
+      ->transform(quantity_flag(Dimension::kRate, "requests per second"));
   plan_cmd->add_option("--percentile", plan.percentile,
                        "fleet sizing: the SLOs hold for this percentile of requests (default 99)");
   plan_cmd->add_option("--seeds", plan.seeds, "fleet sizing: simulations a verdict (default 3)");
-  plan_cmd
-      ->add_option("--jobs", plan.jobs,
-                   "fleet sizing: a verdict's simulations on up to N threads at once (the same "
-                   "answer; default 1)")
-      ->needs(rate);
+  plan_cmd->add_option("--jobs", plan.jobs,
+                       "with --rate or --simulate: the simulations on up to N threads at once (the "
+                       "same answer; default 1)");
   plan_cmd->add_option("--router", plan.router,
                        "fleet sizing: the fleet's router (default least-outstanding)");
   plan_cmd->add_option("--candidates", plan.candidates,

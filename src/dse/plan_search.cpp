@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "cost/step_cost.hpp"
 #include "plan/hardware.hpp"
 #include "report/serving_metrics.hpp"
@@ -219,7 +220,7 @@ SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, 
 }
 
 PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, int64_t requests,
-                              double load) {
+                              double load, size_t jobs) {
   const ModelSpec model = load_model(spec.model, std::nullopt, spec.precision);
   const Hardware hw = load_hardware(spec.hw, spec.topology);
   const EngineProfile engine = load_engine(spec.engine);
@@ -286,11 +287,18 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
                      return sa.value_or(0) > sb.value_or(0);
                    });
   out.objective = objective.name;
+  // The leading plans that meet the SLOs analytically, simulated on up to
+  // `jobs` threads (each simulation builds its own cost model).
   size_t simulated = 0;
-  for (; simulated < out.plans.size() && simulated < simulate_top; ++simulated) {
-    PlanResult& p = out.plans[simulated];
-    if (!p.meets_slos) break;
-    p.simulated = simulate_plan(spec, p, requests, load);
+  while (simulated < out.plans.size() && simulated < simulate_top &&
+         out.plans[simulated].meets_slos) {
+    ++simulated;
+  }
+  parallel_for_index(simulated, jobs, [&](size_t i) {
+    out.plans[i].simulated = simulate_plan(spec, out.plans[i], requests, load);
+  });
+  for (size_t i = 0; i < simulated; ++i) {
+    PlanResult& p = out.plans[i];
     if (!p.simulated->meets_slos()) {
       p.verdict = fmt::format("misses the SLOs when served ({:.0f}% of requests within them)",
                               100 * p.simulated->goodput_fraction);

@@ -94,8 +94,9 @@ const PlanObjective& find_plan_objective(const std::string& name);
 // plans meeting the SLOs (requests each, at `load` of their estimated
 // throughput) to check the estimate; those plans are then ranked by what the
 // simulation reached, the ones it shows missing the SLOs after the others.
+// `jobs`: threads for the simulations (the same result however many).
 PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top = 0,
-                              int64_t requests = 2000, double load = 0.9);
+                              int64_t requests = 2000, double load = 0.9, size_t jobs = 1);
 SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
                             double load);
 // The serving scenario of one replica of `plan` under the spec's model,

@@ -767,3 +767,80 @@ TEST_F(Cli, StepShapesBeyondAnySystemAreRejected) {
 }
 
 }  // namespace
+
+// --- jalapeno sweep -------------------------------------------------------------------
+
+const char* const kSweepScenario =
+    "model: llama-3.1-8b\n"
+    "engine: vllm\n"
+    "system: {hw: h200-sxm}\n"
+    "workload: {arrivals: {poisson: 4/s}, input_tokens: 256, output_tokens: 32, requests: 40}\n"
+    "slo: {ttft: 1s, tpot: 50ms}\n";
+
+const char* const kSweepAxes =
+    "scenario: scenario.yaml\n"
+    "axes:\n"
+    "  workload.arrivals.poisson: {from: 2/s, to: 14/s, points: 4}\n"
+    "  system.hw.hbm.bandwidth: [3TB/s, 4.8TB/s]\n";
+
+TEST_F(Cli, SweepWritesARowAPointTheSameOnThreadsAndWhenResumed) {
+  file("scenario.yaml", kSweepScenario);
+  const std::string sweep = file("sweep.yaml", kSweepAxes);
+  const std::string pareto = "tokens_per_s_per_user,throughput.output_tokens_per_s";
+  const fs::path one = dir_ / "one", two = dir_ / "two";
+  const CliResult a = run({"sweep", sweep, "--out", one.string(), "--pareto", pareto});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_THAT(a.out, HasSubstr("8 points (8 ran, 0 could not"));
+  const std::string csv = read_file(one / "sweep.csv");
+  const std::string jsonl = read_file(one / "sweep.jsonl");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);  // header and 8 rows
+  EXPECT_THAT(csv, HasSubstr("point,workload.arrivals.poisson,system.hw.hbm.bandwidth,status"));
+  EXPECT_THAT(csv, HasSubstr(",pareto\n"));
+  // Every row of the JSON lines is a point, in order, with the metrics.
+  std::istringstream lines(jsonl);
+  std::string line;
+  size_t point = 0, front = 0;
+  while (std::getline(lines, line)) {
+    const auto row = nlohmann::json::parse(line);
+    EXPECT_EQ(row["point"], point++);
+    EXPECT_EQ(row["status"], "ok");
+    EXPECT_TRUE(row.contains("energy.tokens_per_s_per_MW"));
+    front += row["pareto"].get<bool>();
+  }
+  EXPECT_EQ(point, 8u);
+  EXPECT_GE(front, 1u);
+  // Two threads: the same files, byte for byte.
+  ASSERT_EQ(run({"sweep", sweep, "--out", two.string(), "--pareto", pareto, "--jobs", "2"}).code,
+            0);
+  EXPECT_EQ(read_file(two / "sweep.csv"), csv);
+  EXPECT_EQ(read_file(two / "sweep.jsonl"), jsonl);
+  // A run stopped after three rows and half of the fourth, resumed.
+  const size_t third = [&] {
+    size_t at = 0;
+    for (int i = 0; i < 3; ++i) at = jsonl.find('\n', at) + 1;
+    return at;
+  }();
+  write_file(two / "sweep.jsonl", jsonl.substr(0, third + 40));
+  fs::remove(two / "sweep.csv");
+  const CliResult resumed =
+      run({"sweep", sweep, "--out", two.string(), "--pareto", pareto, "--resume"});
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(read_file(two / "sweep.csv"), csv);
+  EXPECT_EQ(read_file(two / "sweep.jsonl"), jsonl);
+  // Without --out: the CSV on stdout.
+  const CliResult printed = run({"sweep", sweep, "--pareto", pareto});
+  ASSERT_EQ(printed.code, 0);
+  EXPECT_EQ(printed.out, csv);
+}
+
+TEST_F(Cli, SweepResumeRefusesAnotherSweepsRows) {
+  file("scenario.yaml", kSweepScenario);
+  const std::string sweep = file("sweep.yaml", kSweepAxes);
+  const fs::path out = dir_ / "out";
+  ASSERT_EQ(run({"sweep", sweep, "--out", out.string()}).code, 0);
+  const std::string other = file("other.yaml", std::string(kSweepAxes) + "  system.tp: [1]\n");
+  const CliResult r = run({"sweep", other, "--out", out.string(), "--resume"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("sweep.jsonl:1: point 0 has system.tp=nothing"));
+  EXPECT_THAT(r.err, HasSubstr("another sweep's"));
+}

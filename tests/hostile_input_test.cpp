@@ -317,6 +317,49 @@ class Table {
   }
 };
 
+// A sweep over kScenarioYaml (in scenario.yaml beside it).
+void sweep_cases(Table& t) {
+  const auto sweep = [&](const std::string& name, const std::string& axes,
+                         std::vector<std::string> extra, std::vector<std::string> expect) {
+    Case c;
+    c.name = "sweep_" + name;
+    c.files = {{"scenario.yaml", kScenarioYaml},
+               {"sweep.yaml", "scenario: scenario.yaml\n" + axes}};
+    c.args = {"sweep", "{dir}/sweep.yaml"};
+    c.args.insert(c.args.end(), extra.begin(), extra.end());
+    c.expect = std::move(expect);
+    t.add(std::move(c));
+  };
+  const std::string rates = "axes:\n  workload.arrivals.poisson: [2/s, 4/s]\n";
+  sweep("undeclared_field", "axes:\n  workload.arrivals.poison: [2/s]\n", {},
+        {"sweep.yaml", "point 0", "workload.arrivals.poison"});
+  sweep("chip_field_misspelt", "axes:\n  system.hw.hbm.bandwith: [5TB/s]\n", {},
+        {"sweep.yaml", "system.hw.hbm.bandwith", "known keys here: bandwidth"});
+  sweep("empty_range", "axes:\n  system.tp: {from: 8, to: 2, points: 3}\n", {},
+        {"sweep.yaml", "axes.system.tp.to", "range is empty"});
+  sweep("empty_list", "axes:\n  system.tp: []\n", {}, {"sweep.yaml", "system.tp", "non-empty"});
+  sweep("no_axes", "mode: simulate\n", {}, {"sweep.yaml", "axes"});
+  sweep("bad_mode", "mode: fast\n" + rates, {}, {"sweep.yaml", "mode", "simulate or analytical"});
+  sweep("grid_too_large",
+        "axes:\n  a: {from: 1, to: 1000, step: 1}\n  b: {from: 1, to: 1000, step: 1}\n"
+        "  c: [1, 2]\n",
+        {}, {"sweep.yaml", "at most 1000000 points"});
+  sweep("pareto_not_an_output", rates, {"--pareto", "ttft_s.p09,tpot_s.p90"},
+        {"--pareto", "ttft_s.p09", "not an output", "did you mean", "ttft_s.p90"});
+  sweep("pareto_one_metric", rates, {"--pareto", "ttft_s.p90"}, {"--pareto", "two or more"});
+  sweep("pareto_no_direction", rates, {"--pareto", "completed_requests,ttft_s.p90"},
+        {"--pareto", "max:completed_requests"});
+  sweep("resume_without_out", rates, {"--resume"}, {"--resume", "--out"});
+  sweep("jobs_zero", rates, {"--jobs", "0"}, {"--jobs", "1 to 256"});
+  sweep("bad_format", rates, {"--format", "xml"}, {"--format", "csv or jsonl"});
+  Case missing;
+  missing.name = "sweep_missing_scenario";
+  missing.files = {{"sweep.yaml", "scenario: nowhere.yaml\n" + rates}};
+  missing.args = {"sweep", "{dir}/sweep.yaml"};
+  missing.expect = {"sweep.yaml", "scenario", "nowhere.yaml"};
+  t.add(std::move(missing));
+}
+
 void unit_cases(Table& t) {
   const std::string hbm = "hbm: {capacity: 141GB, bandwidth: 4.8TB/s}";
   const auto capacity = [&](const std::string& name, const std::string& value) {
@@ -1331,6 +1374,7 @@ std::vector<Case> all_cases() {
   calibration_cases(t);
   flag_cases(t);
   precision_cases(t);
+  sweep_cases(t);
   return t.cases;
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cli/sweep_command.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/presets.hpp"
@@ -372,8 +373,14 @@ Scenario build_scenario(const ServeOptions& opt) {
   }
   Scenario s = opt.scenario_file.empty() ? Scenario{} : read_scenario(opt.scenario_file);
   if (opt.model) s.model = *opt.model;
-  if (opt.hw) s.hw = *opt.hw;
-  if (opt.engine) s.engine = *opt.engine;
+  if (opt.hw) {
+    s.hw = *opt.hw;
+    s.inline_chip.reset();  // the flag replaces a chip written in the file
+  }
+  if (opt.engine) {
+    s.engine = *opt.engine;
+    s.inline_engine.reset();
+  }
   if (opt.router) s.serve.router = *opt.router;
   if (opt.scheduler) s.serve.scheduler.policy = *opt.scheduler;
   if (opt.per_sequence) s.serve.per_sequence_only = true;
@@ -622,19 +629,7 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
   // The document only when it is written: with many replicas it is large.
   if (!opt.out_dir.empty() || opt.json) {
     nlohmann::ordered_json doc = metrics.to_json();
-    doc["scenario"] = {{"model", scenario.model},
-                       {"hw", scenario.hw},
-                       {"engine", scenario.engine},
-                       {"replicas", scenario.serve.replicas},
-                       {"tp", scenario.plan.tp},
-                       {"pp", scenario.plan.pp},
-                       {"ep", scenario.plan.ep},
-                       {"dp_attention", scenario.plan.dp_attention},
-                       {"router", scenario.serve.router},
-                       {"scheduler", scenario.serve.scheduler.policy},
-                       {"workload", source->describe()},
-                       {"seed", scenario.seed},
-                       {"precision", cost.model().precision.describe()}};
+    doc["scenario"] = scenario_json(scenario, cost, *source);
     const std::string text = doc.dump(2);
     if (!opt.out_dir.empty()) open_output(opt.out_dir, "summary.json") << text << "\n";
     if (opt.json) std::cout << text << "\n";
@@ -1101,6 +1096,8 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "fleet sizing: the fleet's router (default least-outstanding)");
   plan_cmd->add_option("--candidates", plan.candidates,
                        "fleet sizing: replica layouts to verify (default 3)");
+  SweepOptions sweep;
+  CLI::App* sweep_cmd = add_sweep_command(app, sweep);
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
   bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
@@ -1161,6 +1158,7 @@ int run(int argc, const char* const* argv, Mode mode) {
     if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve, check_only);
     if (bench_cmd->parsed()) return run_bench(bench, check_only);
     if (plan_cmd->parsed()) return run_plan(plan, check_only);
+    if (sweep_cmd->parsed()) return run_sweep_command(sweep, check_only);
     if (validate_cmd->parsed()) {
       return check_only ? 0 : run_validate(validate_json, validate_summary, validate_serving_sets);
     }

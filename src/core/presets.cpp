@@ -54,6 +54,61 @@ std::string resolve_preset(const std::string& kind, const std::string& name_or_p
                                 name_or_path, names));
 }
 
+YAML::Node merge_over(const YAML::Node& base, const YAML::Node& over) {
+  if (!base.IsMap() || !over.IsMap()) return YAML::Clone(over);
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& entry : over) {
+    const std::string key = entry.first.Scalar();
+    out[key] =
+        out[key].IsDefined() ? merge_over(out[key], entry.second) : YAML::Clone(entry.second);
+  }
+  return out;
+}
+
+Document resolve_extends(const Document& doc, const std::string& kind, const std::string& extension,
+                         const std::string& what, const std::vector<std::string>& path_keys) {
+  constexpr int kMaxDepth = 8;
+  std::vector<Document> chain{doc};
+  while (chain.back().root.IsMap() && chain.back().root["extends"].IsDefined()) {
+    const Document& child = chain.back();
+    SpecReader reader(child.root, child.file);
+    const std::string parent = reader.string("extends");
+    if (chain.size() > kMaxDepth) {
+      reader.fail("extends", fmt::format("a chain of at most {} files (a cycle?)", kMaxDepth));
+    }
+    // A path is relative to the file that names it; a bare name is a preset.
+    const fs::path beside = fs::path(child.file).parent_path() / parent;
+    std::error_code ec;
+    std::string path;
+    try {
+      path = !child.file.empty() && fs::is_regular_file(beside, ec)
+                 ? beside.string()
+                 : resolve_preset(kind, parent, extension, what);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: {}", reader.where("extends"), e.what()));
+    }
+    Document ancestor = load_document(path);
+    for (const std::string& key : path_keys) {
+      const YAML::Node value = ancestor.root.IsMap() ? ancestor.root[key] : YAML::Node();
+      if (!value.IsDefined() || !value.IsScalar()) continue;
+      const fs::path file(value.Scalar());
+      const fs::path there = fs::path(ancestor.file).parent_path() / file;
+      if (file.is_relative() && fs::is_regular_file(there, ec)) {
+        ancestor.root[key] = fs::absolute(there, ec).lexically_normal().string();
+      }
+    }
+    chain.push_back(std::move(ancestor));
+  }
+  if (chain.size() == 1) return doc;
+  YAML::Node merged = chain.back().root;
+  for (size_t i = chain.size() - 1; i-- > 0;) {
+    YAML::Node over = YAML::Clone(chain[i].root);
+    over.remove("extends");
+    merged.reset(merge_over(merged, over));  // rebinds; operator= would write through
+  }
+  return Document{merged, doc.file};
+}
+
 std::string preset_display_name(const std::string& name_or_path, const std::string& extension) {
   fs::path path(name_or_path);
   if (path.extension() == extension) return path.stem().string();

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/input_file.hpp"
@@ -184,7 +186,13 @@ void check_yaml_tree(const YAML::Node& node, const std::string& file, int depth,
   }
 }
 
-// Levenshtein distance, for suggesting the key a misspelling meant.
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -200,14 +208,56 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+namespace {
+
+// The parsed documents of the open DocumentCache scopes, by their text: the
+// same text always parses to the same tree, so an entry is never stale.
+struct ParsedDocuments {
+  std::mutex mutex;
+  int scopes = 0;
+  std::unordered_map<std::string, YAML::Node> trees;  // key: name, kind and text
+};
+ParsedDocuments& parsed_documents() {
+  static ParsedDocuments cache;
+  return cache;
 }
+constexpr size_t kMaxCachedText = 4 << 20;
 
 }  // namespace
 
+DocumentCache::DocumentCache() {
+  ParsedDocuments& cache = parsed_documents();
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  ++cache.scopes;
+}
+
+DocumentCache::~DocumentCache() {
+  ParsedDocuments& cache = parsed_documents();
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  if (--cache.scopes == 0) cache.trees.clear();
+}
+
 Document parse_document(const std::string& text, const std::string& name, bool is_json) {
+  ParsedDocuments& cache = parsed_documents();
+  std::string key;
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    if (cache.scopes > 0 && text.size() <= kMaxCachedText) {
+      key = name + (is_json ? "\x01j\x01" : "\x01y\x01") + text;
+      const auto hit = cache.trees.find(key);
+      // A copy of its own for the caller: readers may mark and edit nodes.
+      if (hit != cache.trees.end()) return {YAML::Clone(hit->second), name};
+    }
+  }
+  Document doc = parse_document_uncached(text, name, is_json);
+  if (!key.empty()) {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    if (cache.scopes > 0) cache.trees.emplace(std::move(key), YAML::Clone(doc.root));
+  }
+  return doc;
+}
+
+Document parse_document_uncached(const std::string& text, const std::string& name, bool is_json) {
   if (is_json) {
     JsonToYaml builder(name);
     const bool ok = nlohmann::json::sax_parse(text, &builder, nlohmann::json::input_format_t::json,

@@ -28,6 +28,22 @@ struct Document {
 Document load_document(const std::string& path);
 // Parses text already in memory (for tests and inline specs).
 Document parse_document(const std::string& text, const std::string& name, bool is_json);
+Document parse_document_uncached(const std::string& text, const std::string& name, bool is_json);
+
+// While one of these lives (anywhere in the process), documents parsed from
+// the same text are parsed once and copied after (a sweep reads the same
+// engine, chip and model files for every point: parsing was 80% of an
+// analytical point). Thread-safe; emptied when the last one ends.
+class DocumentCache {
+ public:
+  DocumentCache();
+  ~DocumentCache();
+  DocumentCache(const DocumentCache&) = delete;
+  DocumentCache& operator=(const DocumentCache&) = delete;
+};
+
+// Levenshtein distance: how a misspelling is matched to what it meant.
+size_t edit_distance(const std::string& a, const std::string& b);
 
 class SpecReader {
  public:

@@ -44,7 +44,17 @@ double optional_fixed_cost(SpecReader& attention) {
 }  // namespace
 
 EngineProfile read_engine_profile(const std::string& path) {
-  SpecReader reader = SpecReader::mapping(load_document(path));
+  return read_engine_profile(load_document(path));
+}
+
+EngineProfile read_engine_profile(const Document& document, const std::string& key_prefix) {
+  const Document doc = resolve_extends(document, "engines", ".yaml", "engine");
+  if (!doc.root.IsMap()) {
+    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values", doc.file,
+                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': "));
+  }
+  SpecReader reader(doc.root, doc.file, key_prefix);
+  const std::string path = doc.file;
   EngineProfile engine;
   engine.name = reader.string("name");
   engine.source_file = path;

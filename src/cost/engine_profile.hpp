@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/spec_reader.hpp"
 #include "model/op_graph.hpp"
 #include "model/precision.hpp"
 
@@ -82,6 +83,10 @@ struct EngineProfile {
 };
 
 EngineProfile read_engine_profile(const std::string& path);
+// From a parsed document (a file's, or a mapping inline in a scenario, whose
+// keys are then named under key_prefix). A top-level `extends: PRESET` lays
+// the document over that preset's (resolve_extends).
+EngineProfile read_engine_profile(const Document& doc, const std::string& key_prefix = "");
 EngineProfile load_engine(const std::string& name_or_path);
 std::vector<std::string> engine_preset_names();
 

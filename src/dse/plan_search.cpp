@@ -62,8 +62,10 @@ Operating operate(StepCostModel& cost, const PlanSearchSpec& spec, int64_t per_m
   return op;
 }
 
-PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Hardware& hw,
-                    const EngineProfile& engine, const ParallelPlan& plan) {
+}  // namespace
+
+PlanResult evaluate_plan(const PlanSearchSpec& spec, const ModelSpec& model, const Hardware& hw,
+                         const EngineProfile& engine, const ParallelPlan& plan) {
   PlanResult result;
   result.plan = plan;
   const auto problems = plan_problems(model, plan, hw.chips);
@@ -173,8 +175,6 @@ PlanResult evaluate(const PlanSearchSpec& spec, const ModelSpec& model, const Ha
   return result;
 }
 
-}  // namespace
-
 Scenario plan_scenario(const PlanSearchSpec& spec, const ParallelPlan& plan, int64_t requests) {
   Scenario s;
   s.model = spec.model;
@@ -274,7 +274,7 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
         if (!power_of_two && (!slots_divide || !plan_problems(model, plan, chips).empty())) {
           continue;
         }
-        out.plans.push_back(evaluate(spec, model, hw, engine, plan));
+        out.plans.push_back(evaluate_plan(spec, model, hw, engine, plan));
       }
     }
   }

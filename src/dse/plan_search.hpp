@@ -97,6 +97,15 @@ const PlanObjective& find_plan_objective(const std::string& name);
 // `jobs`: threads for the simulations (the same result however many).
 PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top = 0,
                               int64_t requests = 2000, double load = 0.9, size_t jobs = 1);
+// One plan costed analytically as search_plans costs each (the largest
+// batch its cache and the TPOT SLO allow, at the spec's mean lengths);
+// hw.chips is what the plan may use. An invalid or infeasible plan comes
+// back with meets_slos false and the reason in its verdict.
+struct ModelSpec;
+struct EngineProfile;
+struct Hardware;
+PlanResult evaluate_plan(const PlanSearchSpec& spec, const ModelSpec& model, const Hardware& hw,
+                         const EngineProfile& engine, const ParallelPlan& plan);
 SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, int64_t requests,
                             double load);
 // The serving scenario of one replica of `plan` under the spec's model,

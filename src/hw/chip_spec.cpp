@@ -34,7 +34,17 @@ double ChipSpec::matrix_flops_for(const std::string& dtype, const std::string& p
 }
 
 ChipSpec read_chip_spec(const std::string& path) {
-  SpecReader reader = SpecReader::mapping(load_document(path));
+  return read_chip_spec(load_document(path));
+}
+
+ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix) {
+  const Document doc = resolve_extends(document, "chips", ".yaml", "chip", {"calibration"});
+  if (!doc.root.IsMap()) {
+    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values", doc.file,
+                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': "));
+  }
+  SpecReader reader(doc.root, doc.file, key_prefix);
+  const std::string path = doc.file;
   ChipSpec chip;
   chip.name = reader.string("name");
   chip.source_file = path;

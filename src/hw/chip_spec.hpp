@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/spec_reader.hpp"
 #include "hw/calibration.hpp"
 #include "hw/cost_spec.hpp"
 #include "hw/power_spec.hpp"
@@ -66,6 +67,10 @@ struct ChipSpec {
 };
 
 ChipSpec read_chip_spec(const std::string& path);
+// From a parsed document (a file's, or a mapping inline in a scenario, whose
+// keys are then named under key_prefix). A top-level `extends: PRESET` lays
+// the document over that preset's (resolve_extends).
+ChipSpec read_chip_spec(const Document& doc, const std::string& key_prefix = "");
 // A preset name or a path to a chip YAML.
 ChipSpec load_chip(const std::string& name_or_path);
 std::vector<std::string> chip_preset_names();

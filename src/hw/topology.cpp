@@ -167,7 +167,17 @@ void validate(const TopologySpec& spec) {
 }  // namespace
 
 SystemSpec read_system_spec(const std::string& path) {
-  SpecReader reader = SpecReader::mapping(load_document(path));
+  return read_system_spec(load_document(path));
+}
+
+SystemSpec read_system_spec(const Document& document, const std::string& key_prefix) {
+  const Document doc = resolve_extends(document, "systems", ".yaml", "system", {"chip"});
+  if (!doc.root.IsMap()) {
+    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values", doc.file,
+                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': "));
+  }
+  SpecReader reader(doc.root, doc.file, key_prefix);
+  const std::string path = doc.file;
   SystemSpec system;
   system.name = reader.string("name");
   system.source = reader.string("source");

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/spec_reader.hpp"
+
 namespace jalapeno {
 
 // The most chips one system may have (2^20): beyond the largest clusters
@@ -79,6 +81,10 @@ struct SystemSpec {
 };
 
 SystemSpec read_system_spec(const std::string& path);
+// From a parsed document (a file's, or a mapping inline in a scenario, whose
+// keys are then named under key_prefix). A top-level `extends: PRESET` lays
+// the document over that preset's (resolve_extends).
+SystemSpec read_system_spec(const Document& doc, const std::string& key_prefix = "");
 SystemSpec load_system(const std::string& name_or_path);
 std::vector<std::string> system_preset_names();
 

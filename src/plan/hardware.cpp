@@ -16,6 +16,16 @@ bool names_system(const std::string& name) {
   return doc.root.IsMap() && doc.root["topology"].IsDefined();
 }
 
+// The network of `topology` (a system), when given, joining copies of out's
+// chip in place of any network out had.
+void add_topology(Hardware& out, const std::optional<std::string>& topology) {
+  if (!topology) return;
+  const SystemSpec system = load_system(*topology);
+  out.network = std::make_shared<const Network>(system.topology);
+  out.system_name = system.name + " network";
+  out.chips = system.topology.chips;
+}
+
 }  // namespace
 
 Hardware load_hardware(const std::string& hw, const std::optional<std::string>& topology) {
@@ -30,12 +40,14 @@ Hardware load_hardware(const std::string& hw, const std::optional<std::string>& 
   } else {
     out.chip = load_chip(hw);
   }
-  if (topology) {
-    const SystemSpec system = load_system(*topology);
-    out.network = std::make_shared<const Network>(system.topology);
-    out.system_name = system.name + " network";
-    out.chips = system.topology.chips;
-  }
+  add_topology(out, topology);
+  return out;
+}
+
+Hardware load_hardware(const ChipSpec& chip, const std::optional<std::string>& topology) {
+  Hardware out;
+  out.chip = chip;
+  add_topology(out, topology);
   return out;
 }
 

@@ -25,5 +25,7 @@ struct Hardware {
 // preset or file. topology, when given, is a system preset or file whose
 // network (not its chip) joins copies of hw's chip.
 Hardware load_hardware(const std::string& hw, const std::optional<std::string>& topology);
+// A chip already read (a lone chip, or copies of it on topology's network).
+Hardware load_hardware(const ChipSpec& chip, const std::optional<std::string>& topology);
 
 }  // namespace jalapeno

@@ -166,16 +166,46 @@ void read_workload(SpecReader& workload, Scenario& s, const std::filesystem::pat
 }  // namespace
 
 Scenario read_scenario(const std::string& path) {
-  SpecReader reader = SpecReader::mapping(load_document(path));
+  return read_scenario(load_document(path));
+}
+
+Scenario read_scenario(const Document& doc) {
+  SpecReader reader = SpecReader::mapping(doc);
+  const std::string& path = doc.file;
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   Scenario s;
   s.path = path;
   s.model = reader.string("model");
-  s.engine = reader.string_or("engine", s.engine);
+  if (reader.has("engine") && reader.raw("engine").IsMap()) {
+    auto engine = std::make_shared<const EngineProfile>(
+        read_engine_profile(Document{reader.raw("engine"), path}, "engine"));
+    s.engine = engine->name;
+    s.inline_engine = std::move(engine);
+  } else {
+    s.engine = reader.string_or("engine", s.engine);
+  }
   s.seed = static_cast<uint64_t>(reader.integer_or("seed", 1, 0));
   {
     SpecReader system = reader.child("system");
-    s.hw = system.string("hw");
+    if (system.has("hw") && system.raw("hw").IsMap()) {
+      // A system's chip is changed through a chip of its own on the system's
+      // network, not by extending the system.
+      const YAML::Node parent = system.raw("hw")["extends"];
+      const auto systems = system_preset_names();
+      if (parent.IsScalar() &&
+          std::find(systems.begin(), systems.end(), parent.Scalar()) != systems.end()) {
+        system.fail("hw",
+                    fmt::format("a chip: '{0}' is a system; to change its chip's fields write "
+                                "its chip (hw: {{extends: CHIP, ...}}) with topology: {0}",
+                                parent.Scalar()));
+      }
+      auto chip = std::make_shared<const ChipSpec>(
+          read_chip_spec(Document{system.raw("hw"), path}, system.key_path("hw")));
+      s.hw = chip->name;
+      s.inline_chip = std::move(chip);
+    } else {
+      s.hw = system.string("hw");
+    }
     const int64_t replicas = system.integer_or("replicas", 1, 1);
     if (replicas > ServeLimits::kMaxReplicas) {
       system.fail("replicas", fmt::format("1 to {}, got {}", ServeLimits::kMaxReplicas, replicas));
@@ -372,8 +402,7 @@ void validate_scenario(const Scenario& s) {
 namespace {
 
 StepCostModel cost_model(const Scenario& scenario) {
-  Hardware hw = load_hardware(scenario.hw, scenario.topology);
-  apply_power_override(scenario.power, hw.chip.name, hw.chip.tdp_W, hw.chip.power);
+  Hardware hw = scenario_hardware(scenario);
   ParallelContext parallel;
   parallel.plan = scenario.plan;
   parallel.plan.replicas = scenario.serve.replicas;
@@ -390,7 +419,7 @@ StepCostModel cost_model(const Scenario& scenario) {
                              : fmt::format("has {}", hw.chips)));
   }
   return StepCostModel(load_model(scenario.model, std::nullopt, scenario.precision),
-                       std::move(hw.chip), load_engine(scenario.engine), std::move(parallel));
+                       std::move(hw.chip), scenario_engine(scenario), std::move(parallel));
 }
 
 // Errors in what a scenario file named (a chip, a model, a distribution's
@@ -410,9 +439,7 @@ auto naming_the_file(const Scenario& scenario, Make make) {
 }  // namespace
 
 std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario) {
-  Hardware hw =
-      naming_the_file(scenario, [&] { return load_hardware(scenario.hw, scenario.topology); });
-  apply_power_override(scenario.power, hw.chip.name, hw.chip.tdp_W, hw.chip.power);
+  Hardware hw = naming_the_file(scenario, [&] { return scenario_hardware(scenario); });
   const ChipSpec& chip = hw.chip;
   if (!chip.power) return std::nullopt;
   EnergyAccounting a;
@@ -433,6 +460,34 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario)
   a.utilisation = scenario.facility.utilisation;
   a.usd_per_J = scenario.facility.usd_per_kWh / 3.6e6;
   return a;
+}
+
+nlohmann::ordered_json scenario_json(const Scenario& scenario, const StepCostModel& cost,
+                                     const RequestSource& source) {
+  return {{"model", scenario.model},
+          {"hw", scenario.hw},
+          {"engine", scenario.engine},
+          {"replicas", scenario.serve.replicas},
+          {"tp", scenario.plan.tp},
+          {"pp", scenario.plan.pp},
+          {"ep", scenario.plan.ep},
+          {"dp_attention", scenario.plan.dp_attention},
+          {"router", scenario.serve.router},
+          {"scheduler", scenario.serve.scheduler.policy},
+          {"workload", source.describe()},
+          {"seed", scenario.seed},
+          {"precision", cost.model().precision.describe()}};
+}
+
+Hardware scenario_hardware(const Scenario& scenario) {
+  Hardware hw = scenario.inline_chip ? load_hardware(*scenario.inline_chip, scenario.topology)
+                                     : load_hardware(scenario.hw, scenario.topology);
+  apply_power_override(scenario.power, hw.chip.name, hw.chip.tdp_W, hw.chip.power);
+  return hw;
+}
+
+EngineProfile scenario_engine(const Scenario& scenario) {
+  return scenario.inline_engine ? *scenario.inline_engine : load_engine(scenario.engine);
 }
 
 StepCostModel make_scenario_cost_model(const Scenario& scenario) {

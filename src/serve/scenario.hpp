@@ -3,13 +3,17 @@
 // seed, read from YAML into an immutable spec (unknown keys are errors), with
 // single fields overridable from the command line.
 #include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/spec_reader.hpp"
 #include "cost/step_cost.hpp"
 #include "hw/cost_spec.hpp"
 #include "hw/power_spec.hpp"
+#include "plan/hardware.hpp"
 #include "serve/serving_events.hpp"
 #include "serve/simulator.hpp"
 #include "workload/source.hpp"
@@ -22,6 +26,11 @@ struct Scenario {
   std::string model = "llama-3.1-8b";
   std::string hw = "h200-sxm";
   std::string engine = "fused";
+  // `system.hw` or `engine` written inline, as a mapping (often `extends: a
+  // preset` and a few fields over it): the spec read from it, which `hw` or
+  // `engine` then only names. Read once; shared, never modified.
+  std::shared_ptr<const ChipSpec> inline_chip;
+  std::shared_ptr<const EngineProfile> inline_engine;
   std::optional<std::string> topology;  // a system whose network joins the chips
   ParallelPlan plan;                    // tp and pp of each replica (replicas: serve.replicas)
   // Systems of the kind `hw` names that hold the replicas (each replica in
@@ -46,6 +55,13 @@ struct Scenario {
 
 // Reads a scenario file. Relative trace paths are relative to the file.
 Scenario read_scenario(const std::string& path);
+// From a parsed document; relative paths are relative to doc.file's folder.
+Scenario read_scenario(const Document& doc);
+
+// The chips and network a scenario runs on (its inline chip, when it has
+// one), with its `power:` overrides applied; and its engine.
+Hardware scenario_hardware(const Scenario& scenario);
+EngineProfile scenario_engine(const Scenario& scenario);
 
 // Checks the values a scenario ends up with, from a file or flags, against
 // the ranges a simulation can honour (ServeLimits: replicas, requests,
@@ -58,6 +74,11 @@ std::unique_ptr<RequestSource> make_source(const Scenario& scenario);
 // How many requests the scenario's run completes: the workload's count, a
 // trace's max_requests, or 0 when only reading the trace would tell.
 uint64_t expected_requests(const Scenario& scenario);
+
+// What a result says of the scenario it came from (serve --json's
+// "scenario"): model, hardware, engine, plan, policies, workload, seed.
+nlohmann::ordered_json scenario_json(const Scenario& scenario, const StepCostModel& cost,
+                                     const RequestSource& source);
 
 // The step cost model of one replica. Throws ConfigError when the plan does
 // not divide the model, or the replicas need more chips than the system has.

@@ -1,0 +1,205 @@
+#include "cli/sweep_command.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/input_file.hpp"
+#include "core/spec_reader.hpp"
+#include "dse/sweep.hpp"
+#include "report/progress.hpp"
+
+namespace jalapeno::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+// "sweep: 120/1000 points, 3 errors, 12 s, about 90 s left" on a terminal,
+// at most four times a second.
+class SweepProgress {
+ public:
+  SweepProgress(size_t total, size_t done) : total_(total), done_(done), start_(now()) {}
+  ~SweepProgress() {
+    if (shown_) std::cerr << "\n";
+  }
+  void add(bool error) {
+    ++done_;
+    ++ran_;
+    errors_ += error ? 1 : 0;
+    const double t = now();
+    if (t - last_ < 0.25 && done_ < total_) return;
+    last_ = t;
+    shown_ = true;
+    const double elapsed = t - start_;
+    const double left = elapsed / static_cast<double>(ran_) * static_cast<double>(total_ - done_);
+    std::cerr << fmt::format("\rsweep: {}/{} points, {} errors, {:.0f} s, about {:.0f} s left   ",
+                             done_, total_, errors_, elapsed, left)
+              << std::flush;
+  }
+
+ private:
+  static double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  size_t total_, done_, ran_ = 0, errors_ = 0;
+  double start_, last_ = 0;
+  bool shown_ = false;
+};
+
+// The rows an earlier run wrote, each checked to be this sweep's. A last
+// line without its newline was cut by a stop mid-write: it is run again.
+std::vector<ordered_json> read_done_rows(const SweepSpec& spec, const std::string& path) {
+  std::vector<ordered_json> rows;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return rows;
+  const std::string text = read_regular_file(path, "sweep result", int64_t{1} << 32);
+  std::vector<char> seen(spec.points(), 0);
+  size_t start = 0, line = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    ++line;
+    const std::string where = fmt::format("{}:{}", path, line);
+    ordered_json row = ordered_json::parse(text.substr(start, end - start), nullptr, false);
+    if (row.is_discarded()) throw ConfigError(where + ": not a JSON row");
+    check_resumed_row(spec, row, where);
+    const size_t point = row["point"].get<size_t>();
+    if (seen[point]) throw ConfigError(fmt::format("{}: point {} a second time", where, point));
+    seen[point] = 1;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  // Written beside, then renamed: a stop mid-write leaves the old file whole.
+  const fs::path partial = path.string() + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) throw ConfigError(fmt::format("--out: cannot write {}", partial.string()));
+  }
+  std::error_code ec;
+  fs::rename(partial, path, ec);
+  if (ec) throw ConfigError(fmt::format("--out: cannot write {}: {}", path.string(), ec.message()));
+}
+
+}  // namespace
+
+CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt) {
+  CLI::App* cmd = app.add_subcommand(
+      "sweep", "Run a sweep over scenario fields: one row of inputs and metrics a point");
+  cmd->add_option("sweep", opt.file, "sweep YAML (README \"Sweeps and Pareto fronts\")")
+      ->required();
+  cmd->add_option("--out", opt.out_dir,
+                  "write DIR/sweep.csv and DIR/sweep.jsonl (default: CSV on stdout)");
+  cmd->add_option("--jobs", opt.jobs,
+                  "points on up to N threads at once (the same rows; default 1)");
+  cmd->add_flag("--resume", opt.resume, "with --out: run only the points DIR/sweep.jsonl lacks");
+  cmd->add_option("--pareto", opt.pareto,
+                  "mark the Pareto-optimal points of metrics X,Y (max:X or min:X to say which "
+                  "way is better)");
+  cmd->add_option("--format", opt.format, "on stdout: csv (default) or jsonl");
+  return cmd;
+}
+
+int run_sweep_command(const SweepOptions& opt, bool check_only) {
+  if (opt.jobs < 1 || opt.jobs > 256) {
+    throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
+  }
+  if (opt.resume && opt.out_dir.empty()) {
+    throw ConfigError("--resume: needs --out DIR, whose sweep.jsonl it continues");
+  }
+  if (opt.format != "csv" && opt.format != "jsonl") {
+    throw ConfigError(fmt::format("--format: expected csv or jsonl, got '{}'", opt.format));
+  }
+  const DocumentCache parsed_once;  // the same files for every point
+  const SweepSpec spec = read_sweep(opt.file);
+  check_sweep(spec);  // an undeclared field or a bad value fails before anything runs
+  if (check_only) return 0;
+  const fs::path dir(opt.out_dir);
+  std::vector<ordered_json> done;
+  std::ofstream log;  // rows as they finish, for --resume after a stop
+  if (!opt.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+      throw ConfigError(fmt::format("--out: cannot create {}: {}", opt.out_dir, ec.message()));
+    if (opt.resume) done = read_done_rows(spec, (dir / "sweep.jsonl").string());
+    // Rewritten without any cut last line, then appended to.
+    std::string kept;
+    for (const ordered_json& row : done) kept += row.dump() + "\n";
+    write_file(dir / "sweep.jsonl", kept);
+    log.open(dir / "sweep.jsonl", std::ios::binary | std::ios::app);
+    if (!log) throw ConfigError(fmt::format("--out: cannot write {}/sweep.jsonl", opt.out_dir));
+  }
+  // The Pareto metrics are checked on the first row that ran, before the
+  // other points run.
+  std::vector<ParetoObjective> objectives;
+  const auto first_ok = [](const std::vector<ordered_json>& rows) {
+    for (const ordered_json& r : rows) {
+      if (r.value("status", "") == "ok") return true;
+    }
+    return false;
+  };
+  if (!opt.pareto.empty() && !done.empty() && first_ok(done)) {
+    objectives = parse_pareto(opt.pareto, done);
+  }
+  SweepProgress* progress = nullptr;
+  std::unique_ptr<SweepProgress> shown;
+  if (stderr_is_terminal()) {
+    shown = std::make_unique<SweepProgress>(spec.points(), done.size());
+    progress = shown.get();
+  }
+  const auto on_row = [&](const ordered_json& row) {
+    if (log.is_open()) log << row.dump() << "\n" << std::flush;
+    if (progress) progress->add(row.value("status", "") != "ok");
+  };
+  if (!opt.pareto.empty() && objectives.empty() && done.size() < spec.points()) {
+    // Run the first missing point alone, to check the names against it.
+    std::vector<char> have(spec.points(), 0);
+    for (const ordered_json& r : done) have[r["point"].get<size_t>()] = 1;
+    size_t first = 0;
+    while (have[first]) ++first;
+    ordered_json row = run_sweep_point(spec, first);
+    on_row(row);
+    done.push_back(row);
+    if (first_ok(done)) objectives = parse_pareto(opt.pareto, done);
+  }
+  std::vector<ordered_json> rows =
+      run_sweep(spec, static_cast<size_t>(opt.jobs), std::move(done), on_row);
+  shown.reset();
+  log.close();
+  if (!opt.pareto.empty()) {
+    if (objectives.empty()) objectives = parse_pareto(opt.pareto, rows);
+    mark_pareto(rows, objectives);
+  }
+  std::string jsonl;
+  for (const ordered_json& row : rows) jsonl += row.dump() + "\n";
+  const std::string csv = sweep_csv(rows);
+  if (opt.out_dir.empty()) {
+    std::cout << (opt.format == "csv" ? csv : jsonl);
+    return 0;
+  }
+  write_file(dir / "sweep.jsonl", jsonl);
+  write_file(dir / "sweep.csv", csv);
+  size_t errors = 0, front = 0;
+  for (const ordered_json& row : rows) {
+    errors += row.value("status", "") != "ok";
+    front += row.value("pareto", false);
+  }
+  std::cout << fmt::format("{} points ({} ran, {} could not: see their 'error'){} -> {}, {}\n",
+                           rows.size(), rows.size() - errors, errors,
+                           opt.pareto.empty() ? "" : fmt::format("; {} on the Pareto front", front),
+                           (dir / "sweep.csv").string(), (dir / "sweep.jsonl").string());
+  return 0;
+}
+
+}  // namespace jalapeno::cli

@@ -8,8 +8,12 @@ SANITIZE_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
+# The system Python (Debian's), whose packages (pybind11, numpy, distributed)
+# the set-up installs; the Python package is built for it.
+PYTHON ?= /usr/bin/python3
+PREFIX ?= /usr/local
 
-.PHONY: all setup build run test test-sanitize bench validate format format-check clean \
+.PHONY: all setup build run test test-sanitize bench validate format format-check clean install \
 	fuzz-build fuzz fuzz-regression
 
 all: build
@@ -18,7 +22,8 @@ setup:
 	./scripts/setup.sh
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$(PYTHON) \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
 build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -33,7 +38,8 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 $(SANITIZE_BUILD)/CMakeCache.txt:
-	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DJALAPENO_SANITIZE=ON -DJALAPENO_BENCHMARKS=OFF
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DJALAPENO_SANITIZE=ON -DJALAPENO_BENCHMARKS=OFF \
+		-DJALAPENO_PYTHON=OFF
 
 test-sanitize: setup $(SANITIZE_BUILD)/CMakeCache.txt
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
@@ -41,7 +47,7 @@ test-sanitize: setup $(SANITIZE_BUILD)/CMakeCache.txt
 
 $(FUZZ_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-		-DJALAPENO_FUZZ=ON -DJALAPENO_BENCHMARKS=OFF
+		-DJALAPENO_FUZZ=ON -DJALAPENO_BENCHMARKS=OFF -DJALAPENO_PYTHON=OFF
 
 fuzz-build: setup $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
@@ -52,6 +58,10 @@ fuzz: fuzz-build
 
 fuzz-regression: fuzz-build
 	tests/fuzz/run.sh regression $(FUZZ_BUILD) 0 $(FUZZERS)
+
+# The binary, the data and the Python package under PREFIX (or DESTDIR/PREFIX).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	./$(BUILD)/jalapeno_bench

@@ -15,6 +15,7 @@
 #include "core/spec_reader.hpp"
 #include "dse/sweep.hpp"
 #include "report/progress.hpp"
+#include "serve/scenario.hpp"
 
 namespace jalapeno::cli {
 namespace {
@@ -122,8 +123,12 @@ int run_sweep_command(const SweepOptions& opt, bool check_only) {
   }
   const DocumentCache parsed_once;  // the same files for every point
   const SweepSpec spec = read_sweep(opt.file);
+  if (check_only) {
+    // The files it names: the sweep and the scenario, read by the first point.
+    sweep_point_scenario(spec, 0);
+    return 0;
+  }
   check_sweep(spec);  // an undeclared field or a bad value fails before anything runs
-  if (check_only) return 0;
   const fs::path dir(opt.out_dir);
   std::vector<ordered_json> done;
   std::ofstream log;  // rows as they finish, for --resume after a stop

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include "core/error.hpp"
 
@@ -15,20 +16,66 @@
 namespace jalapeno {
 namespace fs = std::filesystem;
 
+namespace {
+
+std::mutex set_dir_mutex;
+std::string& set_dir() {
+  static std::string dir;
+  return dir;
+}
+
+bool holds_data(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_directory(dir / "chips", ec);
+}
+
+// share/jalapeno/data beside the running binary's bin/ (an installed copy).
+const std::string& installed_data_dir() {
+  static const std::string dir = [] {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return std::string();
+    return (exe.parent_path().parent_path() / "share" / "jalapeno" / "data").string();
+  }();
+  return dir;
+}
+
+}  // namespace
+
+void set_data_dir(const std::string& dir) {
+  const std::lock_guard<std::mutex> lock(set_dir_mutex);
+  set_dir() = dir;
+}
+
 std::string data_dir() {
   const char* env = std::getenv("JALAPENO_DATA");
-  const bool from_env = env != nullptr && *env != '\0';
-  const std::string dir = from_env ? env : JALAPENO_DATA_DIR;
-  // A missing data directory would list no presets and resolve none: say
-  // where we looked instead.
-  std::error_code ec;
-  if (!fs::is_directory(fs::path(dir) / "chips", ec)) {
-    throw ConfigError(fmt::format(
-        "data directory '{}' ({}) has no chips/ folder: set JALAPENO_DATA to the jalapeno data "
-        "directory (the one holding chips/, engines/, models/, systems/)",
-        dir, from_env ? "from JALAPENO_DATA" : "built in"));
+  if (env != nullptr && *env != '\0') {
+    // Named explicitly: it must be right.
+    if (!holds_data(env)) {
+      throw ConfigError(fmt::format(
+          "data directory '{}' (from JALAPENO_DATA) has no chips/ folder: set JALAPENO_DATA to "
+          "the jalapeno data directory (the one holding chips/, engines/, models/, systems/)",
+          env));
+    }
+    return env;
   }
-  return dir;
+  std::string chosen;
+  {
+    const std::lock_guard<std::mutex> lock(set_dir_mutex);
+    chosen = set_dir();
+  }
+  if (!chosen.empty() && holds_data(chosen)) return chosen;
+  // Installed beside the binary, else the source tree the binary was built from.
+  if (!installed_data_dir().empty() && holds_data(installed_data_dir())) {
+    return installed_data_dir();
+  }
+  if (holds_data(JALAPENO_DATA_DIR)) return JALAPENO_DATA_DIR;
+  throw ConfigError(fmt::format(
+      "no jalapeno data directory: looked in {}{} and '{}' (built in); set JALAPENO_DATA to the "
+      "directory holding chips/, engines/, models/, systems/",
+      chosen.empty() ? "" : "'" + chosen + "' (set by the caller), ",
+      installed_data_dir().empty() ? "" : "'" + installed_data_dir() + "' (beside the binary)",
+      JALAPENO_DATA_DIR));
 }
 
 std::vector<std::string> preset_names(const std::string& kind, const std::string& extension) {

@@ -1,7 +1,6 @@
 #pragma once
 // Presets are data files under the data directory: data/models/*.json,
-// data/chips/*.yaml, data/engines/*.yaml. The directory is the source tree's
-// data/ unless JALAPENO_DATA names another.
+// data/chips/*.yaml, data/engines/*.yaml (data_dir says which directory).
 #include <string>
 #include <vector>
 
@@ -9,7 +8,12 @@
 
 namespace jalapeno {
 
+// Where presets are read from, the first that holds a chips/ folder:
+// JALAPENO_DATA (an error if it does not), set_data_dir's, share/jalapeno/data
+// beside the binary's bin/ (an installed copy), the source tree's data/.
+// Throws ConfigError naming every place it looked.
 std::string data_dir();
+void set_data_dir(const std::string& dir);
 // Names (file stems) of the presets in data/<kind>/ ending in extension, sorted.
 std::vector<std::string> preset_names(const std::string& kind, const std::string& extension);
 // A path that exists as given, or the preset of that name. Unknown names throw

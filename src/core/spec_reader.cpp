@@ -222,6 +222,7 @@ ParsedDocuments& parsed_documents() {
   return cache;
 }
 constexpr size_t kMaxCachedText = 4 << 20;
+constexpr size_t kMaxCachedDocuments = 256;
 
 }  // namespace
 
@@ -252,7 +253,10 @@ Document parse_document(const std::string& text, const std::string& name, bool i
   Document doc = parse_document_uncached(text, name, is_json);
   if (!key.empty()) {
     const std::lock_guard<std::mutex> lock(cache.mutex);
-    if (cache.scopes > 0) cache.trees.emplace(std::move(key), YAML::Clone(doc.root));
+    if (cache.scopes > 0) {
+      if (cache.trees.size() >= kMaxCachedDocuments) cache.trees.clear();  // bounded
+      cache.trees.emplace(std::move(key), YAML::Clone(doc.root));
+    }
   }
   return doc;
 }

@@ -361,7 +361,9 @@ void flatten(const std::string& prefix, const ordered_json& value, ordered_json&
   }
 }
 
-ordered_json simulate(const Scenario& scenario) {
+}  // namespace
+
+ordered_json serve_summary(const Scenario& scenario) {
   StepCostModel cost = make_scenario_cost_model(scenario);
   std::unique_ptr<RequestSource> source = make_source(scenario);
   ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
@@ -378,6 +380,8 @@ ordered_json simulate(const Scenario& scenario) {
   doc["scenario"] = scenario_json(scenario, cost, *source);
   return doc;
 }
+
+namespace {
 
 // The steady state the plan search predicts for the scenario's plan at its
 // mean lengths.
@@ -585,7 +589,7 @@ ordered_json run_sweep_point(const SweepSpec& spec, size_t point) {
   ordered_json metrics;
   try {
     const Scenario scenario = sweep_point_scenario(spec, point);
-    metrics = spec.mode == SweepMode::kSimulate ? simulate(scenario) : analyse(scenario);
+    metrics = spec.mode == SweepMode::kSimulate ? serve_summary(scenario) : analyse(scenario);
   } catch (const ConfigError& e) {
     // Not every point of a design space can run (a model too large for the
     // plan, a window too long): the row says why; the sweep goes on.

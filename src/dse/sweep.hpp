@@ -83,6 +83,10 @@ Scenario sweep_point_scenario(const SweepSpec& spec, size_t point);
 // that fails later is a row with its error.
 void check_sweep(const SweepSpec& spec);
 
+// A scenario served from start to end: the jalapeno.serve/1 document of
+// `serve --json` (with "tokens_per_s_per_user", 1 / mean TPOT).
+nlohmann::ordered_json serve_summary(const Scenario& scenario);
+
 // One point's row: "point", each axis's value (keyed by its path),
 // "status" ("ok", or "error" when the point cannot run: a plan that does
 // not fit, a model too long ...), "error", then every metric of the point

@@ -6,7 +6,7 @@ packages=(g++ make cmake pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-de
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
   clang libclang-rt-14-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest
-  python3-distributed python3-matplotlib python3-yaml)
+  python3-distributed python3-matplotlib python3-plotly chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -352,6 +352,24 @@ void sweep_cases(Table& t) {
   sweep("resume_without_out", rates, {"--resume"}, {"--resume", "--out"});
   sweep("jobs_zero", rates, {"--jobs", "0"}, {"--jobs", "1 to 256"});
   sweep("bad_format", rates, {"--format", "xml"}, {"--format", "csv or jsonl"});
+  const auto report = [&](const std::string& name, const std::string& file, const std::string& text,
+                          std::vector<std::string> expect, std::vector<std::string> env = {}) {
+    Case c;
+    c.name = "report_" + name;
+    c.files = {{file, text}};
+    c.args = {"report", "{dir}/" + file, "-o", "{dir}/report.html"};
+    c.expect = std::move(expect);
+    c.env = std::move(env);
+    t.add(std::move(c));
+  };
+  report("not_json", "result.json", "model: llama-3.1-8b\n", {"result.json", "not JSON"});
+  report("unknown_schema", "result.json", "{\"schema\": \"other/1\"}",
+         {"result.json", "schema other/1", "jalapeno.serve/1"});
+  report("bad_rows", "rows.jsonl", "{\"point\": 0}\nnot json\n", {"rows.jsonl:2", "sweep row"});
+  report("no_plotly", "step.json",
+         "{\"schema\": \"jalapeno.step/1\", \"ops\": [{\"name\": \"x\", \"seconds\": 1}]}",
+         {"/nonexistent/plotly.js", "JALAPENO_PLOTLY_JS"},
+         {"JALAPENO_PLOTLY_JS=/nonexistent/plotly.js"});
   Case missing;
   missing.name = "sweep_missing_scenario";
   missing.files = {{"sweep.yaml", "scenario: nowhere.yaml\n" + rates}};

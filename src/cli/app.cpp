@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cli/report_command.hpp"
 #include "cli/sweep_command.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -1098,6 +1099,8 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "fleet sizing: replica layouts to verify (default 3)");
   SweepOptions sweep;
   CLI::App* sweep_cmd = add_sweep_command(app, sweep);
+  ReportOptions report;
+  CLI::App* report_cmd = add_report_command(app, report);
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Time the serving simulator (see README)");
   bench_cmd->add_option("--requests", bench.requests, "requests in the timed run");
@@ -1159,6 +1162,7 @@ int run(int argc, const char* const* argv, Mode mode) {
     if (bench_cmd->parsed()) return run_bench(bench, check_only);
     if (plan_cmd->parsed()) return run_plan(plan, check_only);
     if (sweep_cmd->parsed()) return run_sweep_command(sweep, check_only);
+    if (report_cmd->parsed()) return run_report_command(report, check_only);
     if (validate_cmd->parsed()) {
       return check_only ? 0 : run_validate(validate_json, validate_summary, validate_serving_sets);
     }

@@ -352,6 +352,10 @@ void sweep_cases(Table& t) {
   sweep("resume_without_out", rates, {"--resume"}, {"--resume", "--out"});
   sweep("jobs_zero", rates, {"--jobs", "0"}, {"--jobs", "1 to 256"});
   sweep("bad_format", rates, {"--format", "xml"}, {"--format", "csv or jsonl"});
+  sweep("dask_resume", rates, {"--dask", "tcp://127.0.0.1:9", "--out", "{dir}/o", "--resume"},
+        {"--resume", "not with --dask"});
+  sweep("dask_timeout_zero", rates, {"--dask", "tcp://127.0.0.1:9", "--dask-timeout", "0"},
+        {"--dask-timeout", "0 to 3600"});
   const auto report = [&](const std::string& name, const std::string& file, const std::string& text,
                           std::vector<std::string> expect, std::vector<std::string> env = {}) {
     Case c;

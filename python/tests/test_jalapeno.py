@@ -130,6 +130,27 @@ def test_a_sweep_on_a_dask_cluster_is_the_local_sweep_bit_for_bit():
     print(f"dask: {len(on_dask)} points, one a task, in {wall:.2f} s on 3 worker processes")
 
 
+def test_the_commands_dask_sweep_writes_the_local_files(tmp_path):
+    from distributed import LocalCluster
+
+    sweep_file = tmp_path / "sweep.json"
+    sweep_file.write_text(json.dumps(SWEEP))
+    local = command("sweep", str(sweep_file), "--out", str(tmp_path / "local"), "--pareto", PARETO)
+    assert local.returncode == 0, local.stderr
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        remote = command("sweep", str(sweep_file), "--out", str(tmp_path / "dask"), "--pareto",
+                         PARETO, "--dask", cluster.scheduler_address)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout.replace(str(tmp_path / "dask"), str(tmp_path / "local")) == local.stdout
+    for name in ("sweep.csv", "sweep.jsonl"):
+        assert (tmp_path / "dask" / name).read_text() == (tmp_path / "local" / name).read_text()
+    unreachable = command("sweep", str(sweep_file), "--dask", "tcp://127.0.0.1:9",
+                          "--dask-timeout", "2")
+    assert unreachable.returncode == 2
+    assert "no scheduler reached at tcp://127.0.0.1:9" in unreachable.stderr
+
+
 def test_an_unreachable_dask_scheduler_is_a_clear_error_not_a_hang():
     start = time.perf_counter()
     with pytest.raises(jalapeno.ConfigError, match="no scheduler reached at tcp://127.0.0.1:9"):

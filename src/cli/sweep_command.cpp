@@ -1,13 +1,18 @@
 #include "cli/sweep_command.hpp"
 
 #include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -16,6 +21,12 @@
 #include "dse/sweep.hpp"
 #include "report/progress.hpp"
 #include "serve/scenario.hpp"
+
+#ifndef JALAPENO_PYTHON_EXECUTABLE
+#define JALAPENO_PYTHON_EXECUTABLE "/usr/bin/python3"
+#endif
+
+extern char** environ;
 
 namespace jalapeno::cli {
 namespace {
@@ -92,6 +103,72 @@ void write_file(const fs::path& path, const std::string& text) {
   if (ec) throw ConfigError(fmt::format("--out: cannot write {}: {}", path.string(), ec.message()));
 }
 
+// The package beside the binary: build/python in a build tree, or
+// PREFIX/lib/pythonX.Y/dist-packages when installed.
+std::string python_path() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::string path;
+  if (ec) return path;
+  const auto add = [&](const fs::path& dir) {
+    if (fs::is_regular_file(dir / "jalapeno" / "__init__.py", ec)) {
+      path += (path.empty() ? "" : ":") + dir.string();
+    }
+  };
+  add(exe.parent_path() / "python");
+  for (const auto& entry : fs::directory_iterator(exe.parent_path().parent_path() / "lib", ec)) {
+    add(entry.path() / "dist-packages");
+  }
+  return path;
+}
+
+// Runs `python3 -m jalapeno sweep ... --dask ADDRESS` and returns its exit
+// code; the Python package spreads the points and writes the same files.
+int run_on_dask(const SweepOptions& opt) {
+  const std::string package = python_path();
+  if (package.empty()) {
+    throw ConfigError(
+        "--dask: the jalapeno Python package is not beside this binary (build it with make, or "
+        "install it with make install)");
+  }
+  const char* existing = std::getenv("PYTHONPATH");
+  const std::string pythonpath =
+      package + (existing != nullptr && *existing != '\0' ? std::string(":") + existing : "");
+  std::vector<std::string> args = {JALAPENO_PYTHON_EXECUTABLE,
+                                   "-m",
+                                   "jalapeno",
+                                   "sweep",
+                                   opt.file,
+                                   "--dask",
+                                   opt.dask,
+                                   "--format",
+                                   opt.format,
+                                   "--timeout",
+                                   fmt::format("{}", opt.dask_timeout_s)};
+  if (!opt.out_dir.empty()) args.insert(args.end(), {"--out", opt.out_dir});
+  if (!opt.pareto.empty()) args.insert(args.end(), {"--pareto", opt.pareto});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).substr(0, 11) != "PYTHONPATH=") environment.emplace_back(*e);
+  }
+  environment.push_back("PYTHONPATH=" + pythonpath);
+  std::vector<char*> envp;
+  for (std::string& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::cout << std::flush;
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data()) != 0) {
+    throw ConfigError(fmt::format("--dask: cannot run {}", args[0]));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 }  // namespace
 
 CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt) {
@@ -108,6 +185,11 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt) {
                   "mark the Pareto-optimal points of metrics X,Y (max:X or min:X to say which "
                   "way is better)");
   cmd->add_option("--format", opt.format, "on stdout: csv (default) or jsonl");
+  cmd->add_option("--dask", opt.dask,
+                  "spread the points over the Dask cluster at this scheduler address (through "
+                  "the Python package; the same rows)");
+  cmd->add_option("--dask-timeout", opt.dask_timeout_s,
+                  "with --dask: seconds to reach the scheduler (default 30)");
   return cmd;
 }
 
@@ -123,6 +205,18 @@ int run_sweep_command(const SweepOptions& opt, bool check_only) {
   }
   const DocumentCache parsed_once;  // the same files for every point
   const SweepSpec spec = read_sweep(opt.file);
+  if (!opt.dask.empty()) {
+    if (opt.resume) throw ConfigError("--resume: not with --dask (run the rest locally)");
+    if (opt.jobs != 1)
+      throw ConfigError("--jobs: not with --dask (the cluster's workers run them)");
+    if (!(opt.dask_timeout_s > 0 && opt.dask_timeout_s <= 3600)) {
+      throw ConfigError(
+          fmt::format("--dask-timeout: expected 0 to 3600 seconds, got {}", opt.dask_timeout_s));
+    }
+    sweep_point_scenario(spec, 0);  // the sweep's own errors first, here
+    if (check_only) return 0;
+    return run_on_dask(opt);
+  }
   if (check_only) {
     // The files it names: the sweep and the scenario, read by the first point.
     sweep_point_scenario(spec, 0);

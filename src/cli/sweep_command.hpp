@@ -14,6 +14,7 @@ struct SweepOptions {
   int64_t jobs = 1;
   bool resume = false;
   std::string dask;  // a Dask scheduler's address: the points on its workers
+  double dask_timeout_s = 30;
 };
 
 CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt);

@@ -174,7 +174,8 @@ int run_on_dask(const SweepOptions& opt) {
 CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt) {
   CLI::App* cmd = app.add_subcommand(
       "sweep", "Run a sweep over scenario fields: one row of inputs and metrics a point");
-  cmd->add_option("sweep", opt.file, "sweep YAML (README \"Sweeps and Pareto fronts\")")
+  cmd->add_option("sweep", opt.file,
+                  "sweep YAML (README \"Sweeps, Pareto fronts, Python and reports\")")
       ->required();
   cmd->add_option("--out", opt.out_dir,
                   "write DIR/sweep.csv and DIR/sweep.jsonl (default: CSV on stdout)");

@@ -4,7 +4,7 @@
 // analytically into one row of inputs and metrics. A point is a pure
 // function of the sweep and its index, so points may run in any order, on
 // any thread or machine (Dask), and the rows come out the same byte for
-// byte. README "Sweeps and Pareto fronts".
+// byte. README "Sweeps, Pareto fronts, Python and reports".
 //
 //   scenario: ../scenarios/default.yaml   # a file, or the scenario inline
 //   mode: simulate                        # or analytical

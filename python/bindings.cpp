@@ -99,6 +99,7 @@ PYBIND11_MODULE(_jalapeno, m) {
       "set_data_dir", [](const std::string& dir) { jalapeno::set_data_dir(dir); },
       "Where presets are read from, unless JALAPENO_DATA says otherwise");
   m.def("data_dir", &jalapeno::data_dir);
+  m.def("built_in_data_dir", &jalapeno::built_in_data_dir);
   m.def(
       "preset_names",
       [](const std::string& kind) -> std::vector<std::string> {
@@ -122,6 +123,17 @@ PYBIND11_MODULE(_jalapeno, m) {
       py::arg("text"), py::arg("name"),
       "Reads a scenario (JSON text) and raises what it gets wrong");
   m.def(
+      "check_scenario_file", [](const std::string& path) { jalapeno::read_scenario(path); },
+      py::arg("path"), "Reads a scenario file and raises what it gets wrong");
+  m.def(
+      "serve_file",
+      [](const std::string& path) {
+        const jalapeno::Scenario scenario = jalapeno::read_scenario(path);
+        py::gil_scoped_release unlocked;
+        return jalapeno::serve_summary(scenario).dump();
+      },
+      py::arg("path"), "Serves a scenario file: the summary as JSON");
+  m.def(
       "serve",
       [](const std::string& text, const std::string& name) {
         const jalapeno::Scenario scenario =
@@ -142,6 +154,7 @@ PYBIND11_MODULE(_jalapeno, m) {
           },
           py::arg("text"), py::arg("name"))
       .def("points", &jalapeno::SweepSpec::points)
+      .def_readonly("scenario_text", &jalapeno::SweepSpec::scenario_text)
       .def("point_values", &jalapeno::sweep_point_values, py::arg("point"))
       .def(
           "run_point",
@@ -152,7 +165,11 @@ PYBIND11_MODULE(_jalapeno, m) {
           py::arg("point"))
       .def(
           "run",
-          [](const jalapeno::SweepSpec& spec, size_t jobs, const std::vector<std::string>& done) {
+          [](const jalapeno::SweepSpec& spec, int64_t jobs, const std::vector<std::string>& done) {
+            if (jobs < 1 || jobs > 256) {
+              throw jalapeno::ConfigError("jobs: expected 1 to 256 threads, got " +
+                                          std::to_string(jobs));
+            }
             std::vector<ordered_json> rows;
             for (const std::string& row : done) {
               rows.push_back(ordered_json::parse(row));
@@ -160,7 +177,8 @@ PYBIND11_MODULE(_jalapeno, m) {
             }
             py::gil_scoped_release unlocked;
             std::vector<std::string> out;
-            for (const ordered_json& row : jalapeno::run_sweep(spec, jobs, std::move(rows))) {
+            for (const ordered_json& row :
+                 jalapeno::run_sweep(spec, static_cast<size_t>(jobs), std::move(rows))) {
               out.push_back(row.dump());
             }
             return out;

@@ -369,7 +369,13 @@ void sweep_cases(Table& t) {
   report("not_json", "result.json", "model: llama-3.1-8b\n", {"result.json", "not JSON"});
   report("unknown_schema", "result.json", "{\"schema\": \"other/1\"}",
          {"result.json", "schema other/1", "jalapeno.serve/1"});
-  report("bad_rows", "rows.jsonl", "{\"point\": 0}\nnot json\n", {"rows.jsonl:2", "sweep row"});
+  report("bad_rows", "rows.jsonl", "{\"point\": 0}\nnot json\n",
+         {"rows.jsonl:2", "malformed JSON"});
+  report("deep_rows", "rows.jsonl",
+         "{\"point\": 0, \"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}\n",
+         {"rows.jsonl:1", "nested deeper than 64"});
+  report("wrong_types", "result.json", "{\"schema\": \"jalapeno.serve/1\", \"ttft_s\": 5}",
+         {"result.json", "not what its schema says"});
   report("no_plotly", "step.json",
          "{\"schema\": \"jalapeno.step/1\", \"ops\": [{\"name\": \"x\", \"seconds\": 1}]}",
          {"/nonexistent/plotly.js", "JALAPENO_PLOTLY_JS"},

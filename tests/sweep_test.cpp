@@ -137,6 +137,16 @@ TEST(Sweep, RandomSamplesDrawFromTheListsAndDependOnTheSeed) {
   EXPECT_GT(differ, 100u);
 }
 
+TEST(Sweep, APointBeyondTheSweepIsAnError) {
+  const SweepSpec lhs = sweep_of(
+      "sampling: lhs\nsamples: 4\naxes:\n  workload.arrivals.poisson: {from: 1/s, to: 9/s}\n");
+  EXPECT_NE(config_error([&] { sweep_point_values(lhs, 4); }).find("point 4 of a sweep of 4"),
+            std::string::npos);
+  const SweepSpec grid = sweep_of("axes:\n  system.tp: [1, 2]\n");
+  EXPECT_NE(config_error([&] { run_sweep_point(grid, 2); }).find("point 2 of a sweep of 2"),
+            std::string::npos);
+}
+
 TEST(Sweep, RowsAreTheSameOnAnyNumberOfThreadsAndWhenResumed) {
   const SweepSpec spec = sweep_of(
       "axes:\n"
@@ -157,6 +167,10 @@ TEST(Sweep, RowsAreTheSameOnAnyNumberOfThreadsAndWhenResumed) {
   ordered_json other = one[2];
   other["system.hw.hbm.bandwidth"] = "9TB/s";
   EXPECT_NE(config_error([&] { check_resumed_row(spec, other, "f:3"); }).find("another sweep's"),
+            std::string::npos);
+  ordered_json nested = one[3];
+  nested["x"] = ordered_json::array({1, 2});
+  EXPECT_NE(config_error([&] { check_resumed_row(spec, nested, "f:4"); }).find("rows are flat"),
             std::string::npos);
 }
 
@@ -282,9 +296,21 @@ TEST(Sweep, BadAxesAreRefusedNamingTheKey) {
             std::string::npos);
   EXPECT_NE(error("axes:\n  system.tp: {from: 1TB/s, to: 8}\n").find("the unit of 'from'"),
             std::string::npos);
-  EXPECT_NE(error("axes:\n  a: {from: 1, to: 1000000, step: 1}\n  b: [1, 2]\n")
+  EXPECT_NE(error("axes:\n  a: {from: 1, to: 1001, step: 1}\n  b: {from: 1, to: 1001, step: 1}\n")
                 .find("at most 1000000 points"),
             std::string::npos);
+  // Values are counted before they are made: 32 axes of a million each ask for nothing.
+  EXPECT_NE(error("axes:\n  a: {from: 1, to: 1000000, step: 1}\n  b: {from: 1, to: 9, step: 1}\n")
+                .find("at most 1000000 values over all the axes together"),
+            std::string::npos);
+  EXPECT_NE(error("axes:\n  system.hw: [h200-sxm]\n  system.hw.hbm.bandwidth: [5TB/s]\n")
+                .find("overlaps axis 'system.hw'"),
+            std::string::npos);
+  EXPECT_NE(error("axes:\n  system.tp: {from: -1e308, to: 1e308, points: 3}\n").find("finite"),
+            std::string::npos);
+  EXPECT_NE(
+      error("axes:\n  system.tp: {from: 1, to: 100000000000000000000, points: 3}\n").find("2^53"),
+      std::string::npos);
   EXPECT_NE(error("sampling: sobol\naxes:\n  system.tp: [1]\n").find("grid, random or lhs"),
             std::string::npos);
   EXPECT_NE(error("samples: 5\naxes:\n  system.tp: [1]\n").find("no sample count on a grid"),

@@ -44,8 +44,12 @@ def _find_installed_data():
     # PREFIX/lib/pythonX.Y/dist-packages/jalapeno -> PREFIX/share/jalapeno/data
     prefix = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(here))))
     candidate = os.path.join(prefix, "share", "jalapeno", "data")
+    # Installed: its own data; in a build tree: the sources it was built from
+    # (not whatever lies beside the Python interpreter).
     if os.path.isdir(os.path.join(candidate, "chips")):
         _jalapeno.set_data_dir(candidate)
+    else:
+        _jalapeno.set_data_dir(_jalapeno.built_in_data_dir())
 
 
 _find_installed_data()
@@ -101,10 +105,14 @@ def plan(**options):
 
 
 def load_scenario(path):
-    """A scenario file as a dict (checked: a bad scenario raises ConfigError)."""
-    path = os.path.abspath(path)
+    """A scenario file as a dict (checked: a bad scenario raises ConfigError). Relative
+    paths in it (a trace) are made absolute, so that the dict runs from anywhere."""
+    path = os.fspath(path)
+    _jalapeno.check_scenario_file(path)
     spec = json.loads(_jalapeno.load_document(path))
-    _jalapeno.check_scenario(json.dumps(spec), _json_name(path))
+    trace = spec.get("workload", {}).get("trace") if isinstance(spec.get("workload"), dict) else None
+    if isinstance(trace, dict) and isinstance(trace.get("path"), str):
+        trace["path"] = os.path.join(os.path.dirname(os.path.abspath(path)), trace["path"])
     return spec
 
 
@@ -127,61 +135,52 @@ def with_fields(spec, fields):
     return out
 
 
-def _json_name(path):
-    """The name a dict is read under: relative paths in it start from path's folder."""
-    return os.path.splitext(path)[0] + ".json"
-
-
-def _scenario_text(scenario):
-    """(JSON text, name) of a scenario given as a path or a dict."""
-    if isinstance(scenario, (str, os.PathLike)):
-        scenario = load_scenario(scenario)
-        # load_scenario made it absolute: nothing relative is left to resolve.
-        return json.dumps(scenario), os.path.join(os.getcwd(), "scenario.json")
-    return json.dumps(scenario), os.path.join(os.getcwd(), "scenario.json")
-
-
 def serve(scenario, **fields):
-    """Serves a scenario (a path or a dict; dotted fields set over it) and returns the
-    summary document of `serve --json` as a dict."""
+    """Serves a scenario (a path or a dict; dotted fields set over it, `a__b=v` for
+    "a.b") and returns the summary document of `serve --json` as a dict."""
+    if isinstance(scenario, (str, os.PathLike)) and not fields:
+        return json.loads(_jalapeno.serve_file(os.fspath(scenario)))
     if isinstance(scenario, (str, os.PathLike)):
-        path = os.path.abspath(scenario)
+        path = os.fspath(scenario)
         spec = json.loads(_jalapeno.load_document(path))
-        name = _json_name(path)  # trace paths stay relative to the file
+        # Errors name the file, as modified; relative paths start from its folder.
+        name = f"{path} (with fields set from Python)"
     else:
-        spec, name = scenario, os.path.join(os.getcwd(), "scenario.json")
+        spec, name = scenario, os.path.join(os.getcwd(), "(a scenario from Python)")
     if fields:
         spec = with_fields(spec, {k.replace("__", "."): v for k, v in fields.items()})
     return json.loads(_jalapeno.serve(json.dumps(spec), name))
 
 
 def _sweep_source(spec):
-    """(text, name) of a sweep: a path, YAML text, or a dict."""
+    """(text, name) of a sweep: a path (kept as given, as the command keeps it, so that
+    the rows say the same), YAML text (with a newline, or a mapping in braces), or a dict."""
     if isinstance(spec, dict):
         return json.dumps(spec), os.path.join(os.getcwd(), "sweep.json")
-    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and "\n" not in spec):
-        path = os.path.abspath(spec)
+    if isinstance(spec, str) and ("\n" in spec or spec.lstrip().startswith("{")):
+        return spec, os.path.join(os.getcwd(), "sweep.yaml")
+    path = os.fspath(spec)
+    try:
         with open(path, encoding="utf-8") as f:
             return f.read(), path
-    return spec, os.path.join(os.getcwd(), "sweep.yaml")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the sweep file ({e.strerror})") from e
 
 
 _parsed = {}
 
 
-def _parse_sweep(text, name):
-    """The parsed sweep, once per process (a Dask worker runs many chunks of it)."""
-    key = (text, name)
+def _run_points(text, name, scenario_text, points):
+    """Rows (JSON text) of some points of a sweep: the work of one Dask task. The parsed
+    sweep is kept for the worker's next chunk while the sweep and its scenario are the
+    ones the client read."""
+    key = (text, name, scenario_text)
     if key not in _parsed:
-        if len(_parsed) > 16:
-            _parsed.clear()
+        _parsed.clear()
         _parsed[key] = _jalapeno.Sweep.parse(text, name)
-    return _parsed[key]
-
-
-def _run_points(text, name, points):
-    """Rows (JSON text) of some points of a sweep: the work of one Dask task."""
-    sweep_spec = _parse_sweep(text, name)
+    sweep_spec = _parsed[key]
+    if sweep_spec.scenario_text != scenario_text:
+        raise ConfigError(f"{name}: its scenario differs on this worker from the client's")
     return [sweep_spec.run_point(p) for p in points]
 
 
@@ -194,7 +193,7 @@ def sweep(spec, jobs=1, client=None, pareto=None, chunk=None, timeout=30):
     points (max:X or min:X to say which way is better). The rows are the same, bit for
     bit and in the same order, wherever they ran."""
     text, name = _sweep_source(spec)
-    sweep_spec = _parse_sweep(text, name)
+    sweep_spec = _jalapeno.Sweep.parse(text, name)  # anew: its scenario file may have changed
     n = sweep_spec.points()
     if client is None:
         rows = sweep_spec.run(jobs=jobs)
@@ -205,8 +204,9 @@ def sweep(spec, jobs=1, client=None, pareto=None, chunk=None, timeout=30):
             workers = max(1, len(client.scheduler_info().get("workers", {})))
             size = chunk or max(1, -(-n // (4 * workers)))
             chunks = [list(range(i, min(n, i + size))) for i in range(0, n, size)]
-            futures = client.map(_run_points, [text] * len(chunks), [name] * len(chunks), chunks,
-                                 pure=False)
+            k = len(chunks)
+            futures = client.map(_run_points, [text] * k, [name] * k,
+                                 [sweep_spec.scenario_text] * k, chunks, pure=False)
             rows = [row for part in client.gather(futures) for row in part]
         finally:
             if owned:
@@ -219,7 +219,11 @@ def _dask_client(client, timeout):
     """A Client, or one connected to a scheduler address (ConfigError if unreachable)."""
     if not isinstance(client, str):
         return client
-    from distributed import Client
+    try:
+        from distributed import Client
+    except ImportError as e:
+        raise ConfigError("dask: the distributed package is not installed "
+                          "(Debian: python3-distributed)") from e
 
     try:
         return Client(client, timeout=f"{timeout}s")

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "report/html_report.hpp"
@@ -24,7 +25,13 @@ CLI::App* add_report_command(CLI::App& app, ReportOptions& opt) {
 
 int run_report_command(const ReportOptions& opt, bool check_only) {
   const ReportInput input = read_report_input(opt.result);
-  const std::vector<ReportFigure> figures = report_figures(input);
+  std::vector<ReportFigure> figures;
+  try {
+    figures = report_figures(input);
+  } catch (const nlohmann::json::exception& e) {
+    // A document of the right schema with a field of the wrong type.
+    throw ConfigError(fmt::format("{}: not what its schema says: {}", opt.result, e.what()));
+  }
   if (figures.empty()) throw ConfigError(fmt::format("{}: nothing in it to plot", opt.result));
   const std::string plotly = load_plotly_js();
   if (check_only) return 0;

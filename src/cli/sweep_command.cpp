@@ -17,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "core/input_file.hpp"
+#include "core/json_input.hpp"
 #include "core/spec_reader.hpp"
 #include "dse/sweep.hpp"
 #include "report/progress.hpp"
@@ -79,8 +80,7 @@ std::vector<ordered_json> read_done_rows(const SweepSpec& spec, const std::strin
   for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
     ++line;
     const std::string where = fmt::format("{}:{}", path, line);
-    ordered_json row = ordered_json::parse(text.substr(start, end - start), nullptr, false);
-    if (row.is_discarded()) throw ConfigError(where + ": not a JSON row");
+    ordered_json row = parse_ordered_json_strict(text.substr(start, end - start), where);
     check_resumed_row(spec, row, where);
     const size_t point = row["point"].get<size_t>();
     if (seen[point]) throw ConfigError(fmt::format("{}: point {} a second time", where, point));
@@ -262,16 +262,20 @@ int run_sweep_command(const SweepOptions& opt, bool check_only) {
     if (log.is_open()) log << row.dump() << "\n" << std::flush;
     if (progress) progress->add(row.value("status", "") != "ok");
   };
-  if (!opt.pareto.empty() && objectives.empty() && done.size() < spec.points()) {
-    // Run the first missing point alone, to check the names against it.
+  if (!opt.pareto.empty() && objectives.empty()) {
+    // Points run one at a time until one runs (up to 64), to check the
+    // names against its columns before the others run.
     std::vector<char> have(spec.points(), 0);
     for (const ordered_json& r : done) have[r["point"].get<size_t>()] = 1;
-    size_t first = 0;
-    while (have[first]) ++first;
-    ordered_json row = run_sweep_point(spec, first);
-    on_row(row);
-    done.push_back(row);
-    if (first_ok(done)) objectives = parse_pareto(opt.pareto, done);
+    size_t tried = 0;
+    for (size_t p = 0; p < spec.points() && tried < 64 && objectives.empty(); ++p) {
+      if (have[p]) continue;
+      ++tried;
+      ordered_json row = run_sweep_point(spec, p);
+      on_row(row);
+      done.push_back(row);
+      if (first_ok(done)) objectives = parse_pareto(opt.pareto, done);
+    }
   }
   std::vector<ordered_json> rows =
       run_sweep(spec, static_cast<size_t>(opt.jobs), std::move(done), on_row);

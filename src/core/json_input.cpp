@@ -12,13 +12,12 @@
 namespace jalapeno {
 namespace {
 constexpr int kMaxJsonDepth = 64;
-}  // namespace
 
-nlohmann::json parse_json_strict(const std::string& text, const std::string& where) {
-  using nlohmann::json;
+template <class json>
+json parse_strict(const std::string& text, const std::string& where) {
   std::vector<std::set<std::string>> keys;  // one set per open object
-  const json::parser_callback_t check = [&](int depth, json::parse_event_t event,
-                                            json& parsed) -> bool {
+  const typename json::parser_callback_t check = [&](int depth, typename json::parse_event_t event,
+                                                     json& parsed) -> bool {
     if (depth > kMaxJsonDepth) {
       throw ConfigError(fmt::format("{}: nested deeper than {} levels", where, kMaxJsonDepth));
     }
@@ -30,7 +29,7 @@ nlohmann::json parse_json_strict(const std::string& text, const std::string& whe
         if (!keys.empty()) keys.pop_back();
         break;
       case json::parse_event_t::key: {
-        const std::string key = parsed.get<std::string>();
+        const std::string key = parsed.template get<std::string>();
         if (!keys.empty() && !keys.back().insert(key).second) {
           throw ConfigError(
               fmt::format("{}: duplicate key '{}' (each key may appear once)", where, key));
@@ -38,7 +37,7 @@ nlohmann::json parse_json_strict(const std::string& text, const std::string& whe
         break;
       }
       case json::parse_event_t::value:
-        if (parsed.is_number_float() && !std::isfinite(parsed.get<double>())) {
+        if (parsed.is_number_float() && !std::isfinite(parsed.template get<double>())) {
           throw ConfigError(fmt::format("{}: a number beyond what a double can hold", where));
         }
         break;
@@ -49,9 +48,20 @@ nlohmann::json parse_json_strict(const std::string& text, const std::string& whe
   };
   try {
     return json::parse(text, check);
-  } catch (const json::exception& e) {
+  } catch (const typename json::exception& e) {
     throw ConfigError(fmt::format("{}: malformed JSON: {}", where, e.what()));
   }
+}
+
+}  // namespace
+
+nlohmann::json parse_json_strict(const std::string& text, const std::string& where) {
+  return parse_strict<nlohmann::json>(text, where);
+}
+
+nlohmann::ordered_json parse_ordered_json_strict(const std::string& text,
+                                                 const std::string& where) {
+  return parse_strict<nlohmann::ordered_json>(text, where);
 }
 
 nlohmann::json read_json_file(const std::string& path, const std::string& what) {

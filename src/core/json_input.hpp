@@ -11,6 +11,8 @@ namespace jalapeno {
 // Parses text; throws ConfigError naming where (a file, or "file:line") and
 // what is wrong.
 nlohmann::json parse_json_strict(const std::string& text, const std::string& where);
+// The same, keeping the keys in the order written.
+nlohmann::ordered_json parse_ordered_json_strict(const std::string& text, const std::string& where);
 
 // Reads a regular file of bounded size and parses it strictly.
 nlohmann::json read_json_file(const std::string& path, const std::string& what);

@@ -39,7 +39,14 @@ void parallel_for_index(size_t count, size_t jobs, Work&& work) {
   };
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  try {
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  } catch (...) {
+    // No thread to be had: stop the ones started, join them, say so.
+    failed.store(true);
+    for (std::thread& t : pool) t.join();
+    throw;
+  }
   worker();
   for (std::thread& t : pool) t.join();
   for (const std::exception_ptr& e : errors) {

@@ -42,6 +42,10 @@ const std::string& installed_data_dir() {
 
 }  // namespace
 
+std::string built_in_data_dir() {
+  return JALAPENO_DATA_DIR;
+}
+
 void set_data_dir(const std::string& dir) {
   const std::lock_guard<std::mutex> lock(set_dir_mutex);
   set_dir() = dir;
@@ -114,13 +118,13 @@ YAML::Node merge_over(const YAML::Node& base, const YAML::Node& over) {
 
 Document resolve_extends(const Document& doc, const std::string& kind, const std::string& extension,
                          const std::string& what, const std::vector<std::string>& path_keys) {
-  constexpr int kMaxDepth = 8;
+  constexpr size_t kMaxDepth = 8;
   std::vector<Document> chain{doc};
   while (chain.back().root.IsMap() && chain.back().root["extends"].IsDefined()) {
     const Document& child = chain.back();
     SpecReader reader(child.root, child.file);
     const std::string parent = reader.string("extends");
-    if (chain.size() > kMaxDepth) {
+    if (chain.size() >= kMaxDepth) {
       reader.fail("extends", fmt::format("a chain of at most {} files (a cycle?)", kMaxDepth));
     }
     // A path is relative to the file that names it; a bare name is a preset.

@@ -14,6 +14,8 @@ namespace jalapeno {
 // Throws ConfigError naming every place it looked.
 std::string data_dir();
 void set_data_dir(const std::string& dir);
+// The source tree's data/ the library was built from.
+std::string built_in_data_dir();
 // Names (file stems) of the presets in data/<kind>/ ending in extension, sorted.
 std::vector<std::string> preset_names(const std::string& kind, const std::string& extension);
 // A path that exists as given, or the preset of that name. Unknown names throw

@@ -58,7 +58,16 @@ std::string format_value(double value, bool whole, const std::string& unit) {
 
 // Reads one axis: a list, or a mapping {from, to, points | step, scale}.
 SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader& axes,
-                    SweepSampling sampling) {
+                    SweepSampling sampling, uint64_t& values_left) {
+  // All the axes' values together are bounded before any is made, so a
+  // small file cannot ask for gigabytes of them.
+  const auto take = [&](double count) {
+    if (!(count <= static_cast<double>(values_left))) {
+      axes.fail(path, fmt::format("at most {} values over all the axes together",
+                                  SweepLimits::kMaxPoints));
+    }
+    values_left -= static_cast<uint64_t>(count);
+  };
   SweepAxis axis;
   axis.path = path;
   if (path.empty() || path.front() == '.' || path.back() == '.' ||
@@ -67,9 +76,7 @@ SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader&
   }
   if (node.IsSequence()) {
     if (node.size() == 0) axes.fail(path, "a non-empty list of values");
-    if (node.size() > SweepLimits::kMaxPoints) {
-      axes.fail(path, fmt::format("at most {} values", SweepLimits::kMaxPoints));
-    }
+    take(static_cast<double>(node.size()));
     for (const YAML::Node& v : node) {
       if (!v.IsScalar()) axes.fail(path, "a list of single values, not lists or mappings");
       axis.values.push_back(v.Scalar());
@@ -102,6 +109,14 @@ SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader&
   axis.unit = from.unit;
   axis.from = from.value;
   axis.to = to.value;
+  if (!std::isfinite(to.value - from.value)) {
+    range.fail("to", "a range whose span is a finite number");
+  }
+  // Whole numbers are written exactly only up to 2^53.
+  if (axis.whole &&
+      (std::abs(from.value) > 9.007199254740992e15 || std::abs(to.value) > 9.007199254740992e15)) {
+    range.fail("to", "whole-number ends within 2^53 (9007199254740992)");
+  }
   if (!(to.value > from.value)) {
     range.fail("to", fmt::format("a value above 'from' ({:g}), got {:g}: the range is empty",
                                  from.value, to.value));
@@ -115,6 +130,7 @@ SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader&
   std::vector<double> values;
   if (has_points) {
     const auto n = range.integer_in("points", 2, static_cast<int64_t>(SweepLimits::kMaxPoints));
+    take(static_cast<double>(n));
     for (int64_t i = 0; i < n; ++i) {
       const double t = static_cast<double>(i) / static_cast<double>(n - 1);
       values.push_back(i == n - 1       ? to.value
@@ -126,9 +142,10 @@ SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader&
     const double step = range.number("step");
     if (!(step > 0)) range.fail("step", "a step above zero");
     const double count = std::floor((to.value - from.value) / step * (1 + 1e-12)) + 1;
-    if (count > static_cast<double>(SweepLimits::kMaxPoints)) {
+    if (!(count <= static_cast<double>(SweepLimits::kMaxPoints))) {
       range.fail("step", fmt::format("at most {} values in the range", SweepLimits::kMaxPoints));
     }
+    take(count);
     for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
       values.push_back(from.value + static_cast<double>(i) * step);
     }
@@ -208,9 +225,19 @@ SweepSpec read_sweep_document(const Document& doc) {
       reader.fail("axes", fmt::format("at most {} axes", SweepLimits::kMaxAxes));
     }
     SpecReader axes = reader.child("axes");
+    uint64_t values_left = SweepLimits::kMaxPoints;
     for (const auto& entry : axes_node) {
       const std::string path = entry.first.Scalar();
-      spec.axes.push_back(read_axis(path, entry.second, axes, spec.sampling));
+      // One field per axis: an axis over a part of another's field would be
+      // overwritten by it, or overwrite it.
+      for (const SweepAxis& other : spec.axes) {
+        const std::string& a = other.path.size() < path.size() ? other.path : path;
+        const std::string& b = other.path.size() < path.size() ? path : other.path;
+        if (b == a || (b.starts_with(a) && b[a.size()] == '.')) {
+          axes.fail(path, fmt::format("a field of its own: it overlaps axis '{}'", other.path));
+        }
+      }
+      spec.axes.push_back(read_axis(path, entry.second, axes, spec.sampling, values_left));
       axes.ignore(path);
     }
     axes.finish();
@@ -286,6 +313,10 @@ ordered_json row_value(const std::string& text, bool quoted) {
 
 // Each axis's value at the point, and whether it was written in quotes.
 std::vector<std::pair<std::string, bool>> point_values(const SweepSpec& spec, size_t point) {
+  if (point >= spec.points()) {
+    throw ConfigError(
+        fmt::format("{}: point {} of a sweep of {} points", spec.file, point, spec.points()));
+  }
   std::vector<std::pair<std::string, bool>> out;
   for (size_t a = 0; a < spec.axes.size(); ++a) {
     bool quoted = false;
@@ -336,7 +367,9 @@ std::string describe_point(const SweepSpec& spec, size_t point) {
   const std::vector<std::string> values = sweep_point_values(spec, point);
   std::string out;
   for (size_t a = 0; a < spec.axes.size(); ++a) {
-    out += fmt::format("{}{}={}", a ? ", " : "", spec.axes[a].path, values[a]);
+    const std::string& v = values[a];
+    out += fmt::format("{}{}={}", a ? ", " : "", spec.axes[a].path,
+                       v.size() > 80 ? v.substr(0, 77) + "..." : v);
   }
   return out;
 }
@@ -609,6 +642,11 @@ void check_resumed_row(const SweepSpec& spec, const ordered_json& row, const std
     throw ConfigError(
         fmt::format("{}: a row without a point of this sweep (0 to {})", where, spec.points() - 1));
   }
+  for (const auto& [key, value] : row.items()) {
+    if (value.is_structured()) {
+      throw ConfigError(fmt::format("{}: '{}' is not a single value (rows are flat)", where, key));
+    }
+  }
   const size_t point = row["point"].get<size_t>();
   const ordered_json expected = [&] {
     ordered_json r;
@@ -725,6 +763,7 @@ void mark_pareto(std::vector<ordered_json>& rows, const std::vector<ParetoObject
     for (const ParetoObjective& o : objectives) {
       if (!rows[i].contains(o.metric) || !rows[i][o.metric].is_number()) break;
       const double x = rows[i][o.metric].get<double>();
+      if (!std::isfinite(x)) break;  // not comparable: not a candidate
       v.push_back(o.maximise ? x : -x);
     }
     if (v.size() == objectives.size()) candidates.emplace_back(i, std::move(v));

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/input_file.hpp"
+#include "core/json_input.hpp"
 
 #ifndef JALAPENO_PLOTLY_JS
 #define JALAPENO_PLOTLY_JS "/usr/share/python3-plotly/plotly.js"
@@ -28,9 +29,11 @@ constexpr int64_t kMaxResultBytes = int64_t{1} << 31;
 
 json parse_json_file(const std::string& path, const std::string& what) {
   const std::string text = read_regular_file(path, what, kMaxResultBytes);
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) throw ConfigError(fmt::format("{}: not JSON ({} expected)", path, what));
-  return doc;
+  try {
+    return parse_ordered_json_strict(text, path);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{} (not JSON: {} expected)", e.what(), what));
+  }
 }
 
 std::vector<json> read_rows(const std::string& path) {
@@ -42,8 +45,9 @@ std::vector<json> read_rows(const std::string& path) {
     if (end == std::string::npos) end = text.size();
     ++line;
     if (end == start) continue;
-    json row = json::parse(text.substr(start, end - start), nullptr, false);
-    if (row.is_discarded() || !row.is_object() || !row.contains("point")) {
+    const std::string where = fmt::format("{}:{}", path, line);
+    json row = parse_ordered_json_strict(text.substr(start, end - start), where);
+    if (!row.is_object() || !row.contains("point")) {
       throw ConfigError(
           fmt::format("{}:{}: expected a sweep row (a JSON object with a point)", path, line));
     }
@@ -308,7 +312,11 @@ void sweep_figures(const ReportInput& in, std::vector<ReportFigure>& out) {
     for (const json& r : rows) {
       if (r.value("status", "") != "ok" || !r.contains(metric)) continue;
       bool held = true;
-      for (size_t a = 2; a < axes.size(); ++a) held = held && r[axes[a]] == rows.front()[axes[a]];
+      for (size_t a = 2; a < axes.size(); ++a) {
+        held = held && r.contains(axes[a]) && rows.front().contains(axes[a]) &&
+               r.at(axes[a]) == rows.front().at(axes[a]);
+      }
+      if (!r.contains(first) || (!second.empty() && !r.contains(second))) continue;
       if (!held) continue;
       const std::string key = second.empty()          ? "points"
                               : r[second].is_string() ? r[second].get<std::string>()

@@ -931,36 +931,7 @@ int run_plan(PlanOptions opt, bool check_only) {
     doc["chips"] = result.chips;
     doc["objective"] = result.objective;
     auto& plans = doc["plans"] = nlohmann::ordered_json::array();
-    const auto optional = [](const std::optional<double>& v) -> nlohmann::ordered_json {
-      if (v) return *v;
-      return nullptr;
-    };
-    for (const auto& p : result.plans) {
-      plans.push_back({{"tp", p.plan.tp},
-                       {"pp", p.plan.pp},
-                       {"ep", p.plan.ep},
-                       {"dp_attention", p.plan.dp_attention},
-                       {"replicas", p.plan.replicas},
-                       {"meets_slos", p.meets_slos},
-                       {"batch", p.batch},
-                       {"tpot_s", p.tpot_s},
-                       {"ttft_s", p.ttft_s},
-                       {"comm_share", p.comm_share},
-                       {"tokens_per_s", p.tokens_per_s},
-                       {"tokens_per_s_per_chip", p.tokens_per_s_per_chip},
-                       {"facility_power_W", optional(p.facility_power_W)},
-                       {"tokens_per_s_per_MW", optional(p.tokens_per_s_per_MW)},
-                       {"usd_per_million_output_tokens", optional(p.usd_per_million_output_tokens)},
-                       {"verdict", p.verdict}});
-      if (p.simulated) {
-        plans.back()["simulated"] = {
-            {"offered_requests_per_s", p.simulated->offered_requests_per_s},
-            {"tokens_per_s_per_chip", p.simulated->tokens_per_s_per_chip},
-            {"ttft_p90_s", p.simulated->ttft_p90_s},
-            {"tpot_p90_s", p.simulated->tpot_p90_s},
-            {"goodput_fraction", p.simulated->goodput_fraction}};
-      }
-    }
+    for (const auto& p : result.plans) plans.push_back(plan_result_json(p));
     std::cout << doc.dump(2) << "\n";
   } else {
     std::cout << format_plan_table(result, static_cast<size_t>(opt.top));

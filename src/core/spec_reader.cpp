@@ -293,12 +293,13 @@ Document load_document(const std::string& path) {
 SpecReader::SpecReader(YAML::Node node, std::string file, std::string path)
     : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
 
-SpecReader SpecReader::mapping(const Document& doc) {
+SpecReader SpecReader::mapping(const Document& doc, const std::string& key_prefix) {
   if (!doc.root.IsMap()) {
-    throw ConfigError(
-        fmt::format("{}: expected a mapping of keys to values at the top level", doc.file));
+    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values{}", doc.file,
+                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': ",
+                                  key_prefix.empty() ? " at the top level" : ""));
   }
-  return SpecReader(doc.root, doc.file);
+  return SpecReader(doc.root, doc.file, key_prefix);
 }
 
 std::string SpecReader::key_path(const std::string& key) const {

@@ -49,8 +49,9 @@ class SpecReader {
  public:
   SpecReader(YAML::Node node, std::string file, std::string path = "");
 
-  // Throws unless the node is a mapping.
-  static SpecReader mapping(const Document& doc);
+  // Throws unless the node is a mapping. key_prefix: the path its keys are
+  // named under (a mapping written inside another file).
+  static SpecReader mapping(const Document& doc, const std::string& key_prefix = "");
 
   bool has(const std::string& key) const;
 

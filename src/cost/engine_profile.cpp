@@ -49,11 +49,7 @@ EngineProfile read_engine_profile(const std::string& path) {
 
 EngineProfile read_engine_profile(const Document& document, const std::string& key_prefix) {
   const Document doc = resolve_extends(document, "engines", ".yaml", "engine");
-  if (!doc.root.IsMap()) {
-    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values", doc.file,
-                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': "));
-  }
-  SpecReader reader(doc.root, doc.file, key_prefix);
+  SpecReader reader = SpecReader::mapping(doc, key_prefix);
   const std::string path = doc.file;
   EngineProfile engine;
   engine.name = reader.string("name");

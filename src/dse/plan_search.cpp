@@ -344,6 +344,38 @@ const PlanObjective& find_plan_objective(const std::string& name) {
   throw ConfigError(fmt::format("--objective: unknown objective '{}' (expected {})", name, known));
 }
 
+nlohmann::ordered_json plan_result_json(const PlanResult& p) {
+  const auto optional = [](const std::optional<double>& v) -> nlohmann::ordered_json {
+    if (v) return *v;
+    return nullptr;
+  };
+  nlohmann::ordered_json out = {
+      {"tp", p.plan.tp},
+      {"pp", p.plan.pp},
+      {"ep", p.plan.ep},
+      {"dp_attention", p.plan.dp_attention},
+      {"replicas", p.plan.replicas},
+      {"meets_slos", p.meets_slos},
+      {"batch", p.batch},
+      {"tpot_s", p.tpot_s},
+      {"ttft_s", p.ttft_s},
+      {"comm_share", p.comm_share},
+      {"tokens_per_s", p.tokens_per_s},
+      {"tokens_per_s_per_chip", p.tokens_per_s_per_chip},
+      {"facility_power_W", optional(p.facility_power_W)},
+      {"tokens_per_s_per_MW", optional(p.tokens_per_s_per_MW)},
+      {"usd_per_million_output_tokens", optional(p.usd_per_million_output_tokens)},
+      {"verdict", p.verdict}};
+  if (p.simulated) {
+    out["simulated"] = {{"offered_requests_per_s", p.simulated->offered_requests_per_s},
+                        {"tokens_per_s_per_chip", p.simulated->tokens_per_s_per_chip},
+                        {"ttft_p90_s", p.simulated->ttft_p90_s},
+                        {"tpot_p90_s", p.simulated->tpot_p90_s},
+                        {"goodput_fraction", p.simulated->goodput_fraction}};
+  }
+  return out;
+}
+
 std::string format_plan_table(const PlanSearchResult& result, size_t top) {
   const PlanObjective& objective = find_plan_objective(result.objective);
   std::string out = fmt::format("{} on {} chips of {}: plans by {}\n", result.model, result.chips,

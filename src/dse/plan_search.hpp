@@ -5,6 +5,7 @@
 // ranked by output tokens per second per chip among the plans that meet the
 // SLOs, each with the reason it wins or loses.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,5 +115,7 @@ SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, 
 struct Scenario;
 Scenario plan_scenario(const PlanSearchSpec& spec, const ParallelPlan& plan, int64_t requests);
 std::string format_plan_table(const PlanSearchResult& result, size_t top);
+// One plan as plan --json writes it (absent figures as null).
+nlohmann::ordered_json plan_result_json(const PlanResult& plan);
 
 }  // namespace jalapeno

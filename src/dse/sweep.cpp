@@ -457,29 +457,11 @@ ordered_json analyse(const Scenario& scenario) {
   // weights do not fit): the point cannot run. A plan missing an SLO still
   // has its figures, with meets_slos false.
   if (r.batch == 0) throw InfeasibleError(r.verdict);
-  ordered_json doc;
-  doc["meets_slos"] = r.meets_slos;
-  doc["verdict"] = r.verdict;
-  doc["batch"] = r.batch;
-  doc["tpot_s"] = r.tpot_s;
-  doc["ttft_s"] = r.ttft_s;
+  ordered_json doc = plan_result_json(r);
   doc["tokens_per_s_per_user"] = r.tpot_s > 0 ? 1 / r.tpot_s : 0.0;
-  doc["comm_share"] = r.comm_share;
-  doc["tokens_per_s"] = r.tokens_per_s;
-  doc["tokens_per_s_per_chip"] = r.tokens_per_s_per_chip;
-  if (r.facility_power_W) doc["facility_power_W"] = *r.facility_power_W;
-  if (r.tokens_per_s_per_MW) doc["tokens_per_s_per_MW"] = *r.tokens_per_s_per_MW;
-  if (r.usd_per_million_output_tokens) {
-    doc["usd_per_million_output_tokens"] = *r.usd_per_million_output_tokens;
-  }
   doc["scenario"] = {{"model", scenario.model},
                      {"hw", scenario.hw},
                      {"engine", scenario.engine},
-                     {"replicas", plan.replicas},
-                     {"tp", plan.tp},
-                     {"pp", plan.pp},
-                     {"ep", plan.ep},
-                     {"dp_attention", plan.dp_attention},
                      {"input_tokens", spec.input_tokens},
                      {"output_tokens", spec.output_tokens}};
   return doc;

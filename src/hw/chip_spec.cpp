@@ -39,11 +39,7 @@ ChipSpec read_chip_spec(const std::string& path) {
 
 ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix) {
   const Document doc = resolve_extends(document, "chips", ".yaml", "chip", {"calibration"});
-  if (!doc.root.IsMap()) {
-    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values", doc.file,
-                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': "));
-  }
-  SpecReader reader(doc.root, doc.file, key_prefix);
+  SpecReader reader = SpecReader::mapping(doc, key_prefix);
   const std::string path = doc.file;
   ChipSpec chip;
   chip.name = reader.string("name");

@@ -172,11 +172,7 @@ SystemSpec read_system_spec(const std::string& path) {
 
 SystemSpec read_system_spec(const Document& document, const std::string& key_prefix) {
   const Document doc = resolve_extends(document, "systems", ".yaml", "system", {"chip"});
-  if (!doc.root.IsMap()) {
-    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values", doc.file,
-                                  key_prefix.empty() ? "" : "key '" + key_prefix + "': "));
-  }
-  SpecReader reader(doc.root, doc.file, key_prefix);
+  SpecReader reader = SpecReader::mapping(doc, key_prefix);
   const std::string path = doc.file;
   SystemSpec system;
   system.name = reader.string("name");

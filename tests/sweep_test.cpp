@@ -284,6 +284,8 @@ TEST(Sweep, BadAxesAreRefusedNamingTheKey) {
   };
   EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n").find("poison"), std::string::npos);
   EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n").find("point 0"), std::string::npos);
+  EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n").find("did you mean 'poisson'?"),
+            std::string::npos);
   EXPECT_NE(error("axes:\n  system.hw.hbm.bandwith: [5TB/s]\n").find("known keys here: bandwidth"),
             std::string::npos);
   EXPECT_NE(error("axes:\n  system.tp: []\n").find("non-empty"), std::string::npos);

@@ -486,13 +486,16 @@ void SpecReader::finish() const {
   for (const auto& entry : node_) {
     const std::string key = entry.first.as<std::string>();
     if (read_.count(key)) continue;
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    std::string list, close;
+    for (const auto& k : known) {
+      list += (list.empty() ? "" : ", ") + k;
+      if (edit_distance(k, key) <= 2) close += (close.empty() ? "'" : ", '") + k + "'";
+    }
     const YAML::Mark mark = entry.first.Mark();
     const std::string at =
         (mark.line >= 0 && !mark.is_null()) ? fmt::format("{}:{}", file_, mark.line + 1) : file_;
-    throw ConfigError(
-        fmt::format("{}: unknown key '{}' (known keys here: {})", at, key_path(key), list));
+    throw ConfigError(fmt::format("{}: unknown key '{}' ({}known keys here: {})", at, key_path(key),
+                                  close.empty() ? "" : "did you mean " + close + "? ", list));
   }
 }
 

@@ -755,7 +755,10 @@ void mark_pareto(std::vector<ordered_json>& rows, const std::vector<ParetoObject
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   std::vector<const std::vector<double>*> front;
-  for (const auto& [index, v] : candidates) {
+  for (const auto& candidate : candidates) {
+    // Named, not a structured binding: lambdas may not capture those (C++20, clang).
+    const size_t index = candidate.first;
+    const std::vector<double>& v = candidate.second;
     const bool dominated = std::any_of(front.begin(), front.end(), [&](const auto* f) {
       bool better = false;
       for (size_t k = 0; k < v.size(); ++k) {

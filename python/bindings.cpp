@@ -116,13 +116,6 @@ PYBIND11_MODULE(_jalapeno, m) {
       [](const std::string& path) { return to_json(jalapeno::load_document(path).root).dump(); },
       py::arg("path"), "A YAML or JSON file as JSON text");
   m.def(
-      "check_scenario",
-      [](const std::string& text, const std::string& name) {
-        jalapeno::read_scenario(jalapeno::parse_document(text, name, true));
-      },
-      py::arg("text"), py::arg("name"),
-      "Reads a scenario (JSON text) and raises what it gets wrong");
-  m.def(
       "check_scenario_file", [](const std::string& path) { jalapeno::read_scenario(path); },
       py::arg("path"), "Reads a scenario file and raises what it gets wrong");
   m.def(

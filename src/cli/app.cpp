@@ -27,6 +27,7 @@
 #include "cost/step_cost.hpp"
 #include "dse/fleet_sizing.hpp"
 #include "dse/plan_search.hpp"
+#include "dse/sweep.hpp"
 #include "plan/hardware.hpp"
 #include "report/model_report.hpp"
 #include "report/progress.hpp"
@@ -527,10 +528,8 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
     run.synthetic.seed = run.closed_loop.seed = run.serve.seed = run.seed;
     StepCostModel cost = make_scenario_cost_model(run);
     std::unique_ptr<RequestSource> source = make_source(run);
-    ServingMetrics m(run.serve.replicas, run.slo, run.sample_interval_s);
-    m.set_sequence_cap(run.serve.scheduler.max_sequences);
-    m.set_open_loop(run.workload != WorkloadKind::kClosedLoop);
-    if (auto accounting = make_energy_accounting(run)) m.set_energy_accounting(*accounting);
+    const std::unique_ptr<ServingMetrics> metrics = scenario_metrics(run);
+    ServingMetrics& m = *metrics;
     Simulator sim(cost, run.serve, *source, m);
     sim.run();
     const nlohmann::ordered_json doc = m.to_json();
@@ -585,12 +584,8 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
     }
     return 0;
   }
-  ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
-  metrics.set_sequence_cap(scenario.serve.scheduler.max_sequences);
-  metrics.set_open_loop(scenario.workload != WorkloadKind::kClosedLoop);
-  if (auto accounting = make_energy_accounting(scenario)) {
-    metrics.set_energy_accounting(*accounting);
-  }
+  const std::unique_ptr<ServingMetrics> owned = scenario_metrics(scenario);
+  ServingMetrics& metrics = *owned;
   std::ofstream csv, timeline;
   std::unique_ptr<PerfettoWriter> trace;
   if (!opt.out_dir.empty()) {

@@ -396,17 +396,24 @@ void flatten(const std::string& prefix, const ordered_json& value, ordered_json&
 
 }  // namespace
 
+std::unique_ptr<ServingMetrics> scenario_metrics(const Scenario& scenario) {
+  auto metrics = std::make_unique<ServingMetrics>(scenario.serve.replicas, scenario.slo,
+                                                  scenario.sample_interval_s);
+  metrics->set_sequence_cap(scenario.serve.scheduler.max_sequences);
+  metrics->set_open_loop(scenario.workload != WorkloadKind::kClosedLoop);
+  if (auto accounting = make_energy_accounting(scenario)) {
+    metrics->set_energy_accounting(*accounting);
+  }
+  return metrics;
+}
+
 ordered_json serve_summary(const Scenario& scenario) {
   StepCostModel cost = make_scenario_cost_model(scenario);
   std::unique_ptr<RequestSource> source = make_source(scenario);
-  ServingMetrics metrics(scenario.serve.replicas, scenario.slo, scenario.sample_interval_s);
-  metrics.set_sequence_cap(scenario.serve.scheduler.max_sequences);
-  metrics.set_open_loop(scenario.workload != WorkloadKind::kClosedLoop);
-  if (auto accounting = make_energy_accounting(scenario))
-    metrics.set_energy_accounting(*accounting);
-  Simulator sim(cost, scenario.serve, *source, metrics);
+  const std::unique_ptr<ServingMetrics> metrics = scenario_metrics(scenario);
+  Simulator sim(cost, scenario.serve, *source, *metrics);
   sim.run();
-  ordered_json doc = metrics.to_json();
+  ordered_json doc = metrics->to_json();
   // Interactivity: what one user sees, the usual x of a throughput curve.
   const double tpot = doc["tpot_s"]["mean"].get<double>();
   doc["tokens_per_s_per_user"] = tpot > 0 ? 1 / tpot : 0.0;

@@ -14,6 +14,7 @@
 //     system.hw.hbm.bandwidth: [4.8TB/s, 6TB/s, 8TB/s]
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -82,6 +83,12 @@ Scenario sweep_point_scenario(const SweepSpec& spec, size_t point);
 // field or a bad value fails before anything runs (ConfigError). A point
 // that fails later is a row with its error.
 void check_sweep(const SweepSpec& spec);
+
+// The metrics a scenario's run reports into: its replicas, SLOs, sampling
+// interval, batch cap, open or closed loop, and energy and money when the
+// chip has a power model.
+class ServingMetrics;
+std::unique_ptr<ServingMetrics> scenario_metrics(const Scenario& scenario);
 
 // A scenario served from start to end: the jalapeno.serve/1 document of
 // `serve --json` (with "tokens_per_s_per_user", 1 / mean TPOT).

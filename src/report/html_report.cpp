@@ -435,7 +435,6 @@ std::string escape_html(const std::string& text) {
 
 ReportInput read_report_input(const std::string& path) {
   ReportInput in;
-  in.source = path;
   std::error_code ec;
   fs::path file = path;
   if (fs::is_directory(file, ec)) {

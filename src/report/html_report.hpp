@@ -21,7 +21,6 @@ struct ReportFigure {
 // What a result file holds, read for the report.
 struct ReportInput {
   enum class Kind { kServe, kSweep, kPlan, kStep } kind = Kind::kServe;
-  std::string source;                            // the file or directory it came from
   nlohmann::ordered_json document;               // serve, plan or step: the JSON document
   std::vector<nlohmann::ordered_json> rows;      // sweep: its rows, columns in their order
   std::vector<nlohmann::ordered_json> requests;  // serve with requests.csv: one per request

@@ -366,6 +366,11 @@ void sweep_cases(Table& t) {
     c.env = std::move(env);
     t.add(std::move(c));
   };
+  // Names longer than a path may be: not files, and not a filesystem error.
+  t.flags("hw_name_too_long", {"step", "--model", "llama-3.1-8b", "--hw", std::string(400, 'h')},
+          {"unknown chip", "not a preset and not a file"});
+  t.chip_text("extends_name_too_long", "extends: h200-" + std::string(400, '"') + "sxm\n",
+              {"chip.yaml", "extends", "unknown chip"});
   report("not_json", "result.json", "model: llama-3.1-8b\n", {"result.json", "not JSON"});
   report("unknown_schema", "result.json", "{\"schema\": \"other/1\"}",
          {"result.json", "schema other/1", "jalapeno.serve/1"});

@@ -96,8 +96,10 @@ std::vector<std::string> preset_names(const std::string& kind, const std::string
 std::string resolve_preset(const std::string& kind, const std::string& name_or_path,
                            const std::string& extension, const std::string& what) {
   const fs::path preset = fs::path(data_dir()) / kind / (name_or_path + extension);
-  if (fs::is_regular_file(preset)) return preset.string();
-  if (fs::is_regular_file(name_or_path)) return name_or_path;
+  // With an error code: a name too long for a path is not a file, not a throw.
+  std::error_code ec;
+  if (fs::is_regular_file(preset, ec)) return preset.string();
+  if (fs::is_regular_file(name_or_path, ec)) return name_or_path;
   std::string names;
   for (const auto& name : preset_names(kind, extension))
     names += (names.empty() ? "" : ", ") + name;

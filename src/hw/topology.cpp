@@ -181,11 +181,12 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     const std::string chip = reader.string("chip");
     const fs::path preset = fs::path(data_dir()) / "chips" / (chip + ".yaml");
     const fs::path beside = fs::path(path).parent_path() / chip;
-    if (fs::is_regular_file(preset)) {
+    std::error_code ec;  // a name too long for a path is not a file, not a throw
+    if (fs::is_regular_file(preset, ec)) {
       system.chip = chip;
-    } else if (fs::path(chip).is_relative() && fs::is_regular_file(beside)) {
+    } else if (fs::path(chip).is_relative() && fs::is_regular_file(beside, ec)) {
       system.chip = beside.lexically_normal().string();
-    } else if (fs::is_regular_file(chip)) {
+    } else if (fs::is_regular_file(chip, ec)) {
       system.chip = chip;
     } else {
       std::string names;

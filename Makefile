@@ -14,7 +14,7 @@ PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
 
 .PHONY: all setup build run test test-sanitize bench validate format format-check clean install \
-	fuzz-build fuzz fuzz-regression
+	fuzz-build fuzz fuzz-regression readme-params
 
 all: build
 
@@ -33,6 +33,12 @@ run: build
 
 validate: build
 	./$(BUILD)/jalapeno validate
+
+# The README's parameter reference is generated from the declarations
+# (core/params.hpp); a test fails when it is stale.
+readme-params: build
+	./$(BUILD)/jalapeno params --markdown > $(BUILD)/params.md
+	$(PYTHON) scripts/splice_readme.py README.md params $(BUILD)/params.md
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

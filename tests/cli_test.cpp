@@ -390,6 +390,29 @@ TEST_F(Cli, PresetsListsTheChips) {
   EXPECT_THAT(r.out, HasSubstr("fused"));
 }
 
+TEST_F(Cli, ParamsListsEachKindsDeclaredKeys) {
+  CliResult r = run({"params", "chip"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("hbm.bandwidth"));
+  EXPECT_THAT(r.out, HasSubstr("bandwidth (4.8TB/s) [required]"));
+  EXPECT_THAT(r.out, Not(HasSubstr("workload")));
+  r = run({"params", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["schema"], "jalapeno.params/1");
+  bool found = false;
+  for (const auto& kind : doc["kinds"]) {
+    for (const auto& p : kind["params"]) {
+      found = found || (kind["name"] == "scenario" && p["path"] == "system.hw" &&
+                        p["kind"] == "chip" && p["type"] == "name-or-mapping");
+    }
+  }
+  EXPECT_TRUE(found) << "scenario system.hw is not declared as a name or inline chip";
+  r = run({"params", "engine", "--markdown"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("| `host_step.fixed` |"));
+}
+
 // `run` serves the default scenario: the Azure conversation trace on one H200.
 TEST_F(Cli, RunServesTheDefaultScenario) {
   const CliResult r = run({"run"});

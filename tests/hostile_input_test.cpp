@@ -331,18 +331,25 @@ void sweep_cases(Table& t) {
     t.add(std::move(c));
   };
   const std::string rates = "axes:\n  workload.arrivals.poisson: [2/s, 4/s]\n";
-  sweep("undeclared_field", "axes:\n  workload.arrivals.poison: [2/s]\n", {},
-        {"sweep.yaml", "point 0", "workload.arrivals.poison"});
+  sweep(
+      "undeclared_field", "axes:\n  workload.arrivals.poison: [2/s]\n", {},
+      {"sweep.yaml", "axes.workload.arrivals.poison", "did you mean 'workload.arrivals.poisson'"});
   sweep("chip_field_misspelt", "axes:\n  system.hw.hbm.bandwith: [5TB/s]\n", {},
-        {"sweep.yaml", "system.hw.hbm.bandwith", "known keys here: bandwidth"});
+        {"sweep.yaml", "system.hw.hbm.bandwith", "did you mean 'system.hw.hbm.bandwidth'"});
+  sweep("engine_field_misspelt", "axes:\n  engine.host_step.fixd: [1ms]\n", {},
+        {"sweep.yaml", "engine.host_step.fixd", "did you mean 'engine.host_step.fixed'"});
+  sweep("not_a_scenario_field", "axes:\n  colour: [red, blue]\n", {},
+        {"sweep.yaml", "axes.colour", "a parameter of a scenario"});
+  sweep("into_a_name_list", "axes:\n  system.hw.matrix.bf16.rate: [1PFLOPS]\n", {},
+        {"sweep.yaml", "system.hw.matrix.bf16.rate", "a parameter of a scenario"});
   sweep("empty_range", "axes:\n  system.tp: {from: 8, to: 2, points: 3}\n", {},
         {"sweep.yaml", "axes.system.tp.to", "range is empty"});
   sweep("empty_list", "axes:\n  system.tp: []\n", {}, {"sweep.yaml", "system.tp", "non-empty"});
   sweep("no_axes", "mode: simulate\n", {}, {"sweep.yaml", "axes"});
   sweep("bad_mode", "mode: fast\n" + rates, {}, {"sweep.yaml", "mode", "simulate or analytical"});
   sweep("grid_too_large",
-        "axes:\n  a: {from: 1, to: 1000, step: 1}\n  b: {from: 1, to: 1000, step: 1}\n"
-        "  c: [1, 2]\n",
+        "axes:\n  seed: {from: 1, to: 1000, step: 1}\n  workload.requests: {from: 1, to: 1000, "
+        "step: 1}\n  system.tp: [1, 2]\n",
         {}, {"sweep.yaml", "at most 1000000 points"});
   sweep("pareto_not_an_output", rates, {"--pareto", "ttft_s.p09,tpot_s.p90"},
         {"--pareto", "ttft_s.p09", "not an output", "did you mean", "ttft_s.p90"});
@@ -1302,6 +1309,9 @@ void flag_cases(Table& t) {
           {"JALAPENO_DATA=/nonexistent"});
   t.flags("presets_empty_data_dir", {"presets"}, {"{dir}", "chips"}, {"JALAPENO_DATA={dir}"});
   t.flags("presets_unknown_flag", {"presets", "--bogus"}, {"--bogus"});
+  t.flags("params_unknown_kind", {"params", "chips"}, {"unknown kind 'chips'", "chip, chip-power"});
+  t.flags("params_two_formats", {"params", "--json", "--markdown"}, {"--markdown"});
+  t.flags("params_unknown_flag", {"params", "--yaml"}, {"--yaml"});
   t.flags("run_no_data_dir", {"run"}, {"/nonexistent"}, {"JALAPENO_DATA=/nonexistent"});
   t.flags("run_unknown_flag", {"run", "--bogus"}, {"--bogus"});
   t.flags("step_no_data_dir", step_with({}), {"/nonexistent"}, {"JALAPENO_DATA=/nonexistent"});

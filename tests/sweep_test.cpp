@@ -283,11 +283,18 @@ TEST(Sweep, BadAxesAreRefusedNamingTheKey) {
     return config_error([&] { check_sweep(sweep_of(rest)); });
   };
   EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n").find("poison"), std::string::npos);
-  EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n").find("point 0"), std::string::npos);
-  EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n").find("did you mean 'poisson'?"),
+  // Axes are checked against the scenario's declared parameters before any
+  // point runs, through the kinds its parts are read as.
+  EXPECT_NE(error("axes:\n  workload.arrivals.poison: [2/s]\n")
+                .find("did you mean 'workload.arrivals.poisson'?"),
             std::string::npos);
-  EXPECT_NE(error("axes:\n  system.hw.hbm.bandwith: [5TB/s]\n").find("known keys here: bandwidth"),
+  EXPECT_NE(error("axes:\n  system.hw.hbm.bandwith: [5TB/s]\n")
+                .find("did you mean 'system.hw.hbm.bandwidth'?"),
             std::string::npos);
+  EXPECT_NE(error("axes:\n  engine.host_step.fixd: [1ms]\n")
+                .find("did you mean 'engine.host_step.fixed'?"),
+            std::string::npos);
+  EXPECT_NE(error("axes:\n  colour: [red]\n").find("a parameter of a scenario"), std::string::npos);
   EXPECT_NE(error("axes:\n  system.tp: []\n").find("non-empty"), std::string::npos);
   EXPECT_NE(error("axes:\n  system.tp: {from: 8, to: 1, points: 3}\n").find("range is empty"),
             std::string::npos);
@@ -298,11 +305,13 @@ TEST(Sweep, BadAxesAreRefusedNamingTheKey) {
             std::string::npos);
   EXPECT_NE(error("axes:\n  system.tp: {from: 1TB/s, to: 8}\n").find("the unit of 'from'"),
             std::string::npos);
-  EXPECT_NE(error("axes:\n  a: {from: 1, to: 1001, step: 1}\n  b: {from: 1, to: 1001, step: 1}\n")
+  EXPECT_NE(error("axes:\n  seed: {from: 1, to: 1001, step: 1}\n  workload.requests: {from: 1, to: "
+                  "1001, step: 1}\n")
                 .find("at most 1000000 points"),
             std::string::npos);
   // Values are counted before they are made: 32 axes of a million each ask for nothing.
-  EXPECT_NE(error("axes:\n  a: {from: 1, to: 1000000, step: 1}\n  b: {from: 1, to: 9, step: 1}\n")
+  EXPECT_NE(error("axes:\n  seed: {from: 1, to: 1000000, step: 1}\n  workload.requests: {from: 1, "
+                  "to: 9, step: 1}\n")
                 .find("at most 1000000 values over all the axes together"),
             std::string::npos);
   EXPECT_NE(error("axes:\n  system.hw: [h200-sxm]\n  system.hw.hbm.bandwidth: [5TB/s]\n")

@@ -22,6 +22,7 @@
 #include "cli/sweep_command.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/units.hpp"
 #include "cost/step_cost.hpp"
@@ -237,6 +238,31 @@ int run_model(const StepOptions& opt, bool check_only) {
   } else {
     std::cout << format_model_table(model, facts);
   }
+  return 0;
+}
+
+struct ParamsOptions {
+  std::string kind;
+  bool markdown = false;
+  bool json = false;
+};
+
+// `jalapeno params [KIND]`: the declared keys of every kind of spec file.
+int run_params(const ParamsOptions& opt, bool check_only) {
+  std::vector<const ParamKind*> kinds = param_kinds();
+  if (!opt.kind.empty()) {
+    const ParamKind* kind = find_param_kind(opt.kind);
+    if (!kind) {
+      std::string names;
+      for (const ParamKind* k : param_kinds()) names += (names.empty() ? "" : ", ") + k->name;
+      throw ConfigError(fmt::format("unknown kind '{}' (kinds: {})", opt.kind, names));
+    }
+    kinds = {kind};
+  }
+  if (check_only) return 0;
+  std::cout << format_params(kinds, opt.json       ? ParamFormat::kJson
+                                    : opt.markdown ? ParamFormat::kMarkdown
+                                                   : ParamFormat::kText);
   return 0;
 }
 
@@ -1014,6 +1040,16 @@ int run(int argc, const char* const* argv, Mode mode) {
   model_cmd->add_flag("--json", model_opt.json, "print one JSON object (schema jalapeno.model/1)");
 
   app.add_subcommand("presets", "List the model, chip and engine presets");
+  ParamsOptions params_opt;
+  CLI::App* params_cmd =
+      app.add_subcommand("params", "The keys each kind of file may hold: type, default, meaning");
+  params_cmd->add_option(
+      "kind", params_opt.kind,
+      "chip, chip-power, chip-cost, system, engine, model, quantization, "
+      "scenario, power-override, cost-override, facility or sweep (default: all)");
+  params_cmd->add_flag("--markdown", params_opt.markdown, "as Markdown tables (the README's)");
+  params_cmd->add_flag("--json", params_opt.json, "as JSON (schema jalapeno.params/1)")
+      ->excludes(params_cmd->get_option("--markdown"));
   app.add_subcommand("run", "Run the default scenario (data/scenarios/default.yaml)");
   app.add_subcommand("decode-table", "Predicted decode steps of Llama-3.1-8B on H100 and H200");
   ServeOptions serve;
@@ -1118,6 +1154,7 @@ int run(int argc, const char* const* argv, Mode mode) {
     if (step_cmd->parsed()) return run_step(step, check_only);
     if (model_cmd->parsed()) return run_model(model_opt, check_only);
     if (app.got_subcommand("presets")) return check_only ? 0 : run_presets();
+    if (params_cmd->parsed()) return run_params(params_opt, check_only);
     if (app.got_subcommand("decode-table")) return check_only ? 0 : run_demo();
     if (app.got_subcommand("run")) {
       ServeOptions defaults;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 
 #ifndef JALAPENO_DATA_DIR
 #define JALAPENO_DATA_DIR "data"
@@ -118,13 +119,25 @@ YAML::Node merge_over(const YAML::Node& base, const YAML::Node& over) {
   return out;
 }
 
+namespace {
+
+// The declarations of the files that may extend a preset of this directory.
+const ParamKind* extends_kind(const std::string& preset_dir) {
+  if (preset_dir == "chips") return &chip_param_kind();
+  if (preset_dir == "engines") return &engine_param_kind();
+  if (preset_dir == "systems") return &system_param_kind();
+  return nullptr;
+}
+
+}  // namespace
+
 Document resolve_extends(const Document& doc, const std::string& kind, const std::string& extension,
                          const std::string& what, const std::vector<std::string>& path_keys) {
   constexpr size_t kMaxDepth = 8;
   std::vector<Document> chain{doc};
   while (chain.back().root.IsMap() && chain.back().root["extends"].IsDefined()) {
     const Document& child = chain.back();
-    SpecReader reader(child.root, child.file);
+    SpecReader reader(child.root, child.file, "", extends_kind(kind));
     const std::string parent = reader.string("extends");
     if (chain.size() >= kMaxDepth) {
       reader.fail("extends", fmt::format("a chain of at most {} files (a cycle?)", kMaxDepth));

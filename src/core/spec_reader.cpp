@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/input_file.hpp"
+#include "core/params.hpp"
 
 namespace jalapeno {
 namespace {
@@ -290,16 +291,124 @@ Document load_document(const std::string& path) {
   return parse_document(read_regular_file(path, "config file"), path, ends_with(path, ".json"));
 }
 
-SpecReader::SpecReader(YAML::Node node, std::string file, std::string path)
-    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+SpecReader::SpecReader(YAML::Node node, std::string file, std::string path, const ParamKind* kind,
+                       std::vector<std::string> decl_path)
+    : node_(std::move(node)),
+      file_(std::move(file)),
+      path_(std::move(path)),
+      kind_(kind),
+      decl_path_(std::move(decl_path)) {}
 
-SpecReader SpecReader::mapping(const Document& doc, const std::string& key_prefix) {
+SpecReader SpecReader::mapping(const Document& doc, const std::string& key_prefix,
+                               const ParamKind* kind) {
   if (!doc.root.IsMap()) {
-    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values{}", doc.file,
+    std::string what;
+    if (kind) {
+      const std::string& summary = kind->summary;
+      what = " (" + summary + ")";
+    }
+    throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values{}{}", doc.file,
                                   key_prefix.empty() ? "" : "key '" + key_prefix + "': ",
-                                  key_prefix.empty() ? " at the top level" : ""));
+                                  key_prefix.empty() ? " at the top level" : "", what));
   }
-  return SpecReader(doc.root, doc.file, key_prefix);
+  return SpecReader(doc.root, doc.file, key_prefix, kind);
+}
+
+const ParamDecl* SpecReader::declared(const std::string& key, Access access) const {
+  if (!kind_) return nullptr;
+  std::vector<std::string> segments = decl_path_;
+  segments.push_back(key);
+  const ParamDecl* decl = find_param(*kind_, segments);
+  std::string joined;
+  for (const auto& s : segments) joined += (joined.empty() || s == "[]" ? "" : ".") + s;
+  if (!decl) {
+    throw std::logic_error(fmt::format(
+        "{}: key '{}' is read but not declared among the {} parameters ('{}' in core/params)",
+        file_, key_path(key), kind_->name, joined));
+  }
+  bool readable = false;
+  switch (access) {
+    case Access::kQuantity:
+      readable = decl->type == ParamType::kQuantity;
+      break;
+    case Access::kInteger:
+      readable = decl->type == ParamType::kInteger;
+      break;
+    // fraction() and number_in() read through number().
+    case Access::kNumber:
+      readable = decl->type == ParamType::kNumber || decl->type == ParamType::kFraction;
+      break;
+    case Access::kFraction:
+      readable = decl->type == ParamType::kFraction;
+      break;
+    case Access::kBoolean:
+      readable = decl->type == ParamType::kBoolean;
+      break;
+    case Access::kString:
+      readable = decl->type == ParamType::kString || decl->type == ParamType::kNameOrMapping;
+      break;
+    case Access::kChild:
+      readable = decl->type == ParamType::kMapping || decl->type == ParamType::kNames ||
+                 decl->type == ParamType::kNameOrMapping;
+      break;
+    case Access::kChildKeys:
+      readable = decl->type == ParamType::kMapping || decl->type == ParamType::kNames;
+      break;
+    case Access::kRaw:
+      readable = decl->type != ParamType::kIgnored;
+      break;
+    case Access::kAny:
+      readable = true;
+      break;
+  }
+  if (!readable) {
+    throw std::logic_error(
+        fmt::format("{}: key '{}' is declared as {} among the {} parameters "
+                    "and read as another type",
+                    file_, key_path(key), describe_param_type(*decl), kind_->name));
+  }
+  record_param(*kind_, *decl);
+  return decl;
+}
+
+void SpecReader::check_default(const std::string& key, const ParamDecl* decl,
+                               const std::string& fallback_text,
+                               std::optional<double> fallback) const {
+  if (!decl) return;
+  const auto bad = [&](const std::string& why) {
+    throw std::logic_error(fmt::format("{}: key '{}' of the {} parameters: {}", file_,
+                                       key_path(key), kind_->name, why));
+  };
+  if (!decl->default_value) bad("declared required and read with a default");
+  const std::string& text = *decl->default_value;
+  if (!text.empty() && text.front() == '(') return;  // described, not a value
+  bool same = false;
+  if (fallback) {
+    std::optional<double> value;
+    if (decl->type == ParamType::kQuantity && decl->dim) {
+      value = parse_quantity(text, *decl->dim);
+    } else {
+      value = parse_number(text);
+    }
+    same = value &&
+           (*value == *fallback || std::abs(*value - *fallback) <= 1e-9 * std::abs(*fallback));
+  } else {
+    same = text == fallback_text;
+  }
+  if (!same) {
+    bad(fmt::format("declared default '{}', the code's is {}", text,
+                    fallback ? fmt::format("{:g}", *fallback) : "'" + fallback_text + "'"));
+  }
+}
+
+std::string SpecReader::description_of(const std::string& key) const {
+  if (!kind_) return "";
+  std::vector<std::string> segments = decl_path_;
+  segments.push_back(key);
+  const ParamDecl* decl = find_param(*kind_, segments);
+  // A name's entry ("matrix.*") says what every entry is, not this one.
+  if (!decl || decl->path.ends_with("*")) return "";
+  return decl->description;
 }
 
 std::string SpecReader::key_path(const std::string& key) const {
@@ -316,10 +425,13 @@ std::string SpecReader::where(const std::string& key) const {
 }
 
 void SpecReader::fail(const std::string& key, const std::string& expected) const {
-  throw ConfigError(fmt::format("{}: expected {}", where(key), expected));
+  const std::string about = description_of(key);
+  throw ConfigError(fmt::format("{}: expected {}{}", where(key), expected,
+                                about.empty() ? "" : " (" + key + ": " + about + ")"));
 }
 
 bool SpecReader::has(const std::string& key) const {
+  declared(key, Access::kAny);
   return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull();
 }
 
@@ -339,8 +451,10 @@ YAML::Node SpecReader::get(const std::string& key) {
     const YAML::Mark mark = node_.Mark();
     const std::string at =
         (!mark.is_null() && mark.line >= 0) ? fmt::format("{}:{}", file_, mark.line + 1) : file_;
-    throw ConfigError(fmt::format("{}: missing required key '{}'{}", at, key_path(key),
-                                  unknown.empty() ? "" : " (did you mean " + unknown + "?)"));
+    const std::string about = description_of(key);
+    throw ConfigError(fmt::format("{}: missing required key '{}'{}{}", at, key_path(key),
+                                  unknown.empty() ? "" : " (did you mean " + unknown + "?)",
+                                  about.empty() ? "" : ": " + about));
   }
   return node_[key];
 }
@@ -361,6 +475,10 @@ std::string SpecReader::unquoted_scalar(const std::string& key, const std::strin
 }
 
 double SpecReader::quantity(const std::string& key, Dimension dim) {
+  if (const ParamDecl* decl = declared(key, Access::kQuantity); decl && decl->dim != dim) {
+    throw std::logic_error(fmt::format("{}: key '{}' is declared as {} and read as {}", file_,
+                                       key_path(key), describe_param_type(*decl), describe(dim)));
+  }
   const std::string text = scalar(key);
   auto value = parse_quantity(text, dim);
   if (!value && quantity_out_of_range(text, dim)) {
@@ -382,10 +500,12 @@ double SpecReader::positive_quantity(const std::string& key, Dimension dim) {
 }
 
 std::string SpecReader::string(const std::string& key) {
+  declared(key, Access::kString);
   return scalar(key);
 }
 
 double SpecReader::number(const std::string& key) {
+  declared(key, Access::kNumber);
   const std::string text = unquoted_scalar(key, "a number");
   const auto value = parse_number(text);
   if (!value) fail(key, fmt::format("a number, got '{}'", text));
@@ -393,12 +513,14 @@ double SpecReader::number(const std::string& key) {
 }
 
 double SpecReader::fraction(const std::string& key) {
+  declared(key, Access::kFraction);
   const double value = number(key);
   if (!(value > 0 && value <= 1)) fail(key, fmt::format("a fraction in (0, 1], got {}", value));
   return value;
 }
 
 int64_t SpecReader::integer(const std::string& key, int64_t min_value) {
+  declared(key, Access::kInteger);
   const std::string text = unquoted_scalar(key, "a whole number");
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -427,6 +549,7 @@ double SpecReader::number_in(const std::string& key, double min_value, double ma
 }
 
 bool SpecReader::boolean(const std::string& key) {
+  declared(key, Access::kBoolean);
   const std::string text = unquoted_scalar(key, "true or false");
   if (text == "true") return true;
   if (text == "false") return false;
@@ -434,37 +557,59 @@ bool SpecReader::boolean(const std::string& key) {
 }
 
 double SpecReader::positive_quantity_or(const std::string& key, Dimension dim, double fallback) {
+  check_default(key, declared(key, Access::kQuantity), "", fallback);
   read_.insert(key);
   return has(key) ? positive_quantity(key, dim) : fallback;
 }
 
 std::string SpecReader::string_or(const std::string& key, const std::string& fallback) {
+  check_default(key, declared(key, Access::kString), fallback, std::nullopt);
   read_.insert(key);
   return has(key) ? string(key) : fallback;
 }
 
 int64_t SpecReader::integer_or(const std::string& key, int64_t fallback, int64_t min_value) {
+  check_default(key, declared(key, Access::kInteger), "", static_cast<double>(fallback));
   read_.insert(key);
   return has(key) ? integer(key, min_value) : fallback;
 }
 
 double SpecReader::number_or(const std::string& key, double fallback) {
+  check_default(key, declared(key, Access::kNumber), "", fallback);
   read_.insert(key);
   return has(key) ? number(key) : fallback;
 }
 
 bool SpecReader::boolean_or(const std::string& key, bool fallback) {
+  check_default(key, declared(key, Access::kBoolean), fallback ? "true" : "false", std::nullopt);
   read_.insert(key);
   return has(key) ? boolean(key) : fallback;
 }
 
 SpecReader SpecReader::child(const std::string& key) {
+  const ParamDecl* decl = declared(key, Access::kChild);
   YAML::Node value = get(key);
   if (!value.IsMap()) fail(key, "a mapping of keys to values");
-  return SpecReader(value, file_, key_path(key));
+  if (decl && !decl->kind.empty()) {
+    const ParamKind* sub = find_param_kind(decl->kind);
+    if (!sub) throw std::logic_error("parameter kind '" + decl->kind + "' is not registered");
+    return SpecReader(value, file_, key_path(key), sub);
+  }
+  std::vector<std::string> segments = decl_path_;
+  segments.push_back(key);
+  return SpecReader(value, file_, key_path(key), kind_, std::move(segments));
+}
+
+SpecReader SpecReader::element(const YAML::Node& list, const std::string& key, size_t index) const {
+  std::vector<std::string> segments = decl_path_;
+  segments.push_back(key);
+  segments.emplace_back("[]");
+  return SpecReader(list[index], file_, fmt::format("{}[{}]", key_path(key), index), kind_,
+                    std::move(segments));
 }
 
 std::vector<std::string> SpecReader::child_keys(const std::string& key) {
+  declared(key, Access::kChildKeys);
   YAML::Node value = get(key);
   if (!value.IsMap()) fail(key, "a mapping of keys to values");
   std::vector<std::string> keys;
@@ -473,16 +618,21 @@ std::vector<std::string> SpecReader::child_keys(const std::string& key) {
 }
 
 void SpecReader::ignore(const std::string& key) {
+  declared(key, Access::kAny);
   read_.insert(key);
 }
 
 YAML::Node SpecReader::raw(const std::string& key) {
+  declared(key, Access::kRaw);
   return get(key);
 }
 
 void SpecReader::finish() const {
   if (!node_.IsMap()) return;
-  std::vector<std::string> known(read_.begin(), read_.end());
+  // The keys a user may write here: the declared ones, else those read.
+  std::vector<std::string> known;
+  if (kind_) known = declared_keys_under(*kind_, decl_path_);
+  if (known.empty()) known.assign(read_.begin(), read_.end());
   for (const auto& entry : node_) {
     const std::string key = entry.first.as<std::string>();
     if (read_.count(key)) continue;

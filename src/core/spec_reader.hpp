@@ -17,6 +17,9 @@
 
 namespace jalapeno {
 
+struct ParamKind;
+struct ParamDecl;
+
 // A parsed document and the name of the file it came from.
 struct Document {
   YAML::Node root;
@@ -45,13 +48,22 @@ class DocumentCache {
 // Levenshtein distance: how a misspelling is matched to what it meant.
 size_t edit_distance(const std::string& a, const std::string& b);
 
+// Given the kind of file it reads (core/params.hpp), a reader checks every
+// key it is asked for against that kind's declarations: reading a key that is
+// not declared, with another type, or with a default other than the declared
+// one throws std::logic_error (a bug in jalapeno, not in the input; the tests
+// read every preset and fixture to catch it). Without a kind nothing is
+// checked (readers of ad-hoc mappings in tests).
 class SpecReader {
  public:
-  SpecReader(YAML::Node node, std::string file, std::string path = "");
+  SpecReader(YAML::Node node, std::string file, std::string path = "",
+             const ParamKind* kind = nullptr, std::vector<std::string> decl_path = {});
 
   // Throws unless the node is a mapping. key_prefix: the path its keys are
-  // named under (a mapping written inside another file).
-  static SpecReader mapping(const Document& doc, const std::string& key_prefix = "");
+  // named under (a mapping written inside another file). kind: the
+  // declarations its keys are checked against, from their root.
+  static SpecReader mapping(const Document& doc, const std::string& key_prefix = "",
+                            const ParamKind* kind = nullptr);
 
   bool has(const std::string& key) const;
 
@@ -74,8 +86,12 @@ class SpecReader {
   double number_or(const std::string& key, double fallback);
   bool boolean_or(const std::string& key, bool fallback);
 
-  // A nested mapping, read by its own SpecReader (call its finish() too).
+  // A nested mapping, read by its own SpecReader (call its finish() too);
+  // checked against the kind its declaration names, if it names one.
   SpecReader child(const std::string& key);
+  // Element `index` of the list under `key` (from raw(key)), as a mapping:
+  // named "key[index]", declared as "key[].name".
+  SpecReader element(const YAML::Node& list, const std::string& key, size_t index) const;
   // The keys of a nested mapping whose keys are names (e.g. dtypes).
   std::vector<std::string> child_keys(const std::string& key);
   // Marks a key as read without interpreting it (known but unused keys).
@@ -92,6 +108,26 @@ class SpecReader {
   std::string key_path(const std::string& key) const;
 
  private:
+  // How a key is read, to check against its declared type.
+  enum class Access {
+    kQuantity,
+    kInteger,
+    kNumber,
+    kFraction,
+    kBoolean,
+    kString,
+    kChild,
+    kChildKeys,
+    kRaw,
+    kAny,
+  };
+  // The key's declaration (nothing without a kind); throws logic_error when
+  // it is undeclared or declared with a type `access` cannot read.
+  const ParamDecl* declared(const std::string& key, Access access) const;
+  // For an _or accessor: the declared default must be the code's fallback.
+  void check_default(const std::string& key, const ParamDecl* decl,
+                     const std::string& fallback_text, std::optional<double> fallback) const;
+  std::string description_of(const std::string& key) const;
   YAML::Node get(const std::string& key);
   std::string scalar(const std::string& key);
   // A scalar written without quotes: numbers and booleans must not be strings.
@@ -100,6 +136,8 @@ class SpecReader {
   YAML::Node node_;
   std::string file_;
   std::string path_;
+  const ParamKind* kind_ = nullptr;
+  std::vector<std::string> decl_path_;  // this mapping's path within kind_
   std::set<std::string> read_;
 };
 

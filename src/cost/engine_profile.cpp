@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
 
@@ -49,7 +50,7 @@ EngineProfile read_engine_profile(const std::string& path) {
 
 EngineProfile read_engine_profile(const Document& document, const std::string& key_prefix) {
   const Document doc = resolve_extends(document, "engines", ".yaml", "engine");
-  SpecReader reader = SpecReader::mapping(doc, key_prefix);
+  SpecReader reader = SpecReader::mapping(doc, key_prefix, &engine_param_kind());
   const std::string path = doc.file;
   EngineProfile engine;
   engine.name = reader.string("name");

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/input_file.hpp"
 #include "core/parallel.hpp"
+#include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/spec_reader.hpp"
 #include "dse/plan_search.hpp"
@@ -171,7 +172,7 @@ SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader&
 }
 
 SweepSpec read_sweep_document(const Document& doc) {
-  SpecReader reader = SpecReader::mapping(doc);
+  SpecReader reader = SpecReader::mapping(doc, "", &sweep_param_kind());
   SweepSpec spec;
   spec.file = doc.file;
   const std::string mode = reader.string_or("mode", "simulate");
@@ -236,6 +237,16 @@ SweepSpec read_sweep_document(const Document& doc) {
         if (b == a || (b.starts_with(a) && b[a.size()] == '.')) {
           axes.fail(path, fmt::format("a field of its own: it overlaps axis '{}'", other.path));
         }
+      }
+      // Checked against the scenario's declared parameters before anything
+      // runs: a misspelt field is an error at once, not after the first point.
+      std::vector<std::string> near;
+      if (!path.empty() && !resolve_param_path(scenario_param_kind(), path, &near)) {
+        std::string close;
+        for (const auto& n : near) close += (close.empty() ? "'" : ", '") + n + "'";
+        axes.fail(path, close.empty() ? std::string("a parameter of a scenario (jalapeno params "
+                                                    "scenario lists them)")
+                                      : "a parameter of a scenario: did you mean " + close + "?");
       }
       spec.axes.push_back(read_axis(path, entry.second, axes, spec.sampling, values_left));
       axes.ignore(path);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
 
@@ -39,7 +40,7 @@ ChipSpec read_chip_spec(const std::string& path) {
 
 ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix) {
   const Document doc = resolve_extends(document, "chips", ".yaml", "chip", {"calibration"});
-  SpecReader reader = SpecReader::mapping(doc, key_prefix);
+  SpecReader reader = SpecReader::mapping(doc, key_prefix, &chip_param_kind());
   const std::string path = doc.file;
   ChipSpec chip;
   chip.name = reader.string("name");
@@ -107,7 +108,7 @@ ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix)
       reader.fail("gemm_tiles", "a list of tiles such as {m: 128, n: 256, efficiency: 1.0}");
     }
     for (size_t i = 0; i < tiles.size(); ++i) {
-      SpecReader tile(tiles[i], reader.file(), fmt::format("gemm_tiles[{}]", i));
+      SpecReader tile = reader.element(tiles, "gemm_tiles", i);
       if (!tiles[i].IsMap()) reader.fail("gemm_tiles", "each tile a mapping {m, n, efficiency}");
       const int64_t m = tile.integer("m", 1), n = tile.integer("n", 1);
       if (m > 65536 || n > 65536) tile.fail(m > 65536 ? "m" : "n", "a tile side of 1 to 65536");

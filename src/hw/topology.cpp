@@ -56,6 +56,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
 #include "hw/chip_spec.hpp"
@@ -172,7 +173,7 @@ SystemSpec read_system_spec(const std::string& path) {
 
 SystemSpec read_system_spec(const Document& document, const std::string& key_prefix) {
   const Document doc = resolve_extends(document, "systems", ".yaml", "system", {"chip"});
-  SpecReader reader = SpecReader::mapping(doc, key_prefix);
+  SpecReader reader = SpecReader::mapping(doc, key_prefix, &system_param_kind());
   const std::string path = doc.file;
   SystemSpec system;
   system.name = reader.string("name");

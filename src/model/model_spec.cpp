@@ -8,6 +8,7 @@
 
 #include "core/checked_math.hpp"
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
 #include "model/quantization_config.hpp"
@@ -885,7 +886,7 @@ void set_num_layers(ModelSpec& model, int64_t n) {
 }
 
 ModelSpec read_model_config(const std::string& path, const std::string& name) {
-  SpecReader file = SpecReader::mapping(load_document(path));
+  SpecReader file = SpecReader::mapping(load_document(path), "", &model_param_kind());
   ModelSpec spec;
   spec.name = name;
   spec.source_file = path;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/params.hpp"
 #include "core/spec_reader.hpp"
 #include "core/units.hpp"
 #include "plan/hardware.hpp"
@@ -170,7 +171,7 @@ Scenario read_scenario(const std::string& path) {
 }
 
 Scenario read_scenario(const Document& doc) {
-  SpecReader reader = SpecReader::mapping(doc);
+  SpecReader reader = SpecReader::mapping(doc, "", &scenario_param_kind());
   const std::string& path = doc.file;
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   Scenario s;

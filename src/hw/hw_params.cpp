@@ -1,0 +1,185 @@
+// The declared parameters of chip files and of the power, cost and facility
+// blocks read beside them (src/hw/chip_spec.cpp, power_spec.cpp,
+// cost_spec.cpp; `extends` in src/core/presets.cpp).
+#include "core/params.hpp"
+
+namespace jalapeno {
+
+const ParamKind& chip_param_kind() {
+  static const ParamKind kind{
+      "chip",
+      "An accelerator: its rates, memory, power limit, efficiencies, fixed costs, power and price.",
+      {
+          {"extends", ParamType::kString, std::nullopt, std::string("(none)"),
+           "A chip preset name or file this one is laid over; keys given here replace the "
+           "parent's, nested mappings are merged."},
+          {"name", ParamType::kString, std::nullopt, std::nullopt,
+           "Display name, used in reports and messages."},
+          {"source", ParamType::kString, std::nullopt, std::nullopt,
+           "Where the figures come from (datasheets, measurements)."},
+          {"matrix", ParamType::kNames, std::nullopt, std::nullopt,
+           "Dense matrix (tensor-core) peak rate per format (bf16, fp16, tf32, fp8, fp4, int8); "
+           "a format not listed is refused, not emulated."},
+          {"matrix.*", ParamType::kQuantity, Dimension::kFlopRate, std::nullopt,
+           "Dense peak matrix rate of this format."},
+          {"vector", ParamType::kQuantity, Dimension::kFlopRate, std::nullopt,
+           "Peak rate of non-matrix (vector, FP32) arithmetic."},
+          {"compute_units", ParamType::kInteger, std::nullopt, std::nullopt,
+           "Number of compute units (SMs); 1 to 1000000."},
+          {"hbm", ParamType::kMapping, std::nullopt, std::nullopt, "The device memory."},
+          {"hbm.capacity", ParamType::kQuantity, Dimension::kBytes, std::nullopt,
+           "Device memory capacity."},
+          {"hbm.bandwidth", ParamType::kQuantity, Dimension::kBandwidth, std::nullopt,
+           "Peak device memory bandwidth."},
+          {"sram", ParamType::kMapping, std::nullopt, std::nullopt, "The on-chip cache."},
+          {"sram.capacity", ParamType::kQuantity, Dimension::kBytes, std::nullopt,
+           "On-chip cache (L2) capacity."},
+          {"tdp", ParamType::kQuantity, Dimension::kPower, std::nullopt,
+           "Board power limit; the power model's idle floor must stay below it."},
+          {"power", ParamType::kMapping, std::nullopt, std::string("(none)"),
+           "Power model; without it energy and power are not reported.", "chip-power"},
+          {"cost", ParamType::kMapping, std::nullopt, std::string("(none)"),
+           "Price and system share; without it cost is not reported.", "chip-cost"},
+          {"efficiency", ParamType::kMapping, std::nullopt, std::nullopt,
+           "Achievable shares of the peak rates."},
+          {"efficiency.matrix", ParamType::kFraction, std::nullopt, std::nullopt,
+           "Share of the peak matrix rate large GEMMs reach."},
+          {"efficiency.matrix_by_format", ParamType::kNames, std::nullopt,
+           std::string("(efficiency.matrix for every format)"),
+           "Per-format matrix efficiency replacing efficiency.matrix; each format needs a "
+           "matrix rate."},
+          {"efficiency.matrix_by_format.*", ParamType::kFraction, std::nullopt, std::nullopt,
+           "Share of this format's peak matrix rate large GEMMs reach."},
+          {"efficiency.hbm_read", ParamType::kFraction, std::nullopt, std::nullopt,
+           "Share of peak memory bandwidth a streaming read reaches."},
+          {"efficiency.hbm_copy", ParamType::kFraction, std::nullopt, std::nullopt,
+           "Share of peak memory bandwidth a device copy (read plus write) reaches."},
+          {"efficiency.unit_bandwidth", ParamType::kQuantity, Dimension::kBandwidth, std::nullopt,
+           "Memory bandwidth one compute unit reaches alone; bounds kernels using few units."},
+          {"kernel_fixed_cost", ParamType::kQuantity, Dimension::kTime, std::nullopt,
+           "Fixed time of launching any kernel (as replayed from a graph)."},
+          {"gemm_fixed_cost", ParamType::kQuantity, Dimension::kTime, std::nullopt,
+           "Fixed time a GEMM adds: prologue, epilogue and tail."},
+          {"gemm_tiles", ParamType::kList, std::nullopt, std::nullopt,
+           "The GEMM output tiles the libraries choose from, each with its efficiency; at "
+           "least one."},
+          {"gemm_tiles[].m", ParamType::kInteger, std::nullopt, std::nullopt,
+           "Tile rows; 1 to 65536."},
+          {"gemm_tiles[].n", ParamType::kInteger, std::nullopt, std::nullopt,
+           "Tile columns; 1 to 65536."},
+          {"gemm_tiles[].efficiency", ParamType::kFraction, std::nullopt, std::nullopt,
+           "Efficiency of this tile relative to the best."},
+          {"max_split_k", ParamType::kInteger, std::nullopt, std::string("(1: no split-K)"),
+           "Largest split-K factor the GEMM model tries; 1 to 256."},
+          {"calibration", ParamType::kString, std::nullopt, std::string("(none)"),
+           "Calibration file, relative to this chip file; without it the figures above are "
+           "used as written."},
+      }};
+  return kind;
+}
+
+const ParamKind& chip_power_param_kind() {
+  static const ParamKind kind{
+      "chip-power",
+      "A chip's power model (its `power:`): static floor, busy power and energy per unit of "
+      "work.",
+      {
+          {"idle", ParamType::kQuantity, Dimension::kPower, std::nullopt,
+           "Board power with nothing running; below the chip's tdp."},
+          {"busy", ParamType::kQuantity, Dimension::kPower, std::nullopt,
+           "Power added while kernels keep the units busy; zero or more."},
+          {"per_hbm_byte", ParamType::kQuantity, Dimension::kEnergy, std::nullopt,
+           "Energy per byte read or written in device memory; zero or more."},
+          {"per_link_byte", ParamType::kQuantity, Dimension::kEnergy, std::nullopt,
+           "Energy per byte sent over the scale-up links; zero or more."},
+          {"per_vector_flop", ParamType::kQuantity, Dimension::kEnergy, std::nullopt,
+           "Energy per non-matrix FLOP; zero or more."},
+          {"per_matrix_flop", ParamType::kNames, std::nullopt, std::nullopt,
+           "Energy per matrix FLOP by format: exactly the formats in the chip's matrix."},
+          {"per_matrix_flop.*", ParamType::kQuantity, Dimension::kEnergy, std::nullopt,
+           "Energy per matrix FLOP of this format; zero or more."},
+      }};
+  return kind;
+}
+
+const ParamKind& power_override_param_kind() {
+  static const ParamKind kind{
+      "power-override",
+      "A scenario's `power:`: any of the chip's power figures replaced, for what-ifs; the chip "
+      "needs a power model.",
+      {
+          {"tdp", ParamType::kQuantity, Dimension::kPower, std::string("(the chip's tdp)"),
+           "Board power limit replacing the chip's."},
+          {"idle", ParamType::kQuantity, Dimension::kPower, std::string("(the chip's)"),
+           "Idle board power replacing the chip's; below the power limit."},
+          {"busy", ParamType::kQuantity, Dimension::kPower, std::string("(the chip's)"),
+           "Busy power replacing the chip's; zero or more."},
+          {"per_hbm_byte", ParamType::kQuantity, Dimension::kEnergy, std::string("(the chip's)"),
+           "Energy per device memory byte replacing the chip's."},
+          {"per_link_byte", ParamType::kQuantity, Dimension::kEnergy, std::string("(the chip's)"),
+           "Energy per scale-up link byte replacing the chip's."},
+          {"per_vector_flop", ParamType::kQuantity, Dimension::kEnergy, std::string("(the chip's)"),
+           "Energy per non-matrix FLOP replacing the chip's."},
+          {"per_matrix_flop", ParamType::kNames, std::nullopt, std::string("(the chip's)"),
+           "Energy per matrix FLOP by format, replacing the chip's for the formats given."},
+          {"per_matrix_flop.*", ParamType::kQuantity, Dimension::kEnergy, std::nullopt,
+           "Energy per matrix FLOP of this format; the chip must have its matrix rate."},
+      }};
+  return kind;
+}
+
+const ParamKind& chip_cost_param_kind() {
+  static const ParamKind kind{
+      "chip-cost",
+      "A chip's `cost:`: its price and its share of the system around it.",
+      {
+          {"price", ParamType::kString, std::nullopt, std::nullopt,
+           "Price of the chip (board), in US dollars such as '30000USD'; includes its memory "
+           "unless hbm is given."},
+          {"system_share", ParamType::kString, std::nullopt, std::nullopt,
+           "Its share of server, switches, optics and rack, in US dollars such as '5000USD'."},
+          {"system_power", ParamType::kQuantity, Dimension::kPower, std::nullopt,
+           "Its share of host, NIC, switch and fan power; zero or more."},
+          {"hbm", ParamType::kString, std::nullopt, std::string("(0: included in price)"),
+           "Device memory priced apart, per GB of capacity, such as '15USD/GB'."},
+      }};
+  return kind;
+}
+
+const ParamKind& cost_override_param_kind() {
+  static const ParamKind kind{
+      "cost-override",
+      "A scenario's `cost:`: any of the chip's cost figures replaced.",
+      {
+          {"price", ParamType::kString, std::nullopt, std::string("(the chip's)"),
+           "Chip price replacing the chip file's, such as '30000USD'."},
+          {"system_share", ParamType::kString, std::nullopt, std::string("(the chip's)"),
+           "System share replacing the chip file's, such as '5000USD'."},
+          {"system_power", ParamType::kQuantity, Dimension::kPower, std::string("(the chip's)"),
+           "System power share replacing the chip file's; zero or more."},
+          {"hbm", ParamType::kString, std::nullopt, std::string("(the chip's)"),
+           "Device memory price per GB replacing the chip file's, such as '15USD/GB'."},
+      }};
+  return kind;
+}
+
+const ParamKind& facility_param_kind() {
+  static const ParamKind kind{
+      "facility",
+      "A scenario's `facility:`: the datacentre figures that turn power and price into cost.",
+      {
+          {"pue", ParamType::kNumber, std::nullopt, std::string("(1.3)"),
+           "Power usage effectiveness: facility power over IT power; 1 to 10."},
+          {"conversion_efficiency", ParamType::kFraction, std::nullopt, std::string("(0.94)"),
+           "Efficiency of the power supplies between facility and boards."},
+          {"electricity", ParamType::kString, std::nullopt, std::string("(0.08USD/kWh)"),
+           "Electricity price, such as '0.08USD/kWh'."},
+          {"life", ParamType::kQuantity, Dimension::kTime, std::string("(5y)"),
+           "Service life the purchase price is spread over."},
+          {"utilisation", ParamType::kFraction, std::nullopt, std::string("(1: all of it)"),
+           "Share of the service life in paid use."},
+      }};
+  return kind;
+}
+
+}  // namespace jalapeno

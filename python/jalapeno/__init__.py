@@ -99,6 +99,12 @@ def model(name, **options):
     return json.loads(run("model", name, *_flags(options), "--json"))
 
 
+def params(kind=None):
+    """The declared keys of each kind of file (`jalapeno params [KIND] --json`): a list of
+    {"name", "summary", "params": [{"path", "type", "default", "description", ...}]}."""
+    return json.loads(run("params", *([kind] if kind else []), "--json"))["kinds"]
+
+
 def plan(**options):
     """Plan search, or fleet sizing with rate= (`jalapeno plan ... --json`)."""
     return json.loads(run("plan", *_flags(options), "--json"))

@@ -58,6 +58,17 @@ def test_bad_input_raises_config_error_with_the_commands_message():
     assert isinstance(jalapeno.ConfigError("x"), ValueError)
 
 
+def test_params_are_the_declarations():
+    kinds = {k["name"]: k for k in jalapeno.params()}
+    assert {"chip", "engine", "system", "model", "scenario", "sweep"} <= set(kinds)
+    chip = {p["path"]: p for p in jalapeno.params("chip")[0]["params"]}
+    assert chip["hbm.bandwidth"]["type"] == "quantity"
+    assert chip["hbm.bandwidth"]["dimension"] == "bandwidth"
+    assert chip["hbm.bandwidth"]["required"]
+    with pytest.raises(jalapeno.ConfigError, match="unknown kind 'widget'"):
+        jalapeno.params("widget")
+
+
 def test_model_and_presets():
     m = jalapeno.model("llama-3.1-8b")
     assert 8.0e9 < m["total_params"] < 8.1e9

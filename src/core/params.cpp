@@ -151,6 +151,19 @@ std::vector<std::string> declared_keys_under(const ParamKind& kind,
   return out;
 }
 
+std::vector<std::pair<std::string, const ParamDecl*>> ignored_keys_under(
+    const ParamKind& kind, const std::vector<std::string>& segments) {
+  std::vector<std::pair<std::string, const ParamDecl*>> out;
+  for (const ParamDecl& decl : kind.params) {
+    if (decl.type != ParamType::kIgnored) continue;
+    const std::vector<std::string> declared = split_path(decl.path);
+    if (declared.size() != segments.size() + 1) continue;
+    if (segments_match(std::vector<std::string>(declared.begin(), declared.end() - 1), segments))
+      out.emplace_back(declared.back(), &decl);
+  }
+  return out;
+}
+
 std::vector<std::string> declared_keys_under(const ParamKind& kind, std::string_view path) {
   return declared_keys_under(kind, split_path(path));
 }

@@ -66,6 +66,11 @@ std::vector<std::string> declared_keys_under(const ParamKind& kind, std::string_
 std::vector<std::string> declared_keys_under(const ParamKind& kind,
                                              const std::vector<std::string>& segments);
 
+// The keys declared as ignored (kIgnored) directly under a path, with their
+// declarations: what a third-party format holds that jalapeno does not use.
+std::vector<std::pair<std::string, const ParamDecl*>> ignored_keys_under(
+    const ParamKind& kind, const std::vector<std::string>& segments);
+
 // "a bandwidth (TB/s, GB/s...)": the type column of the listing.
 std::string describe_param_type(const ParamDecl& decl);
 // The listing of one kind, or of all (`name` empty), as text, Markdown or JSON.

@@ -622,6 +622,14 @@ void SpecReader::ignore(const std::string& key) {
   read_.insert(key);
 }
 
+void SpecReader::ignore_declared() {
+  if (!kind_) return;
+  for (const auto& [key, decl] : ignored_keys_under(*kind_, decl_path_)) {
+    read_.insert(key);
+    record_param(*kind_, *decl);
+  }
+}
+
 YAML::Node SpecReader::raw(const std::string& key) {
   declared(key, Access::kRaw);
   return get(key);

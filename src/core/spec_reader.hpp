@@ -96,6 +96,10 @@ class SpecReader {
   std::vector<std::string> child_keys(const std::string& key);
   // Marks a key as read without interpreting it (known but unused keys).
   void ignore(const std::string& key);
+  // Marks every key its kind declares as ignored here as read: the
+  // declarations are the one list of what a third-party format (a
+  // config.json) holds that jalapeno knows and does not use.
+  void ignore_declared();
   // The raw node of a key, marked as read (for lists).
   YAML::Node raw(const std::string& key);
 

@@ -18,13 +18,6 @@ namespace {
 
 // Keys Hugging Face configs of these families carry that do not change what a
 // step costs here. Anything not listed and not read is an error.
-constexpr std::array<std::string_view, 23> kIgnoredKeys{
-    "_name_or_path",  "architectures",   "attention_dropout", "bos_token_id",
-    "eos_token_id",   "pad_token_id",    "initializer_range", "pretraining_tp",
-    "rms_norm_eps",   "rope_scaling",    "rope_theta",        "transformers_version",
-    "use_cache",      "mlp_bias",        "auto_map",          "use_mrope",
-    "rope_type",      "tokenizer_class", "model_name",        "bias",
-    "hidden_dropout", "resid_pdrop",     "embd_pdrop"};
 
 DType hidden_dtype(SpecReader& reader, const std::string& dtype) {
   if (dtype == "bfloat16") return DType::kBf16;
@@ -901,11 +894,8 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
                        file.raw("model_type").Scalar() == "llama4";
   SpecReader reader = wrapped ? file.child("text_config") : file;
   if (wrapped) {
-    for (const char* key :
-         {"model_type", "architectures", "boi_token_index", "eoi_token_index", "image_token_index",
-          "tie_word_embeddings", "torch_dtype", "transformers_version", "vision_config"}) {
-      file.ignore(key);
-    }
+    for (const char* key : {"model_type", "tie_word_embeddings", "torch_dtype"}) file.ignore(key);
+    file.ignore_declared();  // the vision encoder's keys among them
     file.finish();
   }
   const std::string model_type = reader.string("model_type");
@@ -964,7 +954,7 @@ ModelSpec read_model_config(const std::string& path, const std::string& name) {
   }
   const std::string act = reader.string_or("hidden_act", "silu");
   if (act != "silu") reader.fail("hidden_act", fmt::format("'silu', got '{}'", act));
-  for (auto key : kIgnoredKeys) reader.ignore(std::string(key));
+  reader.ignore_declared();  // model_params.cpp lists them
   reader.finish();
   check_total_params(spec, path);
   check_precision(spec.precision, smallest_gemm_k(spec), path + ": quantization_config");

@@ -9,12 +9,6 @@
 namespace jalapeno {
 namespace {
 
-// Keys a method's configs carry that change nothing we cost (calibration
-// settings, module lists, serialisation details).
-void ignore_all(SpecReader& reader, std::initializer_list<const char*> keys) {
-  for (const char* key : keys) reader.ignore(key);
-}
-
 DType dtype_from_bits(SpecReader& reader, const std::string& key, int64_t bits, bool is_float,
                       int64_t group) {
   if (is_float && bits == 8) return DType::kFp8E4M3;
@@ -56,7 +50,7 @@ void read_fp8(SpecReader& q, Precision& p) {
   } else {
     q.ignore("weight_block_size");
   }
-  ignore_all(q, {"modules_to_not_convert", "ignored_layers"});
+  q.ignore("modules_to_not_convert");
 }
 
 // compressed-tensors (llm-compressor, RedHatAI checkpoints): one scheme per
@@ -68,8 +62,7 @@ void read_scheme(SpecReader& scheme, const std::string& key, DType& dtype, int64
   const int64_t group = scheme.has("group_size") ? scheme.integer_in("group_size", 1, 1 << 20) : 0;
   scheme.ignore("group_size");
   scheme.string_or("strategy", "tensor");
-  ignore_all(scheme, {"actorder", "block_structure", "dynamic", "observer", "observer_kwargs",
-                      "symmetric", "zp_dtype", "scale_dtype"});
+  scheme.ignore_declared();
   dtype = dtype_from_bits(scheme, "num_bits", bits, type == "float", group);
   if (group_out != nullptr && group > 0 && dtype != DType::kNvFp4 && dtype != DType::kMxFp4) {
     *group_out = group;
@@ -98,7 +91,7 @@ void read_compressed_tensors(SpecReader& q, Precision& p) {
       group.ignore("input_activations");
       mine.activations = p.hidden;  // weight-only
     }
-    ignore_all(group, {"output_activations", "targets", "format"});
+    group.ignore_declared();
     group.finish();
     if (!first && (mine.weights != p.weights || mine.activations != p.activations ||
                    mine.weight_group != p.weight_group)) {
@@ -116,8 +109,6 @@ void read_compressed_tensors(SpecReader& q, Precision& p) {
   } else {
     q.ignore("kv_cache_scheme");
   }
-  ignore_all(q, {"format", "global_compression_ratio", "ignore", "quantization_status",
-                 "sparsity_config", "transform_config", "version"});
 }
 
 // NVIDIA TensorRT Model Optimizer checkpoints.
@@ -156,8 +147,7 @@ void read_modelopt(SpecReader& q, Precision& p) {
   } else {
     q.ignore("kv_cache_quant_algo");
   }
-  ignore_all(q, {"exclude_modules", "ignore", "producer", "config_groups", "kv_cache_scheme",
-                 "quantized_layers"});
+  for (const char* key : {"config_groups", "kv_cache_scheme"}) q.ignore(key);
 }
 
 // gpt-oss: MoE expert weights in OCP mxfp4; modules_to_not_convert names
@@ -193,33 +183,7 @@ void read_awq_gptq(SpecReader& q, Precision& p) {
     q.fail("group_size", "a group size of at least 1, or -1 (per channel)");
   }
   p.weight_group = group == -1 ? kPerChannel : group;
-  ignore_all(q, {"zero_point",
-                 "version",
-                 "modules_to_not_convert",
-                 "damp_percent",
-                 "desc_act",
-                 "is_marlin_format",
-                 "model_file_base_name",
-                 "model_name_or_path",
-                 "static_groups",
-                 "sym",
-                 "true_sequential",
-                 "checkpoint_format",
-                 "backend",
-                 "use_exllama",
-                 "exllama_config",
-                 "cache_block_outputs",
-                 "batch_size",
-                 "block_name_to_quantize",
-                 "dataset",
-                 "max_input_length",
-                 "module_name_preceding_first_block",
-                 "pad_token_id",
-                 "tokenizer",
-                 "use_cuda_fp16",
-                 "meta",
-                 "lm_head",
-                 "quant_method_version"});
+  q.ignore("modules_to_not_convert");
 }
 
 struct QuantMethod {
@@ -246,6 +210,10 @@ void read_quantization_config(SpecReader& reader, Precision& precision) {
   for (const QuantMethod& m : kMethods) {
     if (method == m.name) {
       m.read(reader, precision);
+      // What quantization tools write and nothing costs (calibration
+      // settings, module lists, serialisation details): model_params.cpp
+      // declares them, for every method at once.
+      reader.ignore_declared();
       reader.finish();
       return;
     }

@@ -47,6 +47,7 @@ bool segments_match(const std::vector<std::string>& declared,
 struct KindIndex {
   std::unordered_map<std::string, const ParamDecl*> exact;  // joined with '\x1f'
   std::vector<std::pair<std::vector<std::string>, const ParamDecl*>> wildcard;
+  std::vector<std::pair<std::vector<std::string>, const ParamDecl*>> all;  // split once
 };
 
 std::string join_segments(const std::vector<std::string>& segments) {
@@ -62,6 +63,7 @@ const std::unordered_map<const ParamKind*, KindIndex>& indexes() {
       KindIndex& index = out[kind];
       for (const ParamDecl& decl : kind->params) {
         std::vector<std::string> segments = split_path(decl.path);
+        index.all.emplace_back(segments, &decl);
         if (std::find(segments.begin(), segments.end(), "*") != segments.end()) {
           index.wildcard.emplace_back(std::move(segments), &decl);
         } else {
@@ -113,6 +115,46 @@ const ParamKind* find_param_kind(std::string_view name) {
   return nullptr;
 }
 
+// The split declarations of a kind (a registered one's from its index).
+namespace {
+using SplitDeclarations = std::vector<std::pair<std::vector<std::string>, const ParamDecl*>>;
+const SplitDeclarations& split_declarations(const ParamKind& kind) {
+  const auto& all = indexes();
+  const auto it = all.find(&kind);
+  if (it != all.end()) return it->second.all;
+  // A kind outside the registry (a test's own, which lives as long as the
+  // process): split once too.
+  static std::mutex mutex;
+  static std::unordered_map<const ParamKind*, SplitDeclarations> others;
+  const std::lock_guard<std::mutex> lock(mutex);
+  SplitDeclarations& out = others[&kind];
+  if (out.empty()) {
+    for (const ParamDecl& decl : kind.params) out.emplace_back(split_path(decl.path), &decl);
+  }
+  return out;
+}
+}  // namespace
+
+const ParamDecl* find_param(const ParamKind& kind, const std::vector<std::string>& parent,
+                            std::string_view key) {
+  // Every read of every key of every file comes here (a sweep reads its
+  // files for each point): one hash lookup, in a buffer kept per thread.
+  const auto& all = indexes();
+  const auto it = all.find(&kind);
+  if (it != all.end()) {
+    thread_local std::string joined;
+    joined.clear();
+    for (const auto& s : parent) (joined += s) += '\x1f';
+    (joined += key) += '\x1f';
+    const auto hit = it->second.exact.find(joined);
+    if (hit != it->second.exact.end()) return hit->second;
+    if (it->second.wildcard.empty()) return nullptr;
+  }
+  std::vector<std::string> segments = parent;
+  segments.emplace_back(key);
+  return find_param(kind, segments);
+}
+
 const ParamDecl* find_param(const ParamKind& kind, const std::vector<std::string>& segments) {
   const auto& all = indexes();
   const auto it = all.find(&kind);
@@ -138,9 +180,9 @@ const ParamDecl* find_param(const ParamKind& kind, std::string_view path) {
 std::vector<std::string> declared_keys_under(const ParamKind& kind,
                                              const std::vector<std::string>& segments) {
   std::vector<std::string> out;
-  for (const ParamDecl& decl : kind.params) {
+  for (const auto& [declared, decl_ptr] : split_declarations(kind)) {
+    const ParamDecl& decl = *decl_ptr;
     if (decl.type == ParamType::kIgnored) continue;
-    const std::vector<std::string> declared = split_path(decl.path);
     if (declared.size() != segments.size() + 1) continue;
     if (!segments_match(std::vector<std::string>(declared.begin(), declared.end() - 1), segments))
       continue;
@@ -154,12 +196,10 @@ std::vector<std::string> declared_keys_under(const ParamKind& kind,
 std::vector<std::pair<std::string, const ParamDecl*>> ignored_keys_under(
     const ParamKind& kind, const std::vector<std::string>& segments) {
   std::vector<std::pair<std::string, const ParamDecl*>> out;
-  for (const ParamDecl& decl : kind.params) {
-    if (decl.type != ParamType::kIgnored) continue;
-    const std::vector<std::string> declared = split_path(decl.path);
-    if (declared.size() != segments.size() + 1) continue;
+  for (const auto& [declared, decl] : split_declarations(kind)) {
+    if (decl->type != ParamType::kIgnored || declared.size() != segments.size() + 1) continue;
     if (segments_match(std::vector<std::string>(declared.begin(), declared.end() - 1), segments))
-      out.emplace_back(declared.back(), &decl);
+      out.emplace_back(declared.back(), decl);
   }
   return out;
 }

@@ -61,6 +61,9 @@ const ParamDecl* find_param(const ParamKind& kind, std::string_view path);
 // The same, for a path already split into keys ("[]" for a list element):
 // how a reader asks, since a key may itself hold a dot.
 const ParamDecl* find_param(const ParamKind& kind, const std::vector<std::string>& segments);
+// The declaration of `key` inside the mapping at `parent` (a reader's question).
+const ParamDecl* find_param(const ParamKind& kind, const std::vector<std::string>& parent,
+                            std::string_view key);
 // The declared keys directly under a path ("" for the root), for messages.
 std::vector<std::string> declared_keys_under(const ParamKind& kind, std::string_view path);
 std::vector<std::string> declared_keys_under(const ParamKind& kind,

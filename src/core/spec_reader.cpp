@@ -316,12 +316,11 @@ SpecReader SpecReader::mapping(const Document& doc, const std::string& key_prefi
 
 const ParamDecl* SpecReader::declared(const std::string& key, Access access) const {
   if (!kind_) return nullptr;
-  std::vector<std::string> segments = decl_path_;
-  segments.push_back(key);
-  const ParamDecl* decl = find_param(*kind_, segments);
-  std::string joined;
-  for (const auto& s : segments) joined += (joined.empty() || s == "[]" ? "" : ".") + s;
+  const ParamDecl* decl = find_param(*kind_, decl_path_, key);
   if (!decl) {
+    std::string joined;
+    for (const auto& s : decl_path_) joined += (joined.empty() || s == "[]" ? "" : ".") + s;
+    joined += (joined.empty() ? "" : ".") + key;
     throw std::logic_error(fmt::format(
         "{}: key '{}' is read but not declared among the {} parameters ('{}' in core/params)",
         file_, key_path(key), kind_->name, joined));
@@ -403,9 +402,7 @@ void SpecReader::check_default(const std::string& key, const ParamDecl* decl,
 
 std::string SpecReader::description_of(const std::string& key) const {
   if (!kind_) return "";
-  std::vector<std::string> segments = decl_path_;
-  segments.push_back(key);
-  const ParamDecl* decl = find_param(*kind_, segments);
+  const ParamDecl* decl = find_param(*kind_, decl_path_, key);
   // A name's entry ("matrix.*") says what every entry is, not this one.
   if (!decl || decl->path.ends_with("*")) return "";
   return decl->description;
@@ -637,13 +634,13 @@ YAML::Node SpecReader::raw(const std::string& key) {
 
 void SpecReader::finish() const {
   if (!node_.IsMap()) return;
-  // The keys a user may write here: the declared ones, else those read.
-  std::vector<std::string> known;
-  if (kind_) known = declared_keys_under(*kind_, decl_path_);
-  if (known.empty()) known.assign(read_.begin(), read_.end());
   for (const auto& entry : node_) {
     const std::string key = entry.first.as<std::string>();
     if (read_.count(key)) continue;
+    // The keys a user may write here: the declared ones, else those read.
+    std::vector<std::string> known;
+    if (kind_) known = declared_keys_under(*kind_, decl_path_);
+    if (known.empty()) known.assign(read_.begin(), read_.end());
     std::string list, close;
     for (const auto& k : known) {
       list += (list.empty() ? "" : ", ") + k;

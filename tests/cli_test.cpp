@@ -390,6 +390,23 @@ TEST_F(Cli, PresetsListsTheChips) {
   EXPECT_THAT(r.out, HasSubstr("fused"));
 }
 
+TEST_F(Cli, CompareShowsEachSystemsBestPlan) {
+  CliResult r = run({"compare", "--model", "llama-3.1-8b", "--systems", "hgx-h100,hgx-h200",
+                     "--slo-tpot", "50ms", "--simulate-requests", "300"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("llama-3.1-8b on 2 systems"));
+  EXPECT_THAT(r.out, HasSubstr("hgx-h100 "));
+  EXPECT_THAT(r.out, HasSubstr("hgx-h200 "));
+  EXPECT_THAT(r.out, HasSubstr("TTFT p50/p99 ms"));
+  r = run({"compare", "--model", "llama-3.1-8b", "--systems", "hgx-h200", "--no-simulate",
+           "--curve", "--max-seqs", "16", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["schema"], "jalapeno.compare/1");
+  EXPECT_TRUE(doc["systems"][0]["latency"].is_null());
+  EXPECT_EQ(doc["systems"][0]["curve"].size(), 5u);  // 1, 2, 4, 8, 16
+}
+
 TEST_F(Cli, ParamsListsEachKindsDeclaredKeys) {
   CliResult r = run({"params", "chip"});
   ASSERT_EQ(r.code, 0) << r.err;

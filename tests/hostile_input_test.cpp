@@ -1309,6 +1309,20 @@ void flag_cases(Table& t) {
           {"JALAPENO_DATA=/nonexistent"});
   t.flags("presets_empty_data_dir", {"presets"}, {"{dir}", "chips"}, {"JALAPENO_DATA={dir}"});
   t.flags("presets_unknown_flag", {"presets", "--bogus"}, {"--bogus"});
+  const std::vector<std::string> compare = {"compare", "--model", "llama-3.1-8b", "--systems"};
+  const auto with = [&compare](std::vector<std::string> rest) {
+    std::vector<std::string> args = compare;
+    args.insert(args.end(), rest.begin(), rest.end());
+    return args;
+  };
+  t.flags("compare_unknown_system", with({"hgx-h200,hgx-h300"}), {"--systems: hgx-h300"});
+  t.flags("compare_system_twice", with({"hgx-h200,hgx-h200"}), {"given twice"});
+  t.flags("compare_empty_entry", with({"hgx-h200,"}), {"--systems", "empty"});
+  t.flags("compare_no_systems", {"compare", "--model", "llama-3.1-8b"}, {"--systems"});
+  t.flags("compare_bad_objective", with({"hgx-h200", "--objective", "speed"}),
+          {"--objective", "speed"});
+  t.flags("compare_bad_workload", with({"hgx-h200", "--workload", "1024"}), {"--workload"});
+  t.flags("compare_jobs_zero", with({"hgx-h200", "--jobs", "0"}), {"--jobs"});
   t.flags("params_unknown_kind", {"params", "chips"}, {"unknown kind 'chips'", "chip, chip-power"});
   t.flags("params_two_formats", {"params", "--json", "--markdown"}, {"--markdown"});
   t.flags("params_unknown_flag", {"params", "--yaml"}, {"--yaml"});

@@ -26,6 +26,7 @@
 #include "core/presets.hpp"
 #include "core/units.hpp"
 #include "cost/step_cost.hpp"
+#include "dse/compare.hpp"
 #include "dse/fleet_sizing.hpp"
 #include "dse/plan_search.hpp"
 #include "dse/sweep.hpp"
@@ -885,7 +886,8 @@ int run_fleet(const PlanOptions& opt) {
   return 0;
 }
 
-int run_plan(PlanOptions opt, bool check_only) {
+// The flags `plan` and `compare` share: the workload, SLOs and limits.
+void check_plan_flags(PlanOptions& opt) {
   // --workload IN:OUT, both whole token counts.
   const auto colon = opt.workload.find(':');
   const auto count = [&](std::string_view text) -> int64_t {
@@ -919,10 +921,6 @@ int run_plan(PlanOptions opt, bool check_only) {
         fmt::format("--simulate-requests: expected 1 to 10000000, got {}", opt.simulate_requests));
   }
   find_plan_objective(opt.spec.objective);  // an unknown name is an error now
-  if (opt.jobs != 1 && !opt.rate && opt.simulate == 0) {
-    throw ConfigError(
-        "--jobs: runs simulations on threads; it goes with --rate (fleet sizing) or --simulate N");
-  }
   if (opt.jobs < 1 || opt.jobs > 256) {
     throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
   }
@@ -932,6 +930,14 @@ int run_plan(PlanOptions opt, bool check_only) {
     opt.spec.all_to_all = chosen.all_to_all;
     if (opt.experts.ep) opt.spec.ep = chosen.ep;
     opt.spec.dp_attention_only = chosen.dp_attention;
+  }
+}
+
+int run_plan(PlanOptions opt, bool check_only) {
+  check_plan_flags(opt);
+  if (opt.jobs != 1 && !opt.rate && opt.simulate == 0) {
+    throw ConfigError(
+        "--jobs: runs simulations on threads; it goes with --rate (fleet sizing) or --simulate N");
   }
   if (check_only) return 0;
   if (opt.simulate < 0 || opt.simulate > 1000) {
@@ -956,6 +962,41 @@ int run_plan(PlanOptions opt, bool check_only) {
     std::cout << doc.dump(2) << "\n";
   } else {
     std::cout << format_plan_table(result, static_cast<size_t>(opt.top));
+  }
+  return 0;
+}
+
+struct CompareOptions {
+  PlanOptions plan;  // model, workload, SLOs, engine, objective, jobs
+  std::string systems;
+  bool no_simulate = false;
+  bool curve = false;
+};
+
+// `jalapeno compare`: the best plan of one model and workload on each system.
+int run_compare(CompareOptions opt, bool check_only) {
+  check_plan_flags(opt.plan);
+  CompareSpec spec;
+  spec.plan = opt.plan.spec;
+  spec.simulate = !opt.no_simulate;
+  spec.requests = opt.plan.simulate_requests;
+  spec.curve = opt.curve;
+  spec.jobs = static_cast<size_t>(opt.plan.jobs);
+  for (size_t start = 0; start <= opt.systems.size();) {
+    size_t comma = opt.systems.find(',', start);
+    if (comma == std::string::npos) comma = opt.systems.size();
+    spec.systems.push_back(opt.systems.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (check_only) {
+    check_compare_systems(spec.systems);
+    return 0;
+  }
+  const CompareResult result = compare_systems(spec);
+  if (opt.plan.json) {
+    std::cout << compare_json(result).dump(2) << "\n";
+  } else {
+    std::cout << format_compare_table(result);
   }
   return 0;
 }
@@ -1099,6 +1140,42 @@ int run(int argc, const char* const* argv, Mode mode) {
                        "fleet sizing: the fleet's router (default least-outstanding)");
   plan_cmd->add_option("--candidates", plan.candidates,
                        "fleet sizing: replica layouts to verify (default 3)");
+  CompareOptions compare;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "One model and workload on several systems: each one's best plan side by side");
+  compare_cmd->add_option("--model", compare.plan.spec.model, "model preset or config.json path")
+      ->required();
+  compare_cmd
+      ->add_option("--systems", compare.systems,
+                   "systems (or single chips) to compare, by comma: hgx-h200,gb200-nvl72")
+      ->required();
+  compare_cmd->add_option("--engine", compare.plan.spec.engine, "engine preset (default: fused)");
+  compare_cmd->add_option("--workload", compare.plan.workload,
+                          "mean INPUT:OUTPUT tokens (default 1024:256)");
+  compare_cmd
+      ->add_option("--slo-ttft", compare.plan.spec.slo_ttft_s, "TTFT SLO (2s; plain: seconds)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
+  compare_cmd
+      ->add_option("--slo-tpot", compare.plan.spec.slo_tpot_s, "TPOT SLO (50ms; plain: seconds)")
+      ->transform(quantity_flag(Dimension::kTime, "seconds"));
+  compare_cmd->add_option("--max-seqs", compare.plan.spec.max_sequences,
+                          "sequences per replica (default 256; the curve's largest cap)");
+  compare_cmd->add_option("--objective", compare.plan.spec.objective,
+                          "rank each system's plans by tokens-per-s-per-chip (default), "
+                          "tokens-per-s-per-MW or usd-per-mtok");
+  compare_cmd->add_flag("--overlap", compare.plan.spec.overlap,
+                        "overlap communication with compute");
+  add_precision_options(compare_cmd, compare.plan.spec.precision);
+  compare_cmd->add_flag("--no-simulate", compare.no_simulate,
+                        "analytical only: no TTFT/TPOT percentiles (seconds faster)");
+  compare_cmd->add_option("--simulate-requests", compare.plan.simulate_requests,
+                          "requests per simulated plan (default 2000)");
+  compare_cmd->add_flag("--curve", compare.curve,
+                        "also each system's throughput against interactivity: the best plan "
+                        "at each cap on the batch, 1 to --max-seqs");
+  compare_cmd->add_option("--jobs", compare.plan.jobs,
+                          "the simulations on up to N threads (the same answer; default 1)");
+  compare_cmd->add_flag("--json", compare.plan.json, "print the jalapeno.compare/1 document");
   SweepOptions sweep;
   CLI::App* sweep_cmd = add_sweep_command(app, sweep);
   ReportOptions report;
@@ -1164,6 +1241,7 @@ int run(int argc, const char* const* argv, Mode mode) {
     if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve, check_only);
     if (bench_cmd->parsed()) return run_bench(bench, check_only);
     if (plan_cmd->parsed()) return run_plan(plan, check_only);
+    if (compare_cmd->parsed()) return run_compare(compare, check_only);
     if (sweep_cmd->parsed()) return run_sweep_command(sweep, check_only);
     if (report_cmd->parsed()) return run_report_command(report, check_only);
     if (validate_cmd->parsed()) {

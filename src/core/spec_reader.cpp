@@ -302,11 +302,7 @@ SpecReader::SpecReader(YAML::Node node, std::string file, std::string path, cons
 SpecReader SpecReader::mapping(const Document& doc, const std::string& key_prefix,
                                const ParamKind* kind) {
   if (!doc.root.IsMap()) {
-    std::string what;
-    if (kind) {
-      const std::string& summary = kind->summary;
-      what = " (" + summary + ")";
-    }
+    const std::string what = kind ? fmt::format(" ({})", kind->summary) : std::string();
     throw ConfigError(fmt::format("{}: {}expected a mapping of keys to values{}{}", doc.file,
                                   key_prefix.empty() ? "" : "key '" + key_prefix + "': ",
                                   key_prefix.empty() ? " at the top level" : "", what));

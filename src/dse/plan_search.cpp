@@ -211,8 +211,12 @@ SimulatedPlan simulate_plan(const PlanSearchSpec& spec, const PlanResult& plan, 
   out.offered_requests_per_s = s.synthetic.rate_per_s;
   out.tokens_per_s_per_chip = static_cast<double>(metrics.output_tokens()) / metrics.end_s() /
                               static_cast<double>(plan.plan.chips_per_replica());
+  out.ttft_p50_s = metrics.ttft().quantile(0.5);
   out.ttft_p90_s = metrics.ttft().quantile(0.9);
+  out.ttft_p99_s = metrics.ttft().quantile(0.99);
+  out.tpot_p50_s = metrics.tpot().quantile(0.5);
   out.tpot_p90_s = metrics.tpot().quantile(0.9);
+  out.tpot_p99_s = metrics.tpot().quantile(0.99);
   out.goodput_fraction = metrics.completed() > 0 ? static_cast<double>(metrics.goodput_requests()) /
                                                        static_cast<double>(metrics.completed())
                                                  : 0;

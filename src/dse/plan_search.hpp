@@ -47,8 +47,8 @@ struct PlanSearchSpec {
 struct SimulatedPlan {
   double offered_requests_per_s = 0;  // per replica
   double tokens_per_s_per_chip = 0;   // output tokens, as simulated
-  double ttft_p90_s = 0;
-  double tpot_p90_s = 0;
+  double ttft_p50_s = 0, ttft_p90_s = 0, ttft_p99_s = 0;
+  double tpot_p50_s = 0, tpot_p90_s = 0, tpot_p99_s = 0;
   double goodput_fraction = 0;  // of requests meeting both SLOs
   // Served within the SLOs: at least 90% of requests meet both.
   bool meets_slos() const { return goodput_fraction >= 0.9; }

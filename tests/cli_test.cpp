@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "core/presets.hpp"
 #include "hw/chip_spec.hpp"
 
 namespace {
@@ -388,6 +389,23 @@ TEST_F(Cli, PresetsListsTheChips) {
   EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
   EXPECT_THAT(r.out, HasSubstr("llama-3.1-8b"));
   EXPECT_THAT(r.out, HasSubstr("fused"));
+  EXPECT_THAT(r.out, HasSubstr("scenarios closed-loop, code-trace"));
+  EXPECT_THAT(r.out, HasSubstr("sweeps    hbm-and-batch, load-and-memory"));
+}
+
+// Scenario and sweep presets are named as the other presets are.
+TEST_F(Cli, ServeAndSweepTakePresetNames) {
+  const CliResult by_name = run({"serve", "poisson-lognormal", "--requests", "40", "--json"});
+  ASSERT_EQ(by_name.code, 0) << by_name.err;
+  const CliResult by_path =
+      run({"serve", jalapeno::data_dir() + "/scenarios/poisson-lognormal.yaml", "--requests", "40",
+           "--json"});
+  ASSERT_EQ(by_path.code, 0) << by_path.err;
+  EXPECT_EQ(by_name.out, by_path.out);
+  const CliResult unknown = run({"serve", "poisson-lognormall"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown scenario 'poisson-lognormall'"));
+  EXPECT_THAT(unknown.err, HasSubstr("poisson-lognormal"));
 }
 
 TEST_F(Cli, CompareShowsEachSystemsBestPlan) {

@@ -938,6 +938,9 @@ void scenario_cases(Table& t) {
              {"nested|deep"}, false);
   t.flags("scenario_dev_zero", {"serve", "/dev/zero"}, {"/dev/zero", "scenario|regular"});
   t.flags("scenario_missing", {"serve", "{dir}/missing.yaml"}, {"missing.yaml"});
+  t.flags("scenario_unknown_preset", {"serve", "defualt"},
+          {"unknown scenario 'defualt'", "default"});
+  t.flags("sweep_unknown_preset", {"sweep", "hbm-and-batc"}, {"unknown sweep", "hbm-and-batch"});
 }
 
 void model_cases(Table& t) {

@@ -271,12 +271,14 @@ int run_presets() {
   auto list = [](const char* what, const std::vector<std::string>& names) {
     std::string line;
     for (const auto& n : names) line += (line.empty() ? "" : ", ") + n;
-    fmt::print("{:<8} {}\n", what, line);
+    fmt::print("{:<9} {}\n", what, line);
   };
   list("models", model_preset_names());
   list("chips", chip_preset_names());
   list("engines", engine_preset_names());
   list("systems", system_preset_names());
+  list("scenarios", preset_names("scenarios", ".yaml"));  // serve NAME
+  list("sweeps", preset_names("sweeps", ".yaml"));        // sweep NAME
   return 0;
 }
 
@@ -400,7 +402,11 @@ Scenario build_scenario(const ServeOptions& opt) {
         std::pair{opt.block_size, "--block-size"}, std::pair{opt.loops, "--loops"}}) {
     require_at_least(value, int64_t{1}, flag);
   }
-  Scenario s = opt.scenario_file.empty() ? Scenario{} : read_scenario(opt.scenario_file);
+  // A file, or a scenario preset by name (data/scenarios/NAME.yaml).
+  Scenario s =
+      opt.scenario_file.empty()
+          ? Scenario{}
+          : read_scenario(resolve_preset("scenarios", opt.scenario_file, ".yaml", "scenario"));
   if (opt.model) s.model = *opt.model;
   if (opt.hw) {
     s.hw = *opt.hw;
@@ -672,7 +678,8 @@ int run_scenario(const Scenario& scenario, const ServeOptions& opt, bool check_o
 }
 
 void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
-  cmd->add_option("scenario", opt.scenario_file, "scenario YAML (flags override its fields)");
+  cmd->add_option("scenario", opt.scenario_file,
+                  "scenario YAML or preset name (flags override its fields)");
   cmd->add_option("--model", opt.model, "model preset or config.json path");
   cmd->add_option("--hw", opt.hw, "chip preset or chip YAML path");
   cmd->add_option("--engine", opt.engine, "engine preset or YAML path");

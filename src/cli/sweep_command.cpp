@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/input_file.hpp"
 #include "core/json_input.hpp"
+#include "core/presets.hpp"
 #include "core/spec_reader.hpp"
 #include "dse/sweep.hpp"
 #include "report/progress.hpp"
@@ -194,7 +195,10 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& opt) {
   return cmd;
 }
 
-int run_sweep_command(const SweepOptions& opt, bool check_only) {
+int run_sweep_command(const SweepOptions& given, bool check_only) {
+  // A file, or a sweep preset by name (data/sweeps/NAME.yaml).
+  SweepOptions opt = given;
+  opt.file = resolve_preset("sweeps", opt.file, ".yaml", "sweep");
   if (opt.jobs < 1 || opt.jobs > 256) {
     throw ConfigError(fmt::format("--jobs: expected 1 to 256 threads, got {}", opt.jobs));
   }

@@ -99,6 +99,13 @@ def model(name, **options):
     return json.loads(run("model", name, *_flags(options), "--json"))
 
 
+def compare(**options):
+    """One model on several systems (`jalapeno compare ... --json`): systems="a,b" or a list."""
+    if isinstance(options.get("systems"), (list, tuple)):
+        options["systems"] = ",".join(options["systems"])
+    return json.loads(run("compare", *_flags(options), "--json"))
+
+
 def params(kind=None):
     """The declared keys of each kind of file (`jalapeno params [KIND] --json`): a list of
     {"name", "summary", "params": [{"path", "type", "default", "description", ...}]}."""

@@ -58,6 +58,18 @@ def test_bad_input_raises_config_error_with_the_commands_message():
     assert isinstance(jalapeno.ConfigError("x"), ValueError)
 
 
+def test_compare_is_the_commands_compare():
+    doc = jalapeno.compare(model="llama-3.1-8b", systems=["hgx-h200", "hgx-h100"],
+                           slo_tpot="50ms", no_simulate=True)
+    assert doc["schema"] == "jalapeno.compare/1"
+    assert [s["system"] for s in doc["systems"]] == ["hgx-h200", "hgx-h100"]
+    line = jalapeno.run("compare", "--model", "llama-3.1-8b", "--systems", "hgx-h200,hgx-h100",
+                        "--slo-tpot", "50ms", "--no-simulate", "--json")
+    assert json.loads(line) == doc
+    with pytest.raises(jalapeno.ConfigError, match="given twice"):
+        jalapeno.compare(model="llama-3.1-8b", systems="hgx-h200,hgx-h200")
+
+
 def test_params_are_the_declarations():
     kinds = {k["name"]: k for k in jalapeno.params()}
     assert {"chip", "engine", "system", "model", "scenario", "sweep"} <= set(kinds)

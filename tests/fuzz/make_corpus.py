@@ -120,6 +120,12 @@ def main():
             "bench\n--requests\n1000\n--load\n0.8", "validate\n--summary", "decode-table",
             "frobnicate"]):
         put(d, f"cmd{i:02d}", line)
+    for name, line in [
+            ("cmd_compare", "compare\n--model\nllama-3.1-8b\n--systems\nhgx-h200,gb200-nvl72\n"
+             "--curve\n--no-simulate\n--json"),
+            ("cmd_params", "params\nchip\n--markdown"),
+            ("cmd_serve_preset", "serve\npoisson-lognormal\n--requests\n20")]:
+        put(d, name, line)
 
 
 def yaml_keys(node, keys):
@@ -197,6 +203,7 @@ def dictionaries():
                for f in (data / kind).glob(f"*.{ext}")]
     write_dict("cli", sorted(flags) + presets + [
         "step", "serve", "plan", "bench", "validate", "presets", "run", "decode-table", "\n",
+        "compare", "params", "hgx-h200,gb200-nvl72", "poisson-lognormal", "hbm-and-batch",
         "prefill", "decode", "swap", "recompute", "least-kv", "round-robin", "--help",
         "lognormal:1024:0.8:8192", "uniform:1:100", "file:", "data/scenarios/default.yaml",
         "data/traces/azure_llm_2023_code.csv", "data/models/llama-3.1-8b.json"] + NUMBERS)

@@ -32,15 +32,18 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-bool segments_match(const std::vector<std::string>& declared,
-                    const std::vector<std::string>& path) {
-  if (declared.size() != path.size()) return false;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (declared[i] == path[i]) continue;
-    if (declared[i] == "*" && path[i] != "[]") continue;
-    return false;
+// The first `count` segments match: `*` stands for any name, not a list's [].
+bool prefix_matches(const std::vector<std::string>& declared, const std::vector<std::string>& path,
+                    size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (declared[i] != path[i] && (declared[i] != "*" || path[i] == "[]")) return false;
   }
   return true;
+}
+
+bool segments_match(const std::vector<std::string>& declared,
+                    const std::vector<std::string>& path) {
+  return declared.size() == path.size() && prefix_matches(declared, path, path.size());
 }
 
 // Per kind: exact paths by hash, wildcard ones scanned (there are few).
@@ -56,24 +59,43 @@ std::string join_segments(const std::vector<std::string>& segments) {
   return out;
 }
 
-const std::unordered_map<const ParamKind*, KindIndex>& indexes() {
-  static const std::unordered_map<const ParamKind*, KindIndex> built = [] {
-    std::unordered_map<const ParamKind*, KindIndex> out;
-    for (const ParamKind* kind : param_kinds()) {
-      KindIndex& index = out[kind];
-      for (const ParamDecl& decl : kind->params) {
-        std::vector<std::string> segments = split_path(decl.path);
-        index.all.emplace_back(segments, &decl);
-        if (std::find(segments.begin(), segments.end(), "*") != segments.end()) {
-          index.wildcard.emplace_back(std::move(segments), &decl);
-        } else {
-          index.exact.emplace(join_segments(segments), &decl);
-        }
-      }
+KindIndex build_index(const ParamKind& kind) {
+  KindIndex index;
+  for (const ParamDecl& decl : kind.params) {
+    std::vector<std::string> segments = split_path(decl.path);
+    index.all.emplace_back(segments, &decl);
+    if (std::find(segments.begin(), segments.end(), "*") != segments.end()) {
+      index.wildcard.emplace_back(std::move(segments), &decl);
+    } else {
+      index.exact.emplace(join_segments(segments), &decl);
     }
+  }
+  return index;
+}
+
+// The registered kinds' indexes are built once and read without a lock
+// (every read of every key comes here); a kind outside the registry (a
+// test's own, living as long as the process) is indexed on first use.
+const KindIndex& index_of(const ParamKind& kind) {
+  static const std::unordered_map<const ParamKind*, KindIndex> registered = [] {
+    std::unordered_map<const ParamKind*, KindIndex> out;
+    for (const ParamKind* k : param_kinds()) out.emplace(k, build_index(*k));
     return out;
   }();
-  return built;
+  const auto it = registered.find(&kind);
+  if (it != registered.end()) return it->second;
+  static std::mutex mutex;
+  static std::unordered_map<const ParamKind*, KindIndex> others;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto other = others.find(&kind);
+  if (other == others.end()) other = others.emplace(&kind, build_index(kind)).first;
+  return other->second;
+}
+
+// Whether `declared` is one key below `parent` (wildcards matching).
+bool directly_under(const std::vector<std::string>& declared,
+                    const std::vector<std::string>& parent) {
+  return declared.size() == parent.size() + 1 && prefix_matches(declared, parent, parent.size());
 }
 
 std::atomic<bool> recording{false};
@@ -115,59 +137,27 @@ const ParamKind* find_param_kind(std::string_view name) {
   return nullptr;
 }
 
-// The split declarations of a kind (a registered one's from its index).
-namespace {
-using SplitDeclarations = std::vector<std::pair<std::vector<std::string>, const ParamDecl*>>;
-const SplitDeclarations& split_declarations(const ParamKind& kind) {
-  const auto& all = indexes();
-  const auto it = all.find(&kind);
-  if (it != all.end()) return it->second.all;
-  // A kind outside the registry (a test's own, which lives as long as the
-  // process): split once too.
-  static std::mutex mutex;
-  static std::unordered_map<const ParamKind*, SplitDeclarations> others;
-  const std::lock_guard<std::mutex> lock(mutex);
-  SplitDeclarations& out = others[&kind];
-  if (out.empty()) {
-    for (const ParamDecl& decl : kind.params) out.emplace_back(split_path(decl.path), &decl);
-  }
-  return out;
-}
-}  // namespace
-
 const ParamDecl* find_param(const ParamKind& kind, const std::vector<std::string>& parent,
                             std::string_view key) {
-  // Every read of every key of every file comes here (a sweep reads its
-  // files for each point): one hash lookup, in a buffer kept per thread.
-  const auto& all = indexes();
-  const auto it = all.find(&kind);
-  if (it != all.end()) {
-    thread_local std::string joined;
-    joined.clear();
-    for (const auto& s : parent) (joined += s) += '\x1f';
-    (joined += key) += '\x1f';
-    const auto hit = it->second.exact.find(joined);
-    if (hit != it->second.exact.end()) return hit->second;
-    if (it->second.wildcard.empty()) return nullptr;
-  }
+  // One hash lookup, in a buffer kept per thread: no allocation per read.
+  const KindIndex& index = index_of(kind);
+  thread_local std::string joined;
+  joined.clear();
+  for (const auto& s : parent) (joined += s) += '\x1f';
+  (joined += key) += '\x1f';
+  const auto hit = index.exact.find(joined);
+  if (hit != index.exact.end()) return hit->second;
+  if (index.wildcard.empty()) return nullptr;
   std::vector<std::string> segments = parent;
   segments.emplace_back(key);
   return find_param(kind, segments);
 }
 
 const ParamDecl* find_param(const ParamKind& kind, const std::vector<std::string>& segments) {
-  const auto& all = indexes();
-  const auto it = all.find(&kind);
-  if (it == all.end()) {
-    // A kind not in the registry (a test's own): scanned.
-    for (const ParamDecl& decl : kind.params) {
-      if (segments_match(split_path(decl.path), segments)) return &decl;
-    }
-    return nullptr;
-  }
-  const auto hit = it->second.exact.find(join_segments(segments));
-  if (hit != it->second.exact.end()) return hit->second;
-  for (const auto& [declared, decl] : it->second.wildcard) {
+  const KindIndex& index = index_of(kind);
+  const auto hit = index.exact.find(join_segments(segments));
+  if (hit != index.exact.end()) return hit->second;
+  for (const auto& [declared, decl] : index.wildcard) {
     if (segments_match(declared, segments)) return decl;
   }
   return nullptr;
@@ -180,12 +170,8 @@ const ParamDecl* find_param(const ParamKind& kind, std::string_view path) {
 std::vector<std::string> declared_keys_under(const ParamKind& kind,
                                              const std::vector<std::string>& segments) {
   std::vector<std::string> out;
-  for (const auto& [declared, decl_ptr] : split_declarations(kind)) {
-    const ParamDecl& decl = *decl_ptr;
-    if (decl.type == ParamType::kIgnored) continue;
-    if (declared.size() != segments.size() + 1) continue;
-    if (!segments_match(std::vector<std::string>(declared.begin(), declared.end() - 1), segments))
-      continue;
+  for (const auto& [declared, decl] : index_of(kind).all) {
+    if (decl->type == ParamType::kIgnored || !directly_under(declared, segments)) continue;
     if (declared.back() == "*" || declared.back() == "[]") continue;
     if (std::find(out.begin(), out.end(), declared.back()) == out.end())
       out.push_back(declared.back());
@@ -196,9 +182,8 @@ std::vector<std::string> declared_keys_under(const ParamKind& kind,
 std::vector<std::pair<std::string, const ParamDecl*>> ignored_keys_under(
     const ParamKind& kind, const std::vector<std::string>& segments) {
   std::vector<std::pair<std::string, const ParamDecl*>> out;
-  for (const auto& [declared, decl] : split_declarations(kind)) {
-    if (decl->type != ParamType::kIgnored || declared.size() != segments.size() + 1) continue;
-    if (segments_match(std::vector<std::string>(declared.begin(), declared.end() - 1), segments))
+  for (const auto& [declared, decl] : index_of(kind).all) {
+    if (decl->type == ParamType::kIgnored && directly_under(declared, segments))
       out.emplace_back(declared.back(), decl);
   }
   return out;

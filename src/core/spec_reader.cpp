@@ -425,12 +425,16 @@ void SpecReader::fail(const std::string& key, const std::string& expected) const
 
 bool SpecReader::has(const std::string& key) const {
   declared(key, Access::kAny);
+  return present(key);
+}
+
+bool SpecReader::present(const std::string& key) const {
   return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull();
 }
 
 YAML::Node SpecReader::get(const std::string& key) {
   read_.insert(key);
-  if (!has(key)) {
+  if (!present(key)) {
     // A misspelt key is the usual cause: name the keys here that are close.
     std::string unknown;
     if (node_.IsMap()) {
@@ -552,31 +556,31 @@ bool SpecReader::boolean(const std::string& key) {
 double SpecReader::positive_quantity_or(const std::string& key, Dimension dim, double fallback) {
   check_default(key, declared(key, Access::kQuantity), "", fallback);
   read_.insert(key);
-  return has(key) ? positive_quantity(key, dim) : fallback;
+  return present(key) ? positive_quantity(key, dim) : fallback;
 }
 
 std::string SpecReader::string_or(const std::string& key, const std::string& fallback) {
   check_default(key, declared(key, Access::kString), fallback, std::nullopt);
   read_.insert(key);
-  return has(key) ? string(key) : fallback;
+  return present(key) ? string(key) : fallback;
 }
 
 int64_t SpecReader::integer_or(const std::string& key, int64_t fallback, int64_t min_value) {
   check_default(key, declared(key, Access::kInteger), "", static_cast<double>(fallback));
   read_.insert(key);
-  return has(key) ? integer(key, min_value) : fallback;
+  return present(key) ? integer(key, min_value) : fallback;
 }
 
 double SpecReader::number_or(const std::string& key, double fallback) {
   check_default(key, declared(key, Access::kNumber), "", fallback);
   read_.insert(key);
-  return has(key) ? number(key) : fallback;
+  return present(key) ? number(key) : fallback;
 }
 
 bool SpecReader::boolean_or(const std::string& key, bool fallback) {
   check_default(key, declared(key, Access::kBoolean), fallback ? "true" : "false", std::nullopt);
   read_.insert(key);
-  return has(key) ? boolean(key) : fallback;
+  return present(key) ? boolean(key) : fallback;
 }
 
 SpecReader SpecReader::child(const std::string& key) {

@@ -132,6 +132,8 @@ class SpecReader {
   void check_default(const std::string& key, const ParamDecl* decl,
                      const std::string& fallback_text, std::optional<double> fallback) const;
   std::string description_of(const std::string& key) const;
+  // has() without the declaration check (the accessors make it themselves).
+  bool present(const std::string& key) const;
   YAML::Node get(const std::string& key);
   std::string scalar(const std::string& key);
   // A scalar written without quotes: numbers and booleans must not be strings.

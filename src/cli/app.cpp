@@ -90,6 +90,8 @@ struct ExpertOptions {
   std::optional<std::string> loads;
   std::optional<int64_t> redundant;
   bool eplb = false;
+  // Not experts, but placed with them: where weights live.
+  std::optional<std::string> weights_in;
 };
 
 void add_expert_options(CLI::App* cmd, ExpertOptions& opt) {
@@ -104,6 +106,8 @@ void add_expert_options(CLI::App* cmd, ExpertOptions& opt) {
   cmd->add_option("--redundant-experts", opt.redundant,
                   "extra expert slots holding copies of the hottest experts");
   cmd->add_flag("--eplb", opt.eplb, "place experts to even the ranks' load (DeepSeek's EPLB)");
+  cmd->add_option("--weights-in", opt.weights_in,
+                  "where weights live: hbm, or sram (across the chips; KV cache in HBM)");
 }
 
 // Over a plan and routing already set (a scenario's), what the flags give.
@@ -113,6 +117,14 @@ void apply_expert_options(const ExpertOptions& opt, ParallelPlan& plan, RoutingS
     plan.ep = *opt.ep;
   }
   if (opt.dp_attention) plan.dp_attention = true;
+  if (opt.weights_in) {
+    const auto level = parse_memory_level(*opt.weights_in);
+    if (!level) {
+      throw ConfigError(
+          fmt::format("--weights-in: expected hbm or sram, got '{}'", *opt.weights_in));
+    }
+    plan.weights_in = *level;
+  }
   if (opt.all_to_all) {
     const auto mode = parse_all_to_all(*opt.all_to_all);
     if (!mode) {
@@ -299,9 +311,9 @@ int run_demo() {
       fmt::print("{:>8}", b);
       for (int64_t ctx : contexts) {
         const BatchSummary batch = decode_batch(b, ctx, model.attention_window());
-        const double kv =
-            static_cast<double>(batch.decode_kv_positions) * model.kv_bytes_per_token();
-        if (model.weight_bytes() + kv > cost.chip().hbm_bytes) {
+        try {
+          cost.check_fits(batch);
+        } catch (const InfeasibleError&) {
           fmt::print(" {:>22}", "does not fit");
           continue;
         }
@@ -937,6 +949,7 @@ void check_plan_flags(PlanOptions& opt) {
     opt.spec.all_to_all = chosen.all_to_all;
     if (opt.experts.ep) opt.spec.ep = chosen.ep;
     opt.spec.dp_attention_only = chosen.dp_attention;
+    opt.spec.weights_in = chosen.weights_in;
   }
 }
 

@@ -27,6 +27,10 @@ constexpr std::array kBytesUnits{UnitDef{"B", 1},
                                  UnitDef{"MiB", 1048576.0},
                                  UnitDef{"GiB", 1073741824.0},
                                  UnitDef{"TiB", 1099511627776.0}};
+// Line rates of links and SerDes lanes are quoted in bits.
+constexpr std::array kBitUnits{UnitDef{"b", 0.125},    UnitDef{"Kb", 125.0},
+                               UnitDef{"Mb", 1.25e5},  UnitDef{"Gb", 1.25e8},
+                               UnitDef{"Tb", 1.25e11}, UnitDef{"Pb", 1.25e14}};
 constexpr std::array kFlopUnits{UnitDef{"FLOPS", 1}, UnitDef{"GFLOPS", 1e9},
                                 UnitDef{"TFLOPS", 1e12}, UnitDef{"PFLOPS", 1e15}};
 constexpr std::array kTimeUnits{UnitDef{"ns", 1e-9}, UnitDef{"us", 1e-6},   UnitDef{"ms", 1e-3},
@@ -52,7 +56,9 @@ std::optional<double> unit_scale(std::string_view symbol, Dimension dim) {
       return lookup(kBytesUnits, symbol);
     case Dimension::kBandwidth:
       if (symbol.size() > 2 && symbol.substr(symbol.size() - 2) == "/s") {
-        return lookup(kBytesUnits, symbol.substr(0, symbol.size() - 2));
+        const std::string_view per = symbol.substr(0, symbol.size() - 2);
+        if (auto bytes = lookup(kBytesUnits, per)) return bytes;
+        return lookup(kBitUnits, per);
       }
       return std::nullopt;
     case Dimension::kFlopRate:
@@ -81,7 +87,7 @@ std::string describe(Dimension dim) {
     case Dimension::kBytes:
       return "a size such as '141GB' or '80GiB' (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
     case Dimension::kBandwidth:
-      return "a bandwidth such as '4.8TB/s' (B/s, KB/s, MB/s, GB/s, TB/s, GiB/s)";
+      return "a bandwidth such as '4.8TB/s' (B/s, KB/s, MB/s, GB/s, TB/s, GiB/s; bits: Gb/s, Tb/s)";
     case Dimension::kFlopRate:
       return "a compute rate such as '989TFLOPS' (FLOPS, GFLOPS, TFLOPS, PFLOPS)";
     case Dimension::kTime:

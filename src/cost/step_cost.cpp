@@ -90,6 +90,7 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
       static_cast<double>(batch);
   const double unit_rate = flops_rate / static_cast<double>(chip.compute_units);
   const double read_Bps = chip.matrix_Bps_read();
+  const int64_t padded_k = chip.padded_k(k);
   // Unaligned GEMMs run without split-K. Each problem streams with scalar
   // loads at a bounded rate until the whole chip's (reduced) ceiling is
   // reached; the harmonic sum of the two limits is the smooth saturation a
@@ -109,7 +110,9 @@ KernelTime gemm_time(const ChipSpec& chip, const EngineProfile& engine, double f
   bool best_compute = false;
   for (const GemmTile& tile : chip.gemm_tiles) {
     const int64_t output_tiles = ceil_div(m, tile.m) * ceil_div(n, tile.n) * batch;
-    const double tile_k_flops = 2.0 * static_cast<double>(tile.m * tile.n) * static_cast<double>(k);
+    // The arrays take K in whole passes of their depth (padded_k).
+    const double tile_k_flops =
+        2.0 * static_cast<double>(tile.m * tile.n) * static_cast<double>(padded_k);
     const double tile_rate = unit_rate * tile.efficiency;
     for (int64_t split = 1; split <= max_split; split *= 2) {
       if (split > 1 && k / split < kMinSplitSlice) break;
@@ -175,15 +178,33 @@ void StepCostModel::check_fits(const BatchSummary& batch) const {
       static_cast<double>(batch.decode_kv_positions + batch.prefill_kv_positions);
   const double kv = positions * kv_bytes_per_token_per_chip() +
                     static_cast<double>(batch.sequences) * state_bytes_per_sequence_per_chip();
-  if (weights + kv > chip_.hbm_bytes) {
-    const std::string per_chip = parallel_.plan.chips_per_replica() > 1
-                                     ? fmt::format(" per chip ({})", parallel_.plan.describe())
-                                     : std::string();
+  const std::string per_chip = parallel_.plan.chips_per_replica() > 1
+                                   ? fmt::format(" per chip ({})", parallel_.plan.describe())
+                                   : std::string();
+  if (!levels_shared()) {
+    if (weights > weight_level_.bytes) {
+      throw InfeasibleError(fmt::format(
+          "the weights do not fit in {}: {} needs {:.3f} GB of weights{} but {} has {:.3f} GB of "
+          "{}; spread them over more chips",
+          to_string(weight_level_.kind), full_model_.name, weights / 1e9, per_chip, chip_.name,
+          weight_level_.bytes / 1e9, to_string(weight_level_.kind)));
+    }
+    if (kv > kv_level_.bytes) {
+      throw InfeasibleError(fmt::format(
+          "the batch's KV cache does not fit: {} needs {:.2f} GB of KV cache for {} cached "
+          "positions{} but {} has {:.2f} GB of {}",
+          full_model_.name, kv / 1e9, static_cast<int64_t>(positions), per_chip, chip_.name,
+          kv_level_.bytes / 1e9, to_string(kv_level_.kind)));
+    }
+    return;
+  }
+  if (weights + kv > kv_level_.bytes) {
     throw InfeasibleError(fmt::format(
         "the batch does not fit in memory: {} needs {:.2f} GB{} ({:.2f} GB of weights + {:.2f} "
-        "GB of KV cache for {} cached positions) but {} has {:.2f} GB of HBM",
+        "GB of KV cache for {} cached positions) but {} has {:.2f} GB of {}",
         full_model_.name, (weights + kv) / 1e9, per_chip, weights / 1e9, kv / 1e9,
-        static_cast<int64_t>(positions), chip_.name, chip_.hbm_bytes / 1e9));
+        static_cast<int64_t>(positions), chip_.name, kv_level_.bytes / 1e9,
+        kv_level_.kind == MemoryLevelKind::kHbm ? "HBM" : "SRAM"));
   }
 }
 
@@ -194,6 +215,22 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
       engine_(std::move(engine)),
       parallel_(std::move(parallel)) {
   const ParallelPlan& plan = parallel_.plan;
+  // Where weights stream from (the plan's choice, else main memory) and
+  // where the KV cache lives (main memory: HBM, or SRAM on a chip without).
+  const MemoryLevelKind weights_in = plan.weights_in.value_or(chip_.main_memory());
+  const std::optional<MemoryLevel> weight_level = chip_.level(weights_in);
+  if (!weight_level) {
+    throw ConfigError(
+        fmt::format("{} cannot hold weights in {}: {}", chip_.name, to_string(weights_in),
+                    weights_in == MemoryLevelKind::kSram
+                        ? fmt::format("its SRAM bandwidth is not stated (key sram.bandwidth in {})",
+                                      chip_.source_file.empty() ? "its file" : chip_.source_file)
+                        : std::string("it has no HBM")));
+  }
+  weight_level_ = *weight_level;
+  kv_level_ = *chip_.level(chip_.main_memory());
+  weights_chip_ = chip_.streaming_from(weight_level_);
+  kv_chip_ = chip_.streaming_from(kv_level_);
   if (plan.chips_per_replica() > 1 && !parallel_.network) {
     throw ConfigError(
         fmt::format("{} spans {} chips: it needs a network (--topology, or a system as --hw)",
@@ -241,13 +278,14 @@ StepCostModel::StepCostModel(ModelSpec model, ChipSpec chip, EngineProfile engin
     // three projections computed; which rank is slowest (ExpertRouting).
     const double params = static_cast<double>(model_.expert_params());
     seconds_per_expert_ =
-        params * precision.expert_weight_bytes_per_param() / chip_.matrix_Bps_read();
+        params * precision.expert_weight_bytes_per_param() / weights_chip_.matrix_Bps_read();
     seconds_per_assignment_ = 2 * params / gemm_rate_;
   }
   if (chip_.power) {
     matrix_flop_J_ = chip_.power->matrix_flop_J_for(hidden_key);
     gemm_flop_J_ = chip_.power->matrix_flop_J_for(gemm_key);
-    hbm_byte_J_ = chip_.power->hbm_byte_J;
+    hbm_byte_J_ = weight_level_.byte_J;
+    kv_byte_J_ = kv_level_.byte_J;
     link_byte_J_ = chip_.power->link_byte_J +
                    (parallel_.network ? parallel_.network->spec().switch_byte_J : 0);
   }
@@ -296,7 +334,7 @@ KernelTime StepCostModel::elementwise_time(const Op& op) const {
   const KernelPlan& plan = engine_.plan(op.kind);
   const double bytes =
       op.activation_bytes * plan.traffic + op.weight_bytes + op.kv_read_bytes + op.kv_write_bytes;
-  const double memory_s = bytes / (chip_.hbm_Bps * chip_.copy_efficiency);
+  const double memory_s = bytes / (weights_chip_.hbm_Bps * weights_chip_.copy_efficiency);
   // A chunked scan's work is matmuls within and between chunks.
   const double rate = op.matrix_scan ? matrix_rate_ : chip_.vector_flops;
   const double compute_s = op.flops * plan.traffic / rate;
@@ -310,8 +348,8 @@ KernelTime StepCostModel::decode_attention_time(const Op& op, const BatchSummary
     // One kernel splits every sequence's cache into blocks over the units.
     const double ctas = static_cast<double>(op.attention_blocks * g.kv_heads);
     const double bandwidth =
-        std::min(chip_.matrix_Bps_read(),
-                 std::min(ctas, static_cast<double>(chip_.compute_units)) * chip_.unit_Bps);
+        std::min(kv_chip_.matrix_Bps_read(),
+                 std::min(ctas, static_cast<double>(chip_.compute_units)) * kv_chip_.unit_Bps);
     const double memory_s = (op.kv_read_bytes + op.activation_bytes) / bandwidth;
     const double compute_s = op.flops / matrix_rate_;
     return roofline(
@@ -344,13 +382,14 @@ KernelTime StepCostModel::decode_attention_time_analytical(const Op& op,
   const int64_t length = ceil_div(op.attended, sequences);
   const bool unaligned = batch.decode_unaligned > 0;
   const int64_t problems = sequences * g.kv_heads;
-  KernelTime t = gemm_time(chip_, engine_, matrix_rate_, g.group, g.qk_dim, length, problems,
+  KernelTime t = gemm_time(kv_chip_, engine_, matrix_rate_, g.group, g.qk_dim, length, problems,
                            operands, chip_.kernel_fixed_s, unaligned);
-  t += gemm_time(chip_, engine_, matrix_rate_, g.group, length, g.v_dim, problems, operands,
+  t += gemm_time(kv_chip_, engine_, matrix_rate_, g.group, length, g.v_dim, problems, operands,
                  chip_.kernel_fixed_s, unaligned);
   const double chain_kernels = std::max(0.0, engine_.decode_attention_kernels - 2);
-  t += roofline(0, op.elements * engine_.score_bytes / (chip_.hbm_Bps * chip_.copy_efficiency),
-                chain_kernels * chip_.kernel_fixed_s);
+  t +=
+      roofline(0, op.elements * engine_.score_bytes / (kv_chip_.hbm_Bps * kv_chip_.copy_efficiency),
+               chain_kernels * chip_.kernel_fixed_s);
   return t;
 }
 
@@ -358,7 +397,7 @@ KernelTime StepCostModel::prefill_attention_time(const Op& op) const {
   const double compute_s = op.flops / (matrix_rate_ * engine_.prefill_attention_efficiency);
   const double memory_s =
       (op.activation_bytes * engine_.prefill_attention_traffic + op.kv_read_bytes) /
-      (chip_.hbm_Bps * chip_.copy_efficiency);
+      (kv_chip_.hbm_Bps * kv_chip_.copy_efficiency);
   return roofline(
       compute_s, memory_s,
       attention_fixed_s(engine_.prefill_attention_fixed_s, engine_.prefill_attention_kernels));
@@ -388,8 +427,8 @@ KernelTime StepCostModel::op_time(const Op& op, const BatchSummary& batch) const
       const GemmOperandBytes operands{op.input_element_bytes, op.weight_element_bytes,
                                       op.output_element_bytes};
       const double rate = op.quantised ? gemm_rate_ : matrix_rate_;
-      const KernelTime analytical = gemm_time(chip_, engine_, rate, op.m, op.k, op.n, op.problems,
-                                              operands, chip_.gemm_fixed_s, false);
+      const KernelTime analytical = gemm_time(weights_chip_, engine_, rate, op.m, op.k, op.n,
+                                              op.problems, operands, chip_.gemm_fixed_s, false);
       // The measured table is of single hidden-dtype GEMMs; a quantised or
       // grouped one keeps the analytical time.
       const bool table_format =
@@ -477,7 +516,8 @@ StepCostModel::OpEnergy StepCostModel::op_energy(const Op& op) const {
   const double count = static_cast<double>(op.count);
   if (op.kind == OpKind::kCollective) return {0, 0, 0, op.comm_bytes * count * link_byte_J_};
   const double bytes = hbm_bytes(op) * count;
-  return {flop_joules(op) * count, bytes, bytes * hbm_byte_J_, 0};
+  return {flop_joules(op) * count, bytes,
+          bytes * (is_attention(op.kind) ? kv_byte_J_ : hbm_byte_J_), 0};
 }
 
 void StepCostModel::add_op_work(const Op& op, const KernelTime& time, StepWork& work) const {
@@ -791,7 +831,7 @@ StepTiming StepCostModel::timing(const BatchSummary& whole, const BatchSummary& 
     a.switching_J += op.flops * matrix_flop_J_ * count;
     const double op_bytes = op.bytes() * count;
     a.bytes += op_bytes;
-    a.hbm_J += op_bytes * hbm_byte_J_;
+    a.hbm_J += op_bytes * kv_byte_J_;
   };
   // for_each_attention_op, with the decode ops' shapes computed once.
   check_attention_window(model_, batch);

@@ -176,6 +176,11 @@ class StepCostModel {
   // weights and the batch's KV cache exceed one chip's HBM.
   void check_fits(const BatchSummary& batch) const;
   const ChipSpec& chip() const { return chip_; }
+  // Where the plan keeps weights and the KV cache (the same level unless
+  // weights are placed in SRAM on a chip with HBM).
+  const MemoryLevel& weight_level() const { return weight_level_; }
+  const MemoryLevel& kv_level() const { return kv_level_; }
+  bool levels_shared() const { return weight_level_.kind == kv_level_.kind; }
   const EngineProfile& engine() const { return engine_; }
   size_t memo_size() const { return memo_.size() + row_memo_.size(); }
   static constexpr size_t kMemoLimit = 1 << 16;  // entries; the table is cleared past it
@@ -282,6 +287,10 @@ class StepCostModel {
   ModelSpec full_model_;
   ModelSpec model_;
   ChipSpec chip_;
+  // The chip as the weights' and the KV cache's streams see it
+  // (ChipSpec::streaming_from their levels).
+  MemoryLevel weight_level_, kv_level_;
+  ChipSpec weights_chip_, kv_chip_;
   EngineProfile engine_;
   ParallelContext parallel_;
   std::unique_ptr<Network> network_;  // the plan's network, with the engine's launch cost
@@ -308,7 +317,8 @@ class StepCostModel {
   double gemm_rate_ = 0;      // achievable FLOP/s of the projections, at their precision
   double matrix_flop_J_ = 0;  // per FLOP in the hidden dtype, at the nominal clock
   double gemm_flop_J_ = 0;    // per FLOP of the projections, at their precision
-  double hbm_byte_J_ = 0;     // per HBM byte (0 without a power model)
+  double hbm_byte_J_ = 0;     // per byte of the weights' level (0 without a power model)
+  double kv_byte_J_ = 0;      // per byte of the KV cache's level
   double link_byte_J_ = 0;    // per byte a chip sends: its links and the switches
   // The context-independent part of a step (all ops but attention), with the
   // engine's per-step kernels: what timing() needs of its StepWork, compact

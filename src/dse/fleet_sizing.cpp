@@ -18,7 +18,8 @@ namespace {
 
 // Plans are the same replica layout when they split one replica alike.
 bool same_layout(const ParallelPlan& a, const ParallelPlan& b) {
-  return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp_attention == b.dp_attention;
+  return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp_attention == b.dp_attention &&
+         a.weights_in == b.weights_in;
 }
 
 // One replica's layout, as the table names it: "TP2 x PP1", "TP8 EP8 DEP".
@@ -26,6 +27,7 @@ std::string layout_name(const ParallelPlan& p) {
   std::string name = fmt::format("TP{} x PP{}", p.tp, p.pp);
   if (p.ep > 1) name += fmt::format(" EP{}", p.ep);
   if (p.dp_attention) name += " DEP";
+  if (p.weights_in == MemoryLevelKind::kSram) name += " SRAM";
   return name;
 }
 

@@ -93,8 +93,10 @@ PlanResult evaluate_plan(const PlanSearchSpec& spec, const ModelSpec& model, con
   try {
     blocks = kv_cache_blocks(cost, config);
   } catch (const InfeasibleError&) {
-    result.verdict = fmt::format("weights do not fit: {:.1f} GB per chip on {:.0f} GB",
-                                 cost.weight_bytes_per_chip() / 1e9, hw.chip.hbm_bytes / 1e9);
+    result.verdict =
+        fmt::format("weights do not fit: {:.1f} GB per chip on {:.3g} GB of {}",
+                    cost.weight_bytes_per_chip() / 1e9, cost.weight_level().bytes / 1e9,
+                    to_string(cost.weight_level().kind));
     return result;
   }
   // The requests whose caches fit: each takes its positions' blocks and its
@@ -255,11 +257,14 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
   out.chips = chips;
   for (int64_t tp = 1; tp <= chips; ++tp) {
     for (int64_t pp = 1; tp * pp <= chips; ++pp) {
-      ParallelPlan base{tp, pp, chips / (tp * pp)};
+      ParallelPlan base;
+      base.tp = tp;
+      base.pp = pp;
+      base.replicas = chips / (tp * pp);
       base.all_to_all = spec.all_to_all;
       // An MoE model's experts may also spread whole over the tp chips,
       // with attention tensor- or data-parallel (TP x EP x DP x PP).
-      std::vector<ParallelPlan> variants{base};
+      std::vector<ParallelPlan> variants{base}, placed_variants;
       if (model.moe.any() && tp > 1) {
         ParallelPlan ep = base;
         ep.ep = tp;
@@ -267,7 +272,13 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
         ep.dp_attention = true;
         variants.push_back(ep);
       }
-      for (const ParallelPlan& plan : variants) {
+      // Where weights live: each level the chip can stream them from.
+      for (const MemoryLevelKind level : {MemoryLevelKind::kHbm, MemoryLevelKind::kSram}) {
+        if (!hw.chip.level(level) || (spec.weights_in && *spec.weights_in != level)) continue;
+        for (ParallelPlan& plan : variants) plan.weights_in = level;
+        placed_variants.insert(placed_variants.end(), variants.begin(), variants.end());
+      }
+      for (const ParallelPlan& plan : placed_variants) {
         if (spec.ep && plan.ep != *spec.ep) continue;
         if (spec.dp_attention_only && !plan.dp_attention) continue;
         // Plans that do not divide the model (or its expert slots) are
@@ -358,6 +369,8 @@ nlohmann::ordered_json plan_result_json(const PlanResult& p) {
       {"pp", p.plan.pp},
       {"ep", p.plan.ep},
       {"dp_attention", p.plan.dp_attention},
+      {"weights_in", p.plan.weights_in ? nlohmann::ordered_json(to_string(*p.plan.weights_in))
+                                       : nlohmann::ordered_json(nullptr)},
       {"replicas", p.plan.replicas},
       {"meets_slos", p.meets_slos},
       {"batch", p.batch},

@@ -36,6 +36,9 @@ struct PlanSearchSpec {
   AllToAllMode all_to_all = AllToAllMode::kAuto;
   std::optional<int64_t> ep;
   bool dp_attention_only = false;
+  // Only plans that keep weights there (unset: every level the chip offers,
+  // HBM and, where its bandwidth is stated, SRAM).
+  std::optional<MemoryLevelKind> weights_in;
   PrecisionOverride precision;                      // over the checkpoint's
   std::string objective = "tokens-per-s-per-chip";  // a name from plan_objectives()
   FacilitySpec facility;  // PUE, electricity and life for the power and money objectives

@@ -2,14 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.hpp"
 #include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
+#include "core/units.hpp"
 
 namespace jalapeno {
+
+namespace {
+// How far a rate derived from matrix_engines may stand from the datasheet's
+// (clock and rounding in published figures).
+constexpr double kMatrixRateTolerance = 0.02;
+}  // namespace
 
 double ChipSpec::matrix_flops_for(const std::string& dtype, const std::string& purpose) const {
   const std::string key = dtype == "bfloat16"  ? "bf16"
@@ -34,6 +43,100 @@ double ChipSpec::matrix_flops_for(const std::string& dtype, const std::string& p
   return it->second;
 }
 
+const char* to_string(MemoryLevelKind kind) {
+  return kind == MemoryLevelKind::kHbm ? "hbm" : "sram";
+}
+
+std::optional<MemoryLevelKind> parse_memory_level(std::string_view name) {
+  if (name == "hbm") return MemoryLevelKind::kHbm;
+  if (name == "sram") return MemoryLevelKind::kSram;
+  return std::nullopt;
+}
+
+std::optional<MemoryLevel> ChipSpec::level(MemoryLevelKind kind) const {
+  MemoryLevel l;
+  l.kind = kind;
+  if (kind == MemoryLevelKind::kHbm) {
+    if (!has_hbm()) return std::nullopt;
+    l.bytes = hbm_bytes;
+    l.Bps = hbm_Bps;
+    l.read_efficiency = read_efficiency;
+    l.copy_efficiency = copy_efficiency;
+    l.byte_J = power ? power->hbm_byte_J : 0;
+  } else {
+    if (!(sram_Bps > 0)) return std::nullopt;
+    l.bytes = sram_bytes;
+    l.Bps = sram_Bps;
+    // On-chip SRAM has no read-write turnaround: a copy streams as a read.
+    l.read_efficiency = sram_read_efficiency;
+    l.copy_efficiency = sram_read_efficiency;
+    l.byte_J = power ? power->sram_byte_J : 0;
+  }
+  return l;
+}
+
+ChipSpec ChipSpec::streaming_from(const MemoryLevel& l) const {
+  ChipSpec view = *this;
+  view.hbm_bytes = l.bytes;
+  view.hbm_Bps = l.Bps;
+  view.read_efficiency = l.read_efficiency;
+  view.copy_efficiency = l.copy_efficiency;
+  if (view.power) view.power->hbm_byte_J = l.byte_J;
+  // One unit's share is bounded by the level: SRAM feeds its units directly.
+  if (l.kind == MemoryLevelKind::kSram) {
+    view.unit_Bps = std::max(unit_Bps, l.Bps / static_cast<double>(compute_units));
+  }
+  return view;
+}
+
+namespace {
+
+// Checks the engines against the stated rates (or derives the rates when
+// none are stated): a datasheet and an architect's description must agree.
+MatrixEngines read_matrix_engines(SpecReader& reader, std::map<std::string, double>& rates) {
+  MatrixEngines e;
+  e.count = reader.integer_in("count", 1, 100000000);
+  e.rows = reader.integer_in("rows", 1, 65536);
+  e.cols = reader.integer_in("cols", 1, 65536);
+  e.clock_Hz = reader.positive_quantity("clock", Dimension::kFrequency);
+  SpecReader macs = reader.child("macs_per_cycle");
+  for (const auto& key : reader.child_keys("macs_per_cycle")) {
+    const double per_cycle = macs.number_in(key, 0, 1024);
+    if (!(per_cycle > 0)) macs.fail(key, "a positive number of MACs per cell per cycle");
+    e.macs_per_cycle[key] = per_cycle;
+  }
+  const bool stated = !rates.empty();
+  for (const auto& [key, per_cycle] : e.macs_per_cycle) {
+    const double derived = e.flops(key);
+    if (!stated) {
+      rates[key] = derived;
+      continue;
+    }
+    const auto it = rates.find(key);
+    if (it == rates.end()) {
+      macs.fail(key, "a format the chip has a matrix rate for (key matrix)");
+    }
+    if (std::abs(derived / it->second - 1) > kMatrixRateTolerance) {
+      macs.fail(key, fmt::format("a figure that with count, rows, cols and clock gives matrix.{} "
+                                 "({}) within {:.0f}%: it gives {}",
+                                 key, format_quantity(it->second, Dimension::kFlopRate),
+                                 100 * kMatrixRateTolerance,
+                                 format_quantity(derived, Dimension::kFlopRate)));
+    }
+  }
+  for (const auto& [key, rate] : rates) {
+    if (e.macs_per_cycle.count(key) == 0) {
+      macs.fail(key, fmt::format("MACs per cell per cycle for every format in matrix ({} has "
+                                 "none)",
+                                 key));
+    }
+  }
+  macs.finish();
+  return e;
+}
+
+}  // namespace
+
 ChipSpec read_chip_spec(const std::string& path) {
   return read_chip_spec(load_document(path));
 }
@@ -46,26 +149,78 @@ ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix)
   chip.name = reader.string("name");
   chip.source_file = path;
   chip.source = reader.string("source");
-  {
+  if (reader.has("matrix") || !reader.has("matrix_engines")) {
     SpecReader matrix = reader.child("matrix");
     for (const auto& dtype : reader.child_keys("matrix")) {
       chip.matrix_flops[dtype] = matrix.positive_quantity(dtype, Dimension::kFlopRate);
     }
     matrix.finish();
+  } else {
+    reader.ignore("matrix");
   }
   chip.vector_flops = reader.positive_quantity("vector", Dimension::kFlopRate);
   chip.compute_units = reader.integer("compute_units", 1);
   if (chip.compute_units > 1000000) reader.fail("compute_units", "1 to 1000000 compute units");
-  {
+  if (reader.has("hbm")) {
     SpecReader hbm = reader.child("hbm");
     chip.hbm_bytes = hbm.positive_quantity("capacity", Dimension::kBytes);
     chip.hbm_Bps = hbm.positive_quantity("bandwidth", Dimension::kBandwidth);
+    chip.hbm_stacks = hbm.has("stacks") ? hbm.integer_in("stacks", 1, 64) : 0;
+    hbm.ignore("stacks");
     hbm.finish();
+  } else {
+    reader.ignore("hbm");
   }
   {
     SpecReader sram = reader.child("sram");
     chip.sram_bytes = sram.positive_quantity("capacity", Dimension::kBytes);
+    if (sram.has("bandwidth")) {
+      chip.sram_Bps = sram.positive_quantity("bandwidth", Dimension::kBandwidth);
+    } else if (!chip.has_hbm()) {
+      sram.fail("bandwidth", "the SRAM bandwidth: a chip without hbm streams everything from SRAM");
+    }
+    sram.ignore("bandwidth");
     sram.finish();
+  }
+  if (reader.has("matrix_engines")) {
+    SpecReader engines = reader.child("matrix_engines");
+    chip.matrix_engines = read_matrix_engines(engines, chip.matrix_flops);
+    engines.finish();
+  } else {
+    reader.ignore("matrix_engines");
+  }
+  if (chip.matrix_flops.empty()) {
+    reader.fail("matrix", "a matrix rate per format, or matrix_engines to derive them from");
+  }
+  if (reader.has("package")) {
+    SpecReader package = reader.child("package");
+    ChipPackage p;
+    p.serdes_lanes = package.integer_in("serdes_lanes", 0, 1000000);
+    p.hbm_sites = package.integer_in("hbm_sites", 0, 64);
+    if (chip.hbm_stacks > p.hbm_sites) {
+      package.fail("hbm_sites", fmt::format("at least the chip's {} HBM stacks (key hbm.stacks)",
+                                            chip.hbm_stacks));
+    }
+    package.finish();
+    chip.package = p;
+  } else {
+    reader.ignore("package");
+  }
+  if (reader.has("io")) {
+    SpecReader io = reader.child("io");
+    ChipIo c;
+    c.lanes = io.integer_in("lanes", 1, 1000000);
+    c.lane_Bps = io.positive_quantity("lane_rate", Dimension::kBandwidth);
+    c.efficiency = io.fraction("efficiency");
+    if (chip.package && c.lanes > chip.package->serdes_lanes) {
+      io.fail("lanes", fmt::format("at most the {} SerDes lanes the package has (key "
+                                   "package.serdes_lanes)",
+                                   chip.package->serdes_lanes));
+    }
+    io.finish();
+    chip.io = c;
+  } else {
+    reader.ignore("io");
   }
   chip.tdp_W = reader.positive_quantity("tdp", Dimension::kPower);
   if (reader.has("power")) {
@@ -95,8 +250,21 @@ ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix)
       }
       by_format.finish();
     }
-    chip.read_efficiency = eff.fraction("hbm_read");
-    chip.copy_efficiency = eff.fraction("hbm_copy");
+    if (chip.has_hbm()) {
+      chip.read_efficiency = eff.fraction("hbm_read");
+      chip.copy_efficiency = eff.fraction("hbm_copy");
+    } else {
+      for (const char* key : {"hbm_read", "hbm_copy"}) {
+        if (eff.has(key)) eff.fail(key, "no HBM efficiency: the chip has no hbm");
+        eff.ignore(key);
+      }
+    }
+    if (chip.sram_Bps > 0) {
+      chip.sram_read_efficiency = eff.fraction("sram_read");
+    } else {
+      if (eff.has("sram_read")) eff.fail("sram_read", "no SRAM efficiency: sram has no bandwidth");
+      eff.ignore("sram_read");
+    }
     chip.unit_Bps = eff.positive_quantity("unit_bandwidth", Dimension::kBandwidth);
     eff.finish();
   }
@@ -112,6 +280,12 @@ ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix)
       if (!tiles[i].IsMap()) reader.fail("gemm_tiles", "each tile a mapping {m, n, efficiency}");
       const int64_t m = tile.integer("m", 1), n = tile.integer("n", 1);
       if (m > 65536 || n > 65536) tile.fail(m > 65536 ? "m" : "n", "a tile side of 1 to 65536");
+      if (const auto& e = chip.matrix_engines; e && (m % e->rows != 0 || n % e->cols != 0)) {
+        tile.fail(m % e->rows != 0 ? "m" : "n",
+                  fmt::format("a tile the {}x{} matrix arrays divide (matrix_engines rows and "
+                              "cols): m a multiple of {}, n a multiple of {}",
+                              e->rows, e->cols, e->rows, e->cols));
+      }
       chip.gemm_tiles.push_back({m, n, tile.fraction("efficiency")});
       tile.finish();
     }

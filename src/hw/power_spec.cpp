@@ -112,6 +112,9 @@ PowerSpec read_power_spec(SpecReader& reader, double tdp_W,
   power.busy_W = reader.quantity("busy", Dimension::kPower);
   if (power.busy_W < 0) reader.fail("busy", "a power of zero or more, such as '280W'");
   power.hbm_byte_J = energy_or_zero(reader, "per_hbm_byte");
+  // Absent, SRAM traffic is taken as part of busy power (declared default).
+  power.sram_byte_J = reader.has("per_sram_byte") ? energy_or_zero(reader, "per_sram_byte") : 0;
+  reader.ignore("per_sram_byte");
   power.link_byte_J = energy_or_zero(reader, "per_link_byte");
   power.vector_flop_J = energy_or_zero(reader, "per_vector_flop");
   SpecReader per_flop = reader.child("per_matrix_flop");

@@ -18,6 +18,7 @@ struct PowerSpec {
   // voltage, instruction issue. Scales as f*V^2 with the clock.
   double busy_W = 0;
   double hbm_byte_J = 0;     // per byte read or written in HBM (device, PHY, on-chip path)
+  double sram_byte_J = 0;    // per byte streamed from on-chip SRAM (weights placed there)
   double link_byte_J = 0;    // per byte sent over the scale-up links
   double vector_flop_J = 0;  // per non-matrix FLOP
   // Per matrix FLOP, by matrix key (bf16, fp8, ...): every key the chip has a

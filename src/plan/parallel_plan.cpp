@@ -18,8 +18,9 @@ std::optional<AllToAllMode> parse_all_to_all(std::string_view name) {
 std::string ParallelPlan::describe() const {
   const std::string experts =
       ep > 1 ? fmt::format(" x EP{}{}", ep, dp_attention ? " (attention DP)" : "") : "";
-  return fmt::format("TP{}{} x PP{} x {} replica{}", tp, experts, pp, replicas,
-                     replicas == 1 ? "" : "s");
+  return fmt::format("TP{}{} x PP{} x {} replica{}{}", tp, experts, pp, replicas,
+                     replicas == 1 ? "" : "s",
+                     weights_in == MemoryLevelKind::kSram ? ", weights in SRAM" : "");
 }
 
 namespace {

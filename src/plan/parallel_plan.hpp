@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hw/chip_spec.hpp"
 #include "model/op_graph.hpp"
 #include "model/routing.hpp"
 
@@ -44,6 +45,10 @@ struct ParallelPlan {
   // sequences, and the experts' tokens travel by all-to-all. Needs ep = tp.
   bool dp_attention = false;
   AllToAllMode all_to_all = AllToAllMode::kAuto;
+  // Where weights live: unset, the chip's main memory (HBM, or SRAM on a
+  // chip without); kSram on a chip with HBM keeps weights in SRAM across
+  // the chips and the KV cache in HBM.
+  std::optional<MemoryLevelKind> weights_in = std::nullopt;
   // Saturating: degrees come from flags and files, and a product that wraps
   // must still compare as "more chips than any system has".
   int64_t chips_per_replica() const { return saturating_mul(tp, pp); }

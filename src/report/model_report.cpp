@@ -28,7 +28,9 @@ ModelFacts model_facts(const ModelSpec& model, int64_t context, const StepCostMo
     fit.plan = cost->plan().describe();
     fit.hbm_bytes = cost->chip().hbm_bytes;
     fit.weight_bytes_per_chip = cost->weight_bytes_per_chip();
-    fit.kv_cache_bytes = std::max(0.0, fit.hbm_bytes - fit.weight_bytes_per_chip);
+    // The KV cache's level, less the weights where they share it.
+    fit.kv_cache_bytes = std::max(
+        0.0, cost->kv_level().bytes - (cost->levels_shared() ? fit.weight_bytes_per_chip : 0.0));
     const double per_token = cost->kv_bytes_per_token_per_chip();
     const double state = cost->state_bytes_per_sequence_per_chip();
     // One sequence's positions, beside its state.

@@ -30,7 +30,10 @@ CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& confi
 int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config) {
   const ModelSpec& model = cost.model();  // one chip's shard
   const ChipSpec& chip = cost.chip();
-  const double usable = chip.hbm_bytes * config.memory_utilization;
+  // The KV cache's level; the weights count against it only when they share
+  // it (weights placed in SRAM were checked against SRAM's capacity).
+  const MemoryLevel& level = cost.kv_level();
+  const double usable = level.bytes * config.memory_utilization;
   // Activation workspace at the largest step: the widest per-token tensors
   // (QKV, gate-up, residual stream) for the token budget, and fp32 logits for
   // every sequence. vLLM measures this by a profiling run; this is its size
@@ -43,7 +46,13 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
       static_cast<double>(config.max_batched_tokens) * per_token +
       static_cast<double>(config.max_sequences) * static_cast<double>(model.vocab_size) * 4.0;
   const double weights = cost.weight_bytes_per_chip();
-  const double kv_bytes = usable - weights - activations;
+  if (!cost.levels_shared() && weights > cost.weight_level().bytes) {
+    throw InfeasibleError(fmt::format(
+        "{} does not fit on {} ({}): {:.3f} GB of weights per chip against {:.3f} GB of {}",
+        cost.full_model().name, chip.name, cost.plan().describe(), weights / 1e9,
+        cost.weight_level().bytes / 1e9, to_string(cost.weight_level().kind)));
+  }
+  const double kv_bytes = usable - (cost.levels_shared() ? weights : 0) - activations;
   const CacheLayout layout = cache_layout(cost, config);
   const double block_bytes = layout.block_bytes;
   if (!(block_bytes > 0)) {
@@ -67,10 +76,12 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
   if (kv_bytes <= 0 || blocks < 1) {
     throw InfeasibleError(fmt::format(
         "{} does not fit on {} ({}): {:.2f} GB of weights and {:.2f} GB of activation "
-        "workspace per chip against {:.2f} GB usable ({:.0f}% of {:.2f} GB HBM), leaving no "
+        "workspace per chip against {:.2f} GB usable ({:.0f}% of {:.2f} GB {}), leaving no "
         "room for a KV cache",
-        cost.full_model().name, chip.name, cost.plan().describe(), weights / 1e9, activations / 1e9,
-        usable / 1e9, 100 * config.memory_utilization, chip.hbm_bytes / 1e9));
+        cost.full_model().name, chip.name, cost.plan().describe(),
+        cost.levels_shared() ? weights / 1e9 : 0.0, activations / 1e9, usable / 1e9,
+        100 * config.memory_utilization, level.bytes / 1e9,
+        level.kind == MemoryLevelKind::kHbm ? "HBM" : "SRAM"));
   }
   return blocks;
 }

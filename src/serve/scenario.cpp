@@ -220,6 +220,13 @@ Scenario read_scenario(const Document& doc) {
     s.plan.pp = system.integer_or("pp", 1, 1);
     s.plan.ep = system.integer_or("ep", 1, 1);
     s.plan.dp_attention = system.boolean_or("dp_attention", false);
+    if (system.has("weights_in")) {
+      const auto level = parse_memory_level(system.string("weights_in"));
+      if (!level) system.fail("weights_in", "hbm or sram");
+      s.plan.weights_in = *level;
+    } else {
+      system.ignore("weights_in");
+    }
     const std::string mode = system.string_or("all_to_all", "auto");
     const auto all_to_all = parse_all_to_all(mode);
     if (!all_to_all) {

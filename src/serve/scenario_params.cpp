@@ -41,6 +41,10 @@ const ParamKind& scenario_param_kind() {
            "Pipeline-parallel stages of each replica."},
           {"system.ep", ParamType::kInteger, std::nullopt, std::string("1"),
            "Expert-parallel degree: an MoE model's experts spread whole over this many chips."},
+          {"system.weights_in", ParamType::kString, std::nullopt,
+           std::string("(the chip's main memory)"),
+           "Where weights live: hbm, or sram (across the chips, KV cache in HBM); sram needs "
+           "the chip's sram.bandwidth."},
           {"system.dp_attention", ParamType::kBoolean, std::nullopt, std::string("false"),
            "Run attention and the dense layers data-parallel over the expert-parallel chips."},
           {"system.all_to_all", ParamType::kString, std::nullopt, std::string("auto"),

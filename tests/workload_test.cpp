@@ -1,5 +1,6 @@
 // Workload: length specs, synthetic and closed-loop sources, trace replay of
 // the shipped Azure traces and of small malformed, BurstGPT and JSONL files.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -140,6 +142,29 @@ TEST(Lengths, NormalIsRoundedAndClamped) {
   const auto low = LengthDistribution::parse("normal:1:5", "x");
   for (int i = 0; i < 10000; ++i) ASSERT_GE(low.sample(rng), 1);
   EXPECT_NEAR(sample_mean(low, 200'000), low.mean(), 0.05);
+}
+
+// A clamp range of one or two values: the closed-form means must still lie
+// inside it (rounding once left them an ulp below MIN, found by fuzz_lengths).
+TEST(Lengths, NarrowClampsKeepTheMeanInRange) {
+  const std::pair<const char*, double> cases[] = {
+      {"normal:120.23239525676576:126126.52353512791:100:100", 100},
+      {"normal:4.602467971056237:35.57495631461151:100:100", 100},
+      {"normal:6558.083817712465:9733.278900932508:100:100", 100},
+      {"normal:3.9751849548988827:36338.08406463157:2:2", 2},
+      {"normal:145363.55669032809:102915.07764972582:5:6", 5}};
+  for (const auto& [spec, lo] : cases) {
+    const auto dist = LengthDistribution::parse(spec, "x");
+    EXPECT_GE(dist.mean(), lo) << spec;
+    EXPECT_LE(dist.mean(), static_cast<double>(dist.max())) << spec;
+  }
+  for (double mean : {1.0, 1.5, 3.0, 1e5}) {
+    for (double sigma : {1e-3, 0.5, 3.0}) {
+      const auto dist =
+          LengthDistribution::parse(fmt::format("lognormal:{}:{}:1", mean, sigma), "x");
+      EXPECT_EQ(dist.mean(), 1.0) << mean << " " << sigma;
+    }
+  }
 }
 
 TEST(Lengths, LognormalTakesTheMean) {

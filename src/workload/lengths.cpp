@@ -292,8 +292,11 @@ double LengthDistribution::mean() const {
       if (b_ == 0) return std::clamp(a_, lo, hi);
       const double alpha = (lo - a_) / b_, beta = (hi - a_) / b_;
       const double below = phi_cdf(alpha), above = 0.5 * std::erfc(beta / std::numbers::sqrt2);
-      return lo * below + (above > 0 ? hi * above : 0.0) + a_ * (1.0 - below - above) +
-             b_ * (phi_pdf(alpha) - phi_pdf(beta));
+      // The clamp bounds the result exactly as it bounds X: the closed form
+      // can land an ulp outside [lo, hi] when the range is narrow.
+      return std::clamp(lo * below + (above > 0 ? hi * above : 0.0) + a_ * (1.0 - below - above) +
+                            b_ * (phi_pdf(alpha) - phi_pdf(beta)),
+                        lo, hi);
     }
     case Kind::kLognormal: {
       // E[clamp(X, lo, hi)] for X = exp(N(mu, sigma)).
@@ -303,7 +306,7 @@ double LengthDistribution::mean() const {
       const double above = 0.5 * std::erfc((ln_hi - a_) / b_ / std::numbers::sqrt2);
       const double inside = std::exp(a_ + 0.5 * b_ * b_) * (phi_cdf((ln_hi - a_ - b_ * b_) / b_) -
                                                             phi_cdf((ln_lo - a_ - b_ * b_) / b_));
-      return lo * below + (above > 0 ? hi * above : 0.0) + inside;
+      return std::clamp(lo * below + (above > 0 ? hi * above : 0.0) + inside, lo, hi);
     }
     case Kind::kEmpirical: {
       const double sum = std::accumulate(values_.begin(), values_.end(), 0.0);

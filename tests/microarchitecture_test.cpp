@@ -1,0 +1,151 @@
+// Chip microarchitecture (issue 13, items 1-2): matrix rates derived from the
+// arrays, K padded to their depth, memory levels weights can live in, SerDes
+// and package limits, and the bad-input rules that guard them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cost/engine_profile.hpp"
+#include "cost/step_cost.hpp"
+#include "hw/chip_spec.hpp"
+#include "model/batch.hpp"
+#include "model/model_spec.hpp"
+#include "serve/replica.hpp"
+#include "test_support.hpp"
+
+namespace jalapeno {
+namespace {
+
+using ::testing::HasSubstr;
+using testing_support::config_error;
+
+const std::string kFixture =
+    std::string(JALAPENO_SOURCE_DIR) + "/tests/data/params/chips/microarchitecture.yaml";
+
+// A chip file laid over the fixture with `body` replacing its keys.
+std::string write_chip(const std::string& name, const std::string& body) {
+  const auto dir = std::filesystem::temp_directory_path() / "jalapeno_microarchitecture_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / (name + ".yaml")).string();
+  std::ofstream(path) << "extends: " << kFixture << "\n" << body;
+  return path;
+}
+
+TEST(MatrixEngines, RatesDeriveFromTheArrays) {
+  const ChipSpec chip = load_chip(kFixture);
+  ASSERT_TRUE(chip.matrix_engines.has_value());
+  // 64 arrays x 128 x 128 cells x 2 FLOPs x 1.5 GHz, twice that in fp8.
+  const double bf16 = 64.0 * 128 * 128 * 2 * 1.5e9;
+  EXPECT_DOUBLE_EQ(chip.matrix_flops.at("bf16"), bf16);
+  EXPECT_DOUBLE_EQ(chip.matrix_flops.at("fp8"), 2 * bf16);
+  EXPECT_FALSE(chip.matrix_flops.count("fp4"));  // no MACs stated: refused, not emulated
+}
+
+TEST(MatrixEngines, KIsPaddedToTheArrayDepth) {
+  const ChipSpec chip = load_chip(kFixture);
+  EXPECT_EQ(chip.padded_k(128), 128);
+  EXPECT_EQ(chip.padded_k(129), 256);
+  EXPECT_EQ(chip.padded_k(64), 128);
+  // A GPU preset has no arrays: nothing padded.
+  EXPECT_EQ(load_chip("h200-sxm").padded_k(100), 100);
+}
+
+TEST(MatrixEngines, StatedRatesMustAgreeWithTheArrays) {
+  const std::string path = write_chip("mismatch", "matrix: {bf16: 4000TFLOPS, fp8: 8000TFLOPS}\n");
+  const std::string message = config_error([&] { load_chip(path); });
+  EXPECT_THAT(message, HasSubstr(path));
+  EXPECT_THAT(message, HasSubstr("matrix_engines.macs_per_cycle.bf16"));
+  // Within 2% is accepted (datasheets round).
+  EXPECT_NO_THROW(load_chip(write_chip("rounded", "matrix: {bf16: 3.1PFLOPS, fp8: 6.2PFLOPS}\n")));
+}
+
+TEST(MatrixEngines, ArrayShapeMustDivideEveryTile) {
+  const std::string path = write_chip("tile", "gemm_tiles: [{m: 96, n: 128, efficiency: 1.0}]\n");
+  const std::string message = config_error([&] { load_chip(path); });
+  EXPECT_THAT(message, HasSubstr(path));
+  EXPECT_THAT(message, HasSubstr("gemm_tiles"));
+  EXPECT_THAT(message, HasSubstr("divide"));
+}
+
+TEST(MemoryLevels, ZeroBandwidthIsRefusedAtEveryLevel) {
+  for (const char* body : {"hbm: {capacity: 144GB, bandwidth: 0TB/s, stacks: 6}\n",
+                           "sram: {capacity: 256MB, bandwidth: 0TB/s}\n"}) {
+    SCOPED_TRACE(body);
+    const std::string path = write_chip("zero-bandwidth", body);
+    const std::string message = config_error([&] { load_chip(path); });
+    EXPECT_THAT(message, HasSubstr(path));
+    EXPECT_THAT(message, HasSubstr("bandwidth"));
+  }
+}
+
+TEST(MemoryLevels, AChipWithoutHbmNeedsSramBandwidth) {
+  const auto dir = std::filesystem::temp_directory_path() / "jalapeno_microarchitecture_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "no-hbm.yaml").string();
+  std::ofstream(path) << "name: no hbm\nsource: test\nmatrix: {bf16: 100TFLOPS}\nvector: 1TFLOPS\n"
+                         "compute_units: 1\nsram: {capacity: 230MB}\ntdp: 300W\n"
+                         "efficiency: {matrix: 0.8, unit_bandwidth: 1TB/s}\n"
+                         "kernel_fixed_cost: 1us\ngemm_fixed_cost: 1us\n";
+  const std::string message = config_error([&] { load_chip(path); });
+  EXPECT_THAT(message, HasSubstr(path));
+  EXPECT_THAT(message, HasSubstr("sram.bandwidth"));
+}
+
+TEST(Package, HbmStacksAndSerdesLanesMustFit) {
+  const std::string stacks = write_chip("stacks",
+                                        "hbm: {capacity: 144GB, bandwidth: 6TB/s, "
+                                        "stacks: 12}\n");
+  std::string message = config_error([&] { load_chip(stacks); });
+  EXPECT_THAT(message, HasSubstr(stacks));
+  EXPECT_THAT(message, HasSubstr("package.hbm_sites"));
+
+  const std::string lanes = write_chip("lanes",
+                                       "io: {lanes: 256, lane_rate: 200Gb/s, "
+                                       "efficiency: 0.95}\n");
+  message = config_error([&] { load_chip(lanes); });
+  EXPECT_THAT(message, HasSubstr(lanes));
+  EXPECT_THAT(message, HasSubstr("io.lanes"));
+  EXPECT_THAT(message, HasSubstr("128"));
+}
+
+TEST(Package, IoIsLanesTimesRate) {
+  const ChipSpec chip = load_chip(kFixture);
+  ASSERT_TRUE(chip.io.has_value());
+  EXPECT_DOUBLE_EQ(chip.io->raw_Bps(), 64 * 200e9 / 8);
+  EXPECT_DOUBLE_EQ(chip.io->efficiency, 0.95);
+}
+
+// Weights placed in SRAM stream at SRAM's rate, the KV cache at HBM's; a
+// model whose weights per chip exceed the SRAM is refused, never spilled.
+TEST(WeightsIn, SramStreamsFasterAndRefusesWhatDoesNotFit) {
+  const ChipSpec chip = load_chip(kFixture);
+  const EngineProfile engine = load_engine("fused");
+  const ModelSpec small = load_model("llama-3.2-1b");
+  ParallelContext in_sram;
+  in_sram.plan.weights_in = MemoryLevelKind::kSram;
+  const StepCostModel sram(small, chip, engine, in_sram);
+  const StepCostModel hbm(small, chip, engine);
+  EXPECT_EQ(sram.weight_level().kind, MemoryLevelKind::kSram);
+  EXPECT_EQ(sram.kv_level().kind, MemoryLevelKind::kHbm);
+  EXPECT_EQ(hbm.weight_level().kind, MemoryLevelKind::kHbm);
+  // 1B in bf16 is ~2.5 GB: it does not fit one chip's 256 MB of SRAM.
+  const SchedulerConfig config;
+  EXPECT_THROW(kv_cache_blocks(sram, config), InfeasibleError);
+  EXPECT_GT(kv_cache_blocks(hbm, config), 0);
+  // One layer and a small vocabulary fit (the 1B's embedding alone is 0.5 GB).
+  ModelSpec tiny = small;
+  set_num_layers(tiny, 1);
+  tiny.vocab_size = 1024;
+  const StepCostModel tiny_sram(tiny, chip, engine, in_sram);
+  ASSERT_LT(tiny_sram.weight_bytes_per_chip(), chip.sram_bytes);
+  EXPECT_GT(kv_cache_blocks(tiny_sram, config), 0);
+  const StepCostModel tiny_hbm(tiny, chip, engine);
+  const BatchSummary batch = decode_batch(1, 128);
+  EXPECT_LT(tiny_sram.cost(batch).seconds, tiny_hbm.cost(batch).seconds);
+}
+
+}  // namespace
+}  // namespace jalapeno

@@ -89,9 +89,9 @@ TEST_F(Cli, UnknownModelPresetListsThePresets) {
 }
 
 TEST_F(Cli, UnknownChipPresetListsThePresets) {
-  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", "b300"});
+  const CliResult r = run({"step", "--model", "llama-3.1-8b", "--hw", "b900"});
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, HasSubstr("unknown chip 'b300'"));
+  EXPECT_THAT(r.err, HasSubstr("unknown chip 'b900'"));
   EXPECT_THAT(r.err, HasSubstr("h100-sxm"));
   EXPECT_THAT(r.err, HasSubstr("h200-sxm"));
 }

@@ -1231,7 +1231,7 @@ void flag_cases(Table& t) {
   t.flags("step_model_missing_file",
           {"step", "--model", "{dir}/nonexistent.json", "--hw", "h200-sxm"}, {"nonexistent.json"});
   t.flags("step_model_flag_missing", {"step", "--hw", "h200-sxm"}, {"--model"});
-  t.flags("step_hw_unknown", {"step", "--model", "llama-3.1-8b", "--hw", "b300"}, {"b300", "chip"});
+  t.flags("step_hw_unknown", {"step", "--model", "llama-3.1-8b", "--hw", "b900"}, {"b900", "chip"});
   t.flags("step_engine_unknown", step_with({"--engine", "tensorrt"}), {"tensorrt", "engine"});
   t.flags("step_topology_unknown", step_with({"--topology", "ring-99"}), {"ring-99"});
   t.flags("step_unknown_flag", step_with({"--frobnicate"}), {"--frobnicate"});

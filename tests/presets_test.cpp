@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -41,8 +42,9 @@ TEST(ChipPresets, EveryPresetLoadsWithDatasheetFiguresAndKnownDtypeKeys) {
     const ChipSpec chip = load_chip(name);
     EXPECT_EQ(chip.name, name);
     EXPECT_FALSE(chip.source.empty());
-    EXPECT_GT(chip.hbm_bytes, 0);
-    EXPECT_GT(chip.hbm_Bps, 0);
+    // Device memory, or SRAM that everything streams from (Groq, Cerebras).
+    EXPECT_TRUE(chip.hbm_bytes > 0 || chip.sram_Bps > 0);
+    EXPECT_EQ(chip.hbm_bytes > 0, chip.hbm_Bps > 0);
     EXPECT_GT(chip.tdp_W, 0);
     EXPECT_GT(chip.compute_units, 0);
     ASSERT_TRUE(chip.matrix_flops.count("bf16"));
@@ -50,21 +52,30 @@ TEST(ChipPresets, EveryPresetLoadsWithDatasheetFiguresAndKnownDtypeKeys) {
       EXPECT_TRUE(dtype_keys.count(dtype)) << "matrix." << dtype << " is not a dtype key";
       EXPECT_GT(rate, 0);
     }
-    // Dense rates: each narrower format runs at twice the one above it on
-    // every preset's datasheet (tf32 half of bf16, fp8 and int8 twice it, fp4
-    // and int4 twice those); 3% for rounding (b200-sxm: TF32 1.1 of 2.25).
+    // Dense rates: a narrower format is never slower than a wider one (twice
+    // as fast on NVIDIA's Hopper and Blackwell, equal on some of TPU v6e's and
+    // Trainium's, six times on Blackwell Ultra's fp4), and fp16 runs at
+    // bf16's rate; 3% for rounding. int8 is not ordered: Blackwell Ultra cut it.
     const double bf16 = chip.matrix_flops.at("bf16");
-    const auto expect_ratio = [&](const char* dtype, double ratio) {
-      if (chip.matrix_flops.count(dtype)) {
-        EXPECT_NEAR(chip.matrix_flops.at(dtype) / bf16, ratio, 0.03 * ratio) << dtype;
-      }
+    const auto rate = [&](const char* dtype) {
+      const auto it = chip.matrix_flops.find(dtype);
+      return it == chip.matrix_flops.end() ? 0.0 : it->second;
     };
-    expect_ratio("fp16", 1);
-    expect_ratio("tf32", 0.5);
-    expect_ratio("fp8", 2);
-    expect_ratio("int8", 2);
-    expect_ratio("fp4", 4);
-    expect_ratio("int4", 4);
+    if (rate("fp16") > 0) {
+      EXPECT_NEAR(rate("fp16") / bf16, 1, 0.03);
+    }
+    if (rate("tf32") > 0) {
+      EXPECT_LE(rate("tf32"), bf16 * 1.03);
+    }
+    if (rate("fp8") > 0) {
+      EXPECT_GE(rate("fp8"), bf16 * 0.97);
+    }
+    if (rate("fp4") > 0) {
+      EXPECT_GE(rate("fp4"), std::max(rate("fp8"), bf16) * 0.97);
+    }
+    if (rate("int4") > 0) {
+      EXPECT_GE(rate("int4"), rate("int8") * 0.97);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -145,6 +146,40 @@ TEST(WeightsIn, SramStreamsFasterAndRefusesWhatDoesNotFit) {
   const StepCostModel tiny_hbm(tiny, chip, engine);
   const BatchSummary batch = decode_batch(1, 128);
   EXPECT_LT(tiny_sram.cost(batch).seconds, tiny_hbm.cost(batch).seconds);
+}
+
+}  // namespace
+}  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// No preset beats its own roofline: a step moves its weight and KV bytes no
+// faster than the fastest memory level's peak, and does its FLOPs no faster
+// than the fastest matrix rate, on every chip preset, decode and prefill.
+TEST(Roofline, NoPresetBeatsItsOwnRoofline) {
+  const EngineProfile engine = load_engine("fused");
+  ModelSpec tiny = load_model("llama-3.2-1b");
+  set_num_layers(tiny, 1);
+  tiny.vocab_size = 1024;  // one layer and a small vocabulary fit every SRAM machine
+  for (const std::string& name : chip_preset_names()) {
+    SCOPED_TRACE(name);
+    const ChipSpec chip = load_chip(name);
+    double peak_Bps = 0, peak_flops = 0;
+    for (const MemoryLevelKind kind : {MemoryLevelKind::kHbm, MemoryLevelKind::kSram}) {
+      if (const auto level = chip.level(kind)) peak_Bps = std::max(peak_Bps, level->Bps);
+    }
+    for (const auto& [dtype, rate] : chip.matrix_flops) peak_flops = std::max(peak_flops, rate);
+    ASSERT_GT(peak_Bps, 0);
+    const StepCostModel cost(tiny, chip, engine);
+    for (const BatchSummary& batch :
+         {decode_batch(1, 1024), decode_batch(64, 1024), prefill_batch(1, 512)}) {
+      const StepCost step = cost.cost(batch);
+      EXPECT_GE(step.seconds, (step.weight_bytes + step.kv_read_bytes) / peak_Bps);
+      EXPECT_GE(step.seconds, step.flops / peak_flops);
+      EXPECT_GT(step.seconds, 0);
+    }
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "cost/engine_profile.hpp"
 #include "cost/step_cost.hpp"
 #include "hw/chip_spec.hpp"
+#include "hw/topology.hpp"
 #include "model/batch.hpp"
 #include "model/model_spec.hpp"
 #include "serve/replica.hpp"
@@ -110,6 +111,27 @@ TEST(Package, HbmStacksAndSerdesLanesMustFit) {
   EXPECT_THAT(message, HasSubstr(lanes));
   EXPECT_THAT(message, HasSubstr("io.lanes"));
   EXPECT_THAT(message, HasSubstr("128"));
+}
+
+// A system's links leave the chip through its SerDes: no more than io carries.
+TEST(Package, SystemLinksFitTheChipsSerdes) {
+  const auto dir = std::filesystem::temp_directory_path() / "jalapeno_microarchitecture_test";
+  std::filesystem::create_directories(dir);
+  const auto system = [&](const std::string& name, const std::string& link) {
+    const std::string path = (dir / (name + ".yaml")).string();
+    std::ofstream(path) << "name: " << name << "\nsource: test\nchip: " << kFixture
+                        << "\ntopology:\n  kind: switched\n  chips: 8\n  link: " << link
+                        << "\n  switch_latency: 0.25us\n  message_overhead: 1us\n"
+                           "  collective_launch: 5us\n";
+    return path;
+  };
+  // 64 lanes x 200 Gb/s = 1.6 TB/s per direction.
+  EXPECT_NO_THROW(load_system(system("fits", "{bandwidth: 200GB/s, count: 8, latency: 0.5us}")));
+  const std::string over = system("over", "{bandwidth: 200GB/s, count: 9, latency: 0.5us}");
+  const std::string message = config_error([&] { load_system(over); });
+  EXPECT_THAT(message, HasSubstr(over));
+  EXPECT_THAT(message, HasSubstr("topology.link.bandwidth"));
+  EXPECT_THAT(message, HasSubstr("64 lanes"));
 }
 
 TEST(Package, IoIsLanesTimesRate) {

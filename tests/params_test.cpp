@@ -67,7 +67,11 @@ std::vector<std::string> read_everything() {
       {"models", [](const std::string& f) { load_model(f); }},
       {"scenarios", [](const std::string& f) { read_scenario(f); }},
       {"sweeps", [](const std::string& f) { read_sweep(f); }},
+      {"processes", [](const std::string& f) { load_process(f); }},
   };
+  // The die model's constants, and the calibration they solve.
+  read(data + "/die_model.yaml", false,
+       [](const std::string&) { estimate_die(load_chip("h100-sxm")); });
   for (const auto& [dir, reader] : kinds) {
     for (const std::string& file : files_in(data + "/" + dir)) read(file, false, reader);
     for (const std::string& file : files_in(fixtures + "/" + dir)) read(file, false, reader);

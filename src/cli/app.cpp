@@ -31,6 +31,7 @@
 #include "dse/plan_search.hpp"
 #include "dse/sweep.hpp"
 #include "plan/hardware.hpp"
+#include "report/chip_report.hpp"
 #include "report/model_report.hpp"
 #include "report/progress.hpp"
 #include "report/serving_metrics.hpp"
@@ -254,6 +255,25 @@ int run_model(const StepOptions& opt, bool check_only) {
   return 0;
 }
 
+struct ChipOptions {
+  std::string chip;
+  bool json = false;
+};
+
+// `jalapeno chip CHIP`: the chip as described, and its die when it has one.
+int run_chip(const ChipOptions& opt, bool check_only) {
+  const ChipSpec chip = load_chip(opt.chip);
+  const std::optional<DieEstimate> die =
+      chip.die ? std::optional<DieEstimate>(estimate_die(chip)) : std::nullopt;
+  if (check_only) return 0;
+  if (opt.json) {
+    std::cout << chip_json(chip, die).dump(2) << "\n";
+  } else {
+    std::cout << format_chip_table(chip, die);
+  }
+  return 0;
+}
+
 struct ParamsOptions {
   std::string kind;
   bool markdown = false;
@@ -291,6 +311,7 @@ int run_presets() {
   list("systems", system_preset_names());
   list("scenarios", preset_names("scenarios", ".yaml"));  // serve NAME
   list("sweeps", preset_names("sweeps", ".yaml"));        // sweep NAME
+  list("processes", process_preset_names());              // a chip's die.process
   return 0;
 }
 
@@ -1100,6 +1121,11 @@ int run(int argc, const char* const* argv, Mode mode) {
   add_precision_options(model_cmd, model_opt.precision);
   model_cmd->add_flag("--json", model_opt.json, "print one JSON object (schema jalapeno.model/1)");
 
+  ChipOptions chip_opt;
+  CLI::App* chip_cmd = app.add_subcommand(
+      "chip", "A chip's rates, memory levels and I/O, and its die's area, yield and built cost");
+  chip_cmd->add_option("chip", chip_opt.chip, "chip preset or YAML path")->required();
+  chip_cmd->add_flag("--json", chip_opt.json, "print one JSON object (schema jalapeno.chip/1)");
   app.add_subcommand("presets", "List the model, chip and engine presets");
   ParamsOptions params_opt;
   CLI::App* params_cmd =
@@ -1107,7 +1133,8 @@ int run(int argc, const char* const* argv, Mode mode) {
   params_cmd->add_option(
       "kind", params_opt.kind,
       "chip, chip-power, chip-cost, system, engine, model, quantization, "
-      "scenario, power-override, cost-override, facility or sweep (default: all)");
+      "scenario, power-override, cost-override, facility, sweep, process or die-model (default: "
+      "all)");
   params_cmd->add_flag("--markdown", params_opt.markdown, "as Markdown tables (the README's)");
   params_cmd->add_flag("--json", params_opt.json, "as JSON (schema jalapeno.params/1)")
       ->excludes(params_cmd->get_option("--markdown"));
@@ -1250,6 +1277,7 @@ int run(int argc, const char* const* argv, Mode mode) {
     const bool check_only = mode == Mode::kCheckOnly;
     if (step_cmd->parsed()) return run_step(step, check_only);
     if (model_cmd->parsed()) return run_model(model_opt, check_only);
+    if (chip_cmd->parsed()) return run_chip(chip_opt, check_only);
     if (app.got_subcommand("presets")) return check_only ? 0 : run_presets();
     if (params_cmd->parsed()) return run_params(params_opt, check_only);
     if (app.got_subcommand("decode-table")) return check_only ? 0 : run_demo();

@@ -126,6 +126,7 @@ const std::vector<const ParamKind*>& param_kinds() {
       &system_param_kind(),        &engine_param_kind(),     &model_param_kind(),
       &quantization_param_kind(),  &scenario_param_kind(),   &power_override_param_kind(),
       &cost_override_param_kind(), &facility_param_kind(),   &sweep_param_kind(),
+      &process_param_kind(),       &die_model_param_kind(),
   };
   return kinds;
 }
@@ -214,6 +215,8 @@ std::string describe_param_type(const ParamDecl& decl) {
           return "frequency (1.98GHz)";
         case Dimension::kRate:
           return "rate (20/s)";
+        case Dimension::kArea:
+          return "area (814mm2, 0.021um2)";
       }
       return "quantity";
     }
@@ -294,6 +297,8 @@ const char* dimension_name(Dimension dim) {
       return "frequency";
     case Dimension::kRate:
       return "rate";
+    case Dimension::kArea:
+      return "area";
   }
   return "";
 }

@@ -41,6 +41,8 @@ constexpr std::array kEnergyUnits{UnitDef{"pJ", 1e-12}, UnitDef{"nJ", 1e-9}, Uni
                                   UnitDef{"mJ", 1e-3}, UnitDef{"J", 1}};
 constexpr std::array kFrequencyUnits{UnitDef{"Hz", 1}, UnitDef{"kHz", 1e3}, UnitDef{"MHz", 1e6},
                                      UnitDef{"GHz", 1e9}};
+// Die and bit-cell areas, as process and die-shot figures quote them.
+constexpr std::array kAreaUnits{UnitDef{"um2", 1e-12}, UnitDef{"mm2", 1e-6}, UnitDef{"cm2", 1e-4}};
 
 template <size_t N>
 std::optional<double> lookup(const std::array<UnitDef, N>& units, std::string_view symbol) {
@@ -71,6 +73,8 @@ std::optional<double> unit_scale(std::string_view symbol, Dimension dim) {
       return lookup(kEnergyUnits, symbol);
     case Dimension::kFrequency:
       return lookup(kFrequencyUnits, symbol);
+    case Dimension::kArea:
+      return lookup(kAreaUnits, symbol);
     case Dimension::kRate:
       if (symbol == "/s") return 1.0;
       if (symbol == "/min") return 1.0 / 60;
@@ -100,6 +104,8 @@ std::string describe(Dimension dim) {
       return "a frequency such as '1.98GHz' (Hz, kHz, MHz, GHz)";
     case Dimension::kRate:
       return "a rate such as '12/s' (/s, /min, /h)";
+    case Dimension::kArea:
+      return "an area such as '814mm2' (um2, mm2, cm2)";
   }
   return "a quantity";
 }
@@ -131,6 +137,8 @@ QuantityRange sane_range(Dimension dim) {
       return {1, 1e13};
     case Dimension::kRate:
       return {1e-6, 1e9};
+    case Dimension::kArea:
+      return {1e-18, 1};  // a nm^2 to a square metre (a wafer is 0.07 m^2)
   }
   return {0, 0};
 }
@@ -226,6 +234,8 @@ std::string format_quantity(double value, Dimension dim) {
       return pick(kFrequencyUnits);
     case Dimension::kRate:
       return fmt::format("{:.3g}/s", value);
+    case Dimension::kArea:
+      return pick(kAreaUnits);
   }
   return fmt::format("{}", value);
 }

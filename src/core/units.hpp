@@ -1,7 +1,7 @@
 #pragma once
 // Quantities with units, as written in configs ("4.8TB/s", "141GB", "2us"),
 // parsed once into SI values (bytes, bytes/s, FLOP/s, seconds, watts, joules,
-// hertz). Decimal prefixes mean powers of 1000 as datasheets use them; binary
+// hertz, square metres). Decimal prefixes mean powers of 1000 as datasheets use them; binary
 // ones (KiB, MiB, GiB, TiB) are accepted where written.
 #include <optional>
 #include <string>
@@ -9,7 +9,17 @@
 
 namespace jalapeno {
 
-enum class Dimension { kBytes, kBandwidth, kFlopRate, kTime, kPower, kEnergy, kFrequency, kRate };
+enum class Dimension {
+  kBytes,
+  kBandwidth,
+  kFlopRate,
+  kTime,
+  kPower,
+  kEnergy,
+  kFrequency,
+  kRate,
+  kArea
+};
 
 // A human-readable description of what a value of this dimension looks like,
 // for error messages: "a size such as '141GB'".

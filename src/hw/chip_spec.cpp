@@ -230,9 +230,27 @@ ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix)
   } else {
     reader.ignore("power");
   }
+  if (reader.has("die")) {
+    SpecReader die = reader.child("die");
+    chip.die = read_chip_die(die, chip);
+    die.finish();
+  } else {
+    reader.ignore("die");
+  }
   if (reader.has("cost")) {
     SpecReader cost = reader.child("cost");
-    chip.cost = read_chip_cost(cost);
+    std::optional<double> built_price;
+    if (cost.has("margin")) {
+      // The price from what the chip costs to build, at the vendor's gross
+      // margin: price = built cost / (1 - margin).
+      const double margin = cost.number_in("margin", 0, 0.99);
+      if (cost.has("price")) cost.fail("margin", "either price or margin, not both");
+      if (!chip.die) cost.fail("margin", "a die block to build the price from (key die)");
+      built_price = estimate_die(chip).build_usd / (1 - margin);
+    } else {
+      cost.ignore("margin");
+    }
+    chip.cost = read_chip_cost(cost, built_price);
     cost.finish();
   } else {
     reader.ignore("cost");

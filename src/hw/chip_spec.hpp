@@ -10,6 +10,7 @@
 #include "core/spec_reader.hpp"
 #include "hw/calibration.hpp"
 #include "hw/cost_spec.hpp"
+#include "hw/die_model.hpp"
 #include "hw/power_spec.hpp"
 
 namespace jalapeno {
@@ -87,6 +88,8 @@ struct ChipSpec {
   std::optional<MatrixEngines> matrix_engines;
   std::optional<ChipIo> io;
   std::optional<ChipPackage> package;
+  // What is on the die, for its area and built cost (key die).
+  std::optional<ChipDie> die;
   double tdp_W = 0;  // board power limit: above it the clocks drop
   // What the board draws (key power); absent, results carry no energy.
   std::optional<PowerSpec> power;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <string_view>
 
 #include "core/spec_reader.hpp"
 #include "core/units.hpp"
@@ -49,11 +50,15 @@ ChipCostOverride read_chip_cost_override(SpecReader& reader) {
   return cost;
 }
 
-ChipCost read_chip_cost(SpecReader& reader) {
+ChipCost read_chip_cost(SpecReader& reader, std::optional<double> built_price) {
   for (const char* key : {"price", "system_share", "system_power"}) {
-    if (!reader.has(key)) reader.fail(key, "each of price, system_share and system_power");
+    if (!reader.has(key) && !(built_price && std::string_view(key) == "price")) {
+      reader.fail(key, "each of price (or margin, with a die), system_share and system_power");
+    }
   }
-  return read_chip_cost_override(reader).over({});
+  ChipCostOverride cost = read_chip_cost_override(reader);
+  if (built_price) cost.price_usd = built_price;
+  return cost.over({});
 }
 
 FacilitySpec read_facility(SpecReader& reader) {

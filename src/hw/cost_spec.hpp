@@ -46,8 +46,9 @@ struct ChipCostOverride {
 // Reads `cost: {price, system_share, system_power, hbm}` (prices as
 // '30000USD', HBM as '15USD/GB'), any of the keys.
 ChipCostOverride read_chip_cost_override(SpecReader& reader);
-// The same with every key required (a chip file's).
-ChipCost read_chip_cost(SpecReader& reader);
+// The same with every key required (a chip file's); price may instead come
+// from the chip's built cost (cost.margin), given here.
+ChipCost read_chip_cost(SpecReader& reader, std::optional<double> built_price = std::nullopt);
 // Reads `facility: {pue, conversion_efficiency, electricity, life,
 // utilisation}`; absent keys keep the defaults above.
 FacilitySpec read_facility(SpecReader& reader);

@@ -71,6 +71,37 @@ const ParamKind& chip_param_kind() {
            "SerDes lanes the package edge carries."},
           {"package.hbm_sites", ParamType::kInteger, std::nullopt, std::nullopt,
            "HBM stacks the package can hold; 0 to 64."},
+          {"die", ParamType::kMapping, std::nullopt, std::string("(none: no area or built cost)"),
+           "What each die holds physically (disabled units and spare SRAM included), for its "
+           "area, yield and built cost (README \"Die area and cost\")."},
+          {"die.process", ParamType::kString, std::nullopt, std::nullopt,
+           "The process node: a preset of data/processes (tsmc-n5...) or a file."},
+          {"die.count", ParamType::kInteger, std::nullopt, std::string("1"),
+           "Dies in the package (1 to 64); the figures below are per die."},
+          {"die.compute_units", ParamType::kInteger, std::nullopt,
+           std::string("(compute_units / count)"),
+           "Compute units on each die, disabled ones included."},
+          {"die.macs_per_unit", ParamType::kNumber, std::nullopt,
+           std::string("(from matrix_engines)"),
+           "bf16 multiply-accumulates per cycle of one compute unit's matrix engines."},
+          {"die.vector_lanes_per_unit", ParamType::kNumber, std::nullopt,
+           std::string("(from vector and matrix_engines.clock)"),
+           "fp32 lanes of one compute unit (CUDA cores per SM)."},
+          {"die.sram", ParamType::kQuantity, Dimension::kBytes,
+           std::string("(sram.capacity / count)"),
+           "SRAM on each die: caches, scratchpads and register files, spares included."},
+          {"die.hbm_phys", ParamType::kInteger, std::nullopt,
+           std::string("(hbm.stacks or package.hbm_sites, / count)"),
+           "HBM PHYs on each die; 0 to 64."},
+          {"die.serdes_lanes", ParamType::kInteger, std::nullopt, std::string("(io.lanes / count)"),
+           "SerDes lanes on each die (NVLink, Ethernet, PCIe)."},
+          {"die.other", ParamType::kQuantity, Dimension::kArea, std::string("0mm2"),
+           "Further blocks on each die stated by their area."},
+          {"die.wafer_scale", ParamType::kBoolean, std::nullopt, std::string("false"),
+           "One die per wafer (Cerebras): beyond the reticle, its yield stated."},
+          {"die.yield", ParamType::kFraction, std::nullopt,
+           std::string("(negative binomial; required with wafer_scale)"),
+           "The share of dies that work, replacing the defect-density model."},
           {"tdp", ParamType::kQuantity, Dimension::kPower, std::nullopt,
            "Board power limit; the power model's idle floor must stay below it."},
           {"power", ParamType::kMapping, std::nullopt, std::string("(none)"),
@@ -187,6 +218,65 @@ const ParamKind& chip_cost_param_kind() {
            "Its share of host, NIC, switch and fan power; zero or more."},
           {"hbm", ParamType::kString, std::nullopt, std::string("(0: included in price)"),
            "Device memory priced apart, per GB of capacity, such as '15USD/GB'."},
+          {"margin", ParamType::kNumber, std::nullopt, std::string("(none: price is given)"),
+           "Instead of price: the vendor's gross margin over the chip's built cost (its die "
+           "block), 0 to 0.99; price = built cost / (1 - margin)."},
+      }};
+  return kind;
+}
+
+const ParamKind& process_param_kind() {
+  static const ParamKind kind{
+      "process",
+      "A process node (data/processes): densities, PHY sizes, wafer cost and defect density.",
+      {
+          {"name", ParamType::kString, std::nullopt, std::nullopt, "Display name."},
+          {"source", ParamType::kString, std::nullopt, std::nullopt,
+           "Where the figures come from."},
+          {"logic_density", ParamType::kNumber, std::nullopt, std::nullopt,
+           "High-density logic, in millions of transistors per mm²; 1 to 100000."},
+          {"sram_bitcell", ParamType::kQuantity, Dimension::kArea, std::nullopt,
+           "Area of one high-density 6T SRAM bit cell, such as '0.021um2'."},
+          {"sram_array_efficiency", ParamType::kFraction, std::nullopt, std::nullopt,
+           "Share of an SRAM macro's area that is bit cells."},
+          {"hbm_phy", ParamType::kQuantity, Dimension::kArea, std::nullopt,
+           "Area of one HBM stack's PHY on the logic die."},
+          {"serdes_lane", ParamType::kQuantity, Dimension::kArea, std::nullopt,
+           "Area of one SerDes lane (transmit and receive, its share of PLLs)."},
+          {"wafer_cost", ParamType::kString, std::nullopt, std::nullopt,
+           "A processed 300 mm wafer, in US dollars such as '17000USD'."},
+          {"defect_density", ParamType::kNumber, std::nullopt, std::nullopt,
+           "Defects per cm²; 0 to 100."},
+          {"defect_clustering", ParamType::kNumber, std::nullopt, std::nullopt,
+           "Negative-binomial clustering parameter (alpha); 0.01 to 100."},
+          {"reticle_limit", ParamType::kQuantity, Dimension::kArea, std::nullopt,
+           "The largest die the lithography exposes, such as '858mm2'."},
+      }};
+  return kind;
+}
+
+const ParamKind& die_model_param_kind() {
+  static const ParamKind kind{
+      "die-model",
+      "The die model's node-independent figures (data/die_model.yaml).",
+      {
+          {"name", ParamType::kString, std::nullopt, std::nullopt, "Display name."},
+          {"source", ParamType::kString, std::nullopt, std::nullopt,
+           "Where the figures come from."},
+          {"transistors_per_mac", ParamType::kNumber, std::nullopt, std::nullopt,
+           "Logic transistors of one bf16 MAC with fp32 accumulation in a matrix array."},
+          {"hbm_cost", ParamType::kString, std::nullopt, std::nullopt,
+           "HBM per GB, such as '15USD/GB'."},
+          {"package_cost", ParamType::kString, std::nullopt, std::nullopt,
+           "Advanced packaging, assembly and test per package, such as '1000USD'."},
+          {"board_cost", ParamType::kString, std::nullopt, std::nullopt,
+           "Board, regulators and connectors per accelerator, such as '500USD'."},
+          {"calibration", ParamType::kMapping, std::nullopt, std::nullopt,
+           "The published die the compute units' per-lane logic is solved from."},
+          {"calibration.chip", ParamType::kString, std::nullopt, std::nullopt,
+           "A chip preset with a die block."},
+          {"calibration.area", ParamType::kQuantity, Dimension::kArea, std::nullopt,
+           "Its published die area."},
       }};
   return kind;
 }

@@ -59,6 +59,7 @@
 #include "core/params.hpp"
 #include "core/presets.hpp"
 #include "core/spec_reader.hpp"
+#include "core/units.hpp"
 #include "hw/chip_spec.hpp"
 
 namespace jalapeno {
@@ -94,7 +95,8 @@ LinkSpec read_link(SpecReader& parent, const std::string& key) {
   // Several physical links of one chip in the same direction act as one.
   const int64_t count = link.has("count") ? link.integer_in("count", 1, 4096) : 1;
   link.ignore("count");
-  spec.Bps = datasheet_Bps * static_cast<double>(count) * efficiency;
+  spec.raw_Bps = datasheet_Bps * static_cast<double>(count);
+  spec.Bps = spec.raw_Bps * efficiency;
   spec.latency_s = non_negative_time(link, "latency");
   link.finish();
   return spec;
@@ -278,6 +280,26 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     }
   } else if (topo.has("dims")) {
     topo.fail("dims", "no value: it applies to kind torus only");
+  }
+  {
+    // The links leave the chip through its SerDes: a chip that states them
+    // (key io) carries no more than its lanes do. A ring or torus chip
+    // drives a link to each neighbour.
+    const ChipSpec chip = load_chip(system.chip);
+    const double neighbours = t.kind == TopologyKind::kTorus
+                                  ? 2.0 * static_cast<double>(t.dims.size())
+                              : t.kind == TopologyKind::kRing ? 2.0
+                                                              : 1.0;
+    if (chip.io && t.link.raw_Bps * neighbours > chip.io->raw_Bps() * (1 + 1e-9)) {
+      topo.fail(
+          "link.bandwidth",
+          fmt::format("links within what {}'s SerDes carry: {} lanes x {} = {} per direction, "
+                      "against {} x {} link(s) here",
+                      chip.name, chip.io->lanes,
+                      format_quantity(chip.io->lane_Bps, Dimension::kBandwidth),
+                      format_quantity(chip.io->raw_Bps(), Dimension::kBandwidth), neighbours,
+                      format_quantity(t.link.raw_Bps, Dimension::kBandwidth)));
+    }
   }
   topo.finish();
   if (reader.has("power")) {

@@ -20,6 +20,7 @@ inline constexpr int64_t kMaxChips = int64_t{1} << 20;
 struct LinkSpec {
   double Bps = 0;        // per direction, achievable: datasheet rate x the file's link efficiency
   double latency_s = 0;  // wire and port latency, one hop
+  double raw_Bps = 0;    // per direction, datasheet rate x count (what the chip's SerDes carry)
 };
 
 enum class TopologyKind {

@@ -134,6 +134,23 @@ TEST(Package, SystemLinksFitTheChipsSerdes) {
   EXPECT_THAT(message, HasSubstr("64 lanes"));
 }
 
+// A rack's chips at their board limit, with their share of the hosts, NICs
+// and switches, must stay within its power budget.
+TEST(Rack, OverItsPowerBudgetIsRefusedNamingTheKey) {
+  const SystemSpec nvl72 = load_system("gb200-nvl72");
+  ASSERT_TRUE(nvl72.rack.has_value());
+  EXPECT_LE(nvl72.rack->draw_W, nvl72.rack->power_budget_W);
+  EXPECT_EQ(nvl72.rack->racks(nvl72.topology.chips), 1);
+  const auto dir = std::filesystem::temp_directory_path() / "jalapeno_microarchitecture_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "over-budget.yaml").string();
+  std::ofstream(path) << "extends: gb200-nvl72\nrack: {chips_per_rack: 72, power_budget: 100kW}\n";
+  const std::string message = config_error([&] { load_system(path); });
+  EXPECT_THAT(message, HasSubstr(path));
+  EXPECT_THAT(message, HasSubstr("rack.power_budget"));
+  EXPECT_THAT(message, HasSubstr("119 kW"));
+}
+
 TEST(Package, IoIsLanesTimesRate) {
   const ChipSpec chip = load_chip(kFixture);
   ASSERT_TRUE(chip.io.has_value());

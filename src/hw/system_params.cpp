@@ -94,6 +94,13 @@ const ParamKind& system_param_kind() {
            "Power of one switch port at any load (SerDes, buffers)."},
           {"power.switches.per_byte", ParamType::kQuantity, Dimension::kEnergy, std::nullopt,
            "Energy per byte a switch forwards, added to the chips' own link energy."},
+          {"rack", ParamType::kMapping, std::nullopt, std::string("(none)"),
+           "How the chips sit in racks and what a rack's power and cooling deliver."},
+          {"rack.chips_per_rack", ParamType::kInteger, std::nullopt, std::nullopt,
+           "Chips in one rack; 1 to topology.chips."},
+          {"rack.power_budget", ParamType::kQuantity, Dimension::kPower, std::nullopt,
+           "Power a rack may draw: its chips at their board limit plus their share of hosts, "
+           "NICs and switches must stay within it."},
       }};
   return kind;
 }

@@ -281,11 +281,11 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
   } else if (topo.has("dims")) {
     topo.fail("dims", "no value: it applies to kind torus only");
   }
+  const ChipSpec chip = load_chip(system.chip);
   {
     // The links leave the chip through its SerDes: a chip that states them
     // (key io) carries no more than its lanes do. A ring or torus chip
     // drives a link to each neighbour.
-    const ChipSpec chip = load_chip(system.chip);
     const double neighbours = t.kind == TopologyKind::kTorus
                                   ? 2.0 * static_cast<double>(t.dims.size())
                               : t.kind == TopologyKind::kRing ? 2.0
@@ -331,6 +331,32 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     system.power = sp;
   } else {
     reader.ignore("power");
+  }
+  if (reader.has("rack")) {
+    SpecReader rack = reader.child("rack");
+    RackSpec r;
+    r.chips_per_rack = rack.integer_in("chips_per_rack", 1, t.chips);
+    r.power_budget_W = rack.positive_quantity("power_budget", Dimension::kPower);
+    // Every chip at its board limit, with its share of hosts, NICs and
+    // switches (or the chip file's system_power): what the rack must feed
+    // and cool at full load.
+    const double beyond_per_chip = system.power
+                                       ? system.power->total_W() / static_cast<double>(t.chips)
+                                   : chip.cost ? chip.cost->system_power_W
+                                               : 0.0;
+    r.draw_W = static_cast<double>(r.chips_per_rack) * (chip.tdp_W + beyond_per_chip);
+    if (r.draw_W > r.power_budget_W) {
+      rack.fail("power_budget",
+                fmt::format("at least what a rack draws at full load: {} chips x ({} board limit "
+                            "+ {} of the rest) = {}",
+                            r.chips_per_rack, format_quantity(chip.tdp_W, Dimension::kPower),
+                            format_quantity(beyond_per_chip, Dimension::kPower),
+                            format_quantity(r.draw_W, Dimension::kPower)));
+    }
+    rack.finish();
+    system.rack = r;
+  } else {
+    reader.ignore("rack");
   }
   reader.finish();
   try {

@@ -71,6 +71,14 @@ struct SystemPower {
   }
 };
 
+// How the system's chips sit in racks, and what a rack may draw (key rack).
+struct RackSpec {
+  int64_t chips_per_rack = 0;
+  double power_budget_W = 0;  // what the rack's power and cooling deliver
+  double draw_W = 0;          // its chips at their limit plus their share of the rest
+  int64_t racks(int64_t chips) const { return (chips + chips_per_rack - 1) / chips_per_rack; }
+};
+
 // A system: chips of one kind joined by a topology. Read from
 // data/systems/<name>.yaml.
 struct SystemSpec {
@@ -79,6 +87,7 @@ struct SystemSpec {
   std::string chip;  // a chip preset name or path
   TopologySpec topology;
   std::optional<SystemPower> power;
+  std::optional<RackSpec> rack;
 };
 
 SystemSpec read_system_spec(const std::string& path);

@@ -298,11 +298,12 @@ ChipSpec read_chip_spec(const Document& document, const std::string& key_prefix)
       if (!tiles[i].IsMap()) reader.fail("gemm_tiles", "each tile a mapping {m, n, efficiency}");
       const int64_t m = tile.integer("m", 1), n = tile.integer("n", 1);
       if (m > 65536 || n > 65536) tile.fail(m > 65536 ? "m" : "n", "a tile side of 1 to 65536");
-      if (const auto& e = chip.matrix_engines; e && (m % e->rows != 0 || n % e->cols != 0)) {
-        tile.fail(m % e->rows != 0 ? "m" : "n",
-                  fmt::format("a tile the {}x{} matrix arrays divide (matrix_engines rows and "
-                              "cols): m a multiple of {}, n a multiple of {}",
-                              e->rows, e->cols, e->rows, e->cols));
+      // An output tile spans whole arrays across N; its rows (M) stream
+      // through the arrays, so M is not quantised (K is: padded_k).
+      if (const auto& e = chip.matrix_engines; e && n % e->cols != 0) {
+        tile.fail("n", fmt::format("a tile the {}-wide matrix arrays divide (matrix_engines.cols): "
+                                   "n a multiple of {}",
+                                   e->cols, e->cols));
       }
       chip.gemm_tiles.push_back({m, n, tile.fraction("efficiency")});
       tile.finish();

@@ -33,7 +33,7 @@ const ParamKind& chip_param_kind() {
           {"matrix_engines.count", ParamType::kInteger, std::nullopt, std::nullopt,
            "Matrix arrays on the chip (tensor cores, MXUs, PE arrays)."},
           {"matrix_engines.rows", ParamType::kInteger, std::nullopt, std::nullopt,
-           "Array depth: reduction (K) elements one pass consumes; divides every gemm tile's m."},
+           "Array depth: reduction (K) elements one pass consumes; a GEMM's K is padded to it."},
           {"matrix_engines.cols", ParamType::kInteger, std::nullopt, std::nullopt,
            "Array width: output columns (N) one pass produces; divides every gemm tile's n."},
           {"matrix_engines.clock", ParamType::kQuantity, Dimension::kFrequency, std::nullopt,

@@ -22,9 +22,8 @@ bool parse_price(const std::string& text, const std::string& per, double& usd) {
   return true;
 }
 
-namespace {
-double price(SpecReader& reader, const std::string& key, const std::string& per,
-             const std::string& example) {
+double read_price(SpecReader& reader, const std::string& key, const std::string& per,
+                  const std::string& example) {
   double usd = 0;
   if (!parse_price(reader.string(key), per, usd)) {
     reader.fail(key,
@@ -34,19 +33,18 @@ double price(SpecReader& reader, const std::string& key, const std::string& per,
   }
   return usd;
 }
-}  // namespace
 
 ChipCostOverride read_chip_cost_override(SpecReader& reader) {
   ChipCostOverride cost;
-  if (reader.has("price")) cost.price_usd = price(reader, "price", "", "30000USD");
+  if (reader.has("price")) cost.price_usd = read_price(reader, "price", "", "30000USD");
   if (reader.has("system_share")) {
-    cost.system_share_usd = price(reader, "system_share", "", "5000USD");
+    cost.system_share_usd = read_price(reader, "system_share", "", "5000USD");
   }
   if (reader.has("system_power")) {
     cost.system_power_W = reader.quantity("system_power", Dimension::kPower);
     if (*cost.system_power_W < 0) reader.fail("system_power", "a power of zero or more");
   }
-  if (reader.has("hbm")) cost.hbm_usd_per_GB = price(reader, "hbm", "/GB", "15USD/GB");
+  if (reader.has("hbm")) cost.hbm_usd_per_GB = read_price(reader, "hbm", "/GB", "15USD/GB");
   return cost;
 }
 
@@ -70,7 +68,7 @@ FacilitySpec read_facility(SpecReader& reader) {
     f.conversion_efficiency = reader.fraction("conversion_efficiency");
   }
   if (reader.has("electricity"))
-    f.usd_per_kWh = price(reader, "electricity", "/kWh", "0.08USD/kWh");
+    f.usd_per_kWh = read_price(reader, "electricity", "/kWh", "0.08USD/kWh");
   if (reader.has("life")) f.life_s = reader.positive_quantity("life", Dimension::kTime);
   if (reader.has("utilisation")) f.utilisation = reader.fraction("utilisation");
   return f;

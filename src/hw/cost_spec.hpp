@@ -56,5 +56,9 @@ FacilitySpec read_facility(SpecReader& reader);
 // "30000USD" -> 30000; "0.08USD/kWh" with per "/kWh" -> 0.08. Nothing when
 // the text is not such a price (no currency, another period).
 bool parse_price(const std::string& text, const std::string& per, double& usd);
+// A price read from `key` (parse_price's forms); a bad one fails naming the
+// key and showing `example`.
+double read_price(SpecReader& reader, const std::string& key, const std::string& per,
+                  const std::string& example);
 
 }  // namespace jalapeno

@@ -20,16 +20,6 @@ namespace {
 constexpr double kMm2 = 1e-6;
 constexpr double kWaferDiameterMm = 300;
 
-double read_usd(SpecReader& reader, const std::string& key, const std::string& per,
-                const std::string& example) {
-  double usd = 0;
-  if (!parse_price(reader.string(key), per, usd)) {
-    reader.fail(key, fmt::format("a price in US dollars such as '{}', got '{}'", example,
-                                 reader.string(key)));
-  }
-  return usd;
-}
-
 }  // namespace
 
 ProcessNode load_process(const std::string& name_or_path) {
@@ -44,7 +34,7 @@ ProcessNode load_process(const std::string& name_or_path) {
   node.sram_array_efficiency = reader.fraction("sram_array_efficiency");
   node.hbm_phy_m2 = reader.positive_quantity("hbm_phy", Dimension::kArea);
   node.serdes_lane_m2 = reader.positive_quantity("serdes_lane", Dimension::kArea);
-  node.wafer_usd = read_usd(reader, "wafer_cost", "", "17000USD");
+  node.wafer_usd = read_price(reader, "wafer_cost", "", "17000USD");
   if (!(node.wafer_usd > 0)) reader.fail("wafer_cost", "a price above zero");
   node.defects_per_cm2 = reader.number_in("defect_density", 0, 100);
   node.defect_clustering = reader.number_in("defect_clustering", 0.01, 100);
@@ -67,9 +57,9 @@ DieModelConstants die_model_constants() {
   reader.string("name");
   reader.string("source");
   c.transistors_per_mac = reader.number_in("transistors_per_mac", 1, 1e9);
-  c.hbm_usd_per_GB = read_usd(reader, "hbm_cost", "/GB", "15USD/GB");
-  c.package_usd = read_usd(reader, "package_cost", "", "1000USD");
-  c.board_usd = read_usd(reader, "board_cost", "", "500USD");
+  c.hbm_usd_per_GB = read_price(reader, "hbm_cost", "/GB", "15USD/GB");
+  c.package_usd = read_price(reader, "package_cost", "", "1000USD");
+  c.board_usd = read_price(reader, "board_cost", "", "500USD");
   SpecReader calibration = reader.child("calibration");
   c.calibration_chip = calibration.string("chip");
   c.calibration_area_m2 = calibration.positive_quantity("area", Dimension::kArea);

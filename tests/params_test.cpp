@@ -19,6 +19,7 @@
 #include "cost/engine_profile.hpp"
 #include "dse/sweep.hpp"
 #include "hw/chip_spec.hpp"
+#include "hw/switch_spec.hpp"
 #include "hw/topology.hpp"
 #include "model/model_spec.hpp"
 #include "serve/scenario.hpp"
@@ -68,6 +69,7 @@ std::vector<std::string> read_everything() {
       {"scenarios", [](const std::string& f) { read_scenario(f); }},
       {"sweeps", [](const std::string& f) { read_sweep(f); }},
       {"processes", [](const std::string& f) { load_process(f); }},
+      {"switches", [](const std::string& f) { load_switch(f); }},
   };
   // The die model's constants, and the calibration they solve.
   read(data + "/die_model.yaml", false,

@@ -30,6 +30,7 @@
 #include "dse/fleet_sizing.hpp"
 #include "dse/plan_search.hpp"
 #include "dse/sweep.hpp"
+#include "hw/switch_spec.hpp"
 #include "plan/hardware.hpp"
 #include "report/chip_report.hpp"
 #include "report/model_report.hpp"
@@ -312,6 +313,7 @@ int run_presets() {
   list("scenarios", preset_names("scenarios", ".yaml"));  // serve NAME
   list("sweeps", preset_names("sweeps", ".yaml"));        // sweep NAME
   list("processes", process_preset_names());              // a chip's die.process
+  list("switches", switch_preset_names());                // a system's topology.switch.model
   return 0;
 }
 

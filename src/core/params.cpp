@@ -126,7 +126,7 @@ const std::vector<const ParamKind*>& param_kinds() {
       &system_param_kind(),        &engine_param_kind(),     &model_param_kind(),
       &quantization_param_kind(),  &scenario_param_kind(),   &power_override_param_kind(),
       &cost_override_param_kind(), &facility_param_kind(),   &sweep_param_kind(),
-      &process_param_kind(),       &die_model_param_kind(),
+      &process_param_kind(),       &die_model_param_kind(),  &switch_param_kind(),
   };
   return kinds;
 }

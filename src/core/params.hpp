@@ -107,6 +107,7 @@ const ParamKind& sweep_param_kind();
 const ParamKind& model_param_kind();
 const ParamKind& quantization_param_kind();
 const ParamKind& process_param_kind();
+const ParamKind& switch_param_kind();
 const ParamKind& die_model_param_kind();
 
 }  // namespace jalapeno

@@ -35,7 +35,8 @@
 //   in-network    the switch reduces (NVLink SHARP): every rank sends S up
 //                 and receives S down, the two directions overlapping, at the
 //                 in-network rate B_in (in_network_bandwidth, else the link
-//                 rate). Switched topologies with in_network_reduction only.
+//                 rate). Switched topologies (or a group inside one
+//                 scale-up domain) with in_network_reduction only.
 //                 S/B_in + α.
 // all-gather (S: the gathered output) and reduce-scatter (S: each input)
 //   ring          n-1 identical phases of rank i sending S/n to rank i+1.
@@ -251,7 +252,10 @@ double CollectiveModel::seconds(Collective op, Algorithm algorithm,
         case Algorithm::kTwoShot:
           return 2 * network_.phase_seconds(all_pairs_flows(group, share)) + launch_s;
         case Algorithm::kInNetwork: {
-          if (!spec.in_network_reduction || spec.kind != TopologyKind::kSwitched) return kInfinity;
+          if (!spec.in_network_reduction) return kInfinity;
+          for (int64_t chip : group) {
+            if (!network_.same_domain(group[0], chip)) return kInfinity;
+          }
           const double rate = spec.in_network_Bps > 0 ? std::min(spec.in_network_Bps, spec.link.Bps)
                                                       : spec.link.Bps;
           return bytes / rate + 2 * spec.link.latency_s + spec.switch_latency_s +

@@ -149,7 +149,12 @@ PlanResult evaluate_plan(const PlanSearchSpec& spec, const ModelSpec& model, con
   if (op.has_power) {
     const FacilitySpec& f = spec.facility;
     const double chips = static_cast<double>(plan.chips());
-    const ChipCost chip_cost = hw.chip.cost.value_or(ChipCost{});
+    // Beyond the chips: the system file's hosts, NICs and switches where it
+    // states them, else the chip file's share.
+    ChipCost chip_cost = hw.chip_cost().value_or(ChipCost{});
+    if (!hw.chip.cost && hw.system_power) {
+      chip_cost.system_power_W = hw.system_power->total_W() / static_cast<double>(hw.chips);
+    }
     const double it_W =
         op.replica_power_W * static_cast<double>(plan.replicas) + chips * chip_cost.system_power_W;
     const double facility_W = it_W / f.conversion_efficiency * f.pue;

@@ -61,6 +61,8 @@
 #include "core/spec_reader.hpp"
 #include "core/units.hpp"
 #include "hw/chip_spec.hpp"
+#include "hw/cost_spec.hpp"
+#include "hw/switch_spec.hpp"
 
 namespace jalapeno {
 namespace fs = std::filesystem;
@@ -76,6 +78,8 @@ std::string kind_name(TopologyKind kind) {
       return "ring";
     case TopologyKind::kTorus:
       return "torus";
+    case TopologyKind::kScaleUpOut:
+      return "scale_up_out";
   }
   return "unknown";
 }
@@ -95,11 +99,66 @@ LinkSpec read_link(SpecReader& parent, const std::string& key) {
   // Several physical links of one chip in the same direction act as one.
   const int64_t count = link.has("count") ? link.integer_in("count", 1, 4096) : 1;
   link.ignore("count");
+  spec.count = count;
+  spec.one_Bps = datasheet_Bps;
   spec.raw_Bps = datasheet_Bps * static_cast<double>(count);
   spec.Bps = spec.raw_Bps * efficiency;
   spec.latency_s = non_negative_time(link, "latency");
   link.finish();
   return spec;
+}
+
+// The switch preset a tier names (`switch: {model: NAME}`), failing at the
+// key when it is none.
+SwitchSpec read_switch_model(SpecReader& sw) {
+  const std::string model = sw.string("model");
+  try {
+    return load_switch(model);
+  } catch (const ConfigError& e) {
+    sw.fail("model", fmt::format("a switch preset or file ({})", e.what()));
+  }
+}
+
+// A tier's medium (`medium: copper|optics`) and, for optics, its
+// transceivers (`transceiver: {power, price}`, each one).
+void read_medium(SpecReader& tier, SwitchTier& out) {
+  if (tier.has("medium")) {
+    const std::string medium = tier.string("medium");
+    if (medium == "copper") {
+      out.medium = LinkMedium::kCopper;
+    } else if (medium == "optics") {
+      out.medium = LinkMedium::kOptics;
+    } else {
+      tier.fail("medium", fmt::format("copper or optics, got '{}'", medium));
+    }
+  } else {
+    tier.ignore("medium");
+  }
+  if (out.medium == LinkMedium::kOptics) {
+    SpecReader optics = tier.child("transceiver");
+    out.transceiver_W = optics.quantity("power", Dimension::kPower);
+    if (!(out.transceiver_W >= 0)) optics.fail("power", "a power of zero or more such as '15W'");
+    out.transceiver_usd = read_price(optics, "price", "", "800USD");
+    optics.finish();
+  } else if (tier.has("transceiver")) {
+    tier.fail("transceiver", "no value unless medium is optics (copper needs none)");
+  } else {
+    tier.ignore("transceiver");
+  }
+}
+
+// Switch levels of a non-blocking folded-Clos fabric of radix-`radix`
+// switches over `endpoints` ports, and the switches it takes (Al-Fares et
+// al., SIGCOMM 2008: a k-ary fat tree reaches k^3/4 hosts with 5k^2/4
+// switches). 0 levels: beyond three.
+std::pair<int64_t, int64_t> fat_tree(int64_t endpoints, int64_t radix) {
+  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  const double r = static_cast<double>(radix);
+  const double n = static_cast<double>(endpoints);
+  if (endpoints <= radix) return {1, 1};
+  if (n <= r * r / 2) return {2, ceil_div(2 * endpoints, radix) + ceil_div(endpoints, radix)};
+  if (n <= r * r * r / 4) return {3, ceil_div(5 * endpoints, radix)};
+  return {0, 0};
 }
 
 // Checks a topology; throws ConfigError naming what does not hold.
@@ -138,6 +197,21 @@ void validate(const TopologySpec& spec) {
     }
   } else if (spec.chips_per_leaf != 0) {
     fail("chips_per_leaf applies to leaf_spine only");
+  }
+  if (spec.kind == TopologyKind::kScaleUpOut) {
+    if (spec.chips_per_domain < 1 || spec.chips % spec.chips_per_domain != 0) {
+      fail(fmt::format("{} chips per scale-up domain do not divide the chips into whole domains",
+                       spec.chips_per_domain));
+    }
+    if (!(spec.out_link.Bps > 0) || !std::isfinite(spec.out_link.Bps) ||
+        !(spec.out_link.latency_s >= 0) || !(spec.out_switch_latency_s >= 0) ||
+        spec.out_levels < 1 || spec.out_levels > 3) {
+      fail(
+          "the scale-out link needs a bandwidth above zero, latencies of zero or more and 1 to "
+          "3 switch levels");
+    }
+  } else if (spec.chips_per_domain != 0) {
+    fail("chips per scale-up domain apply to scale_up_out only");
   }
   if (spec.kind == TopologyKind::kTorus) {
     if (spec.dims.empty()) fail("a torus needs dims, the extent of each dimension");
@@ -209,28 +283,108 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
       t.kind = TopologyKind::kRing;
     } else if (kind == "torus") {
       t.kind = TopologyKind::kTorus;
+    } else if (kind == "scale_up_out") {
+      t.kind = TopologyKind::kScaleUpOut;
     } else {
-      topo.fail("kind", fmt::format("one of switched, leaf_spine, ring, torus, got '{}'", kind));
+      topo.fail(
+          "kind",
+          fmt::format("one of switched, leaf_spine, ring, torus, scale_up_out, got '{}'", kind));
     }
   }
-  const bool has_switch = t.kind == TopologyKind::kSwitched || t.kind == TopologyKind::kLeafSpine;
+  const bool has_switch = t.kind == TopologyKind::kSwitched || t.kind == TopologyKind::kLeafSpine ||
+                          t.kind == TopologyKind::kScaleUpOut;
+  const bool two_networks = t.kind == TopologyKind::kScaleUpOut;
   t.chips = topo.integer("chips", 1);
   if (t.chips > kMaxChips) {
     topo.fail("chips", fmt::format("at most {} chips in one system (the largest clusters "
                                    "built hold a few hundred thousand), got {}",
                                    kMaxChips, t.chips));
   }
-  t.link = read_link(topo, "link");
-  if (has_switch || topo.has("switch_latency")) {
-    t.switch_latency_s = non_negative_time(topo, "switch_latency");
+  // The scale-up tier's keys: the topology's own, or under scale_up.
+  std::optional<SpecReader> scale_up;
+  if (two_networks) {
+    scale_up = topo.child("scale_up");
+    t.chips_per_domain = scale_up->integer_in("chips", 1, t.chips);
+    if (t.chips % t.chips_per_domain != 0) {
+      scale_up->fail("chips", fmt::format("a divisor of topology.chips ({}), got {}", t.chips,
+                                          t.chips_per_domain));
+    }
   } else {
-    topo.ignore("switch_latency");
+    for (const char* key : {"scale_up", "scale_out"}) {
+      if (topo.has(key)) topo.fail(key, "no value: it applies to kind scale_up_out only");
+    }
+  }
+  SpecReader& up = scale_up ? *scale_up : topo;
+  const int64_t domain_chips = two_networks ? t.chips_per_domain : t.chips;
+  t.link = read_link(up, "link");
+  std::vector<std::pair<SwitchTier, std::string>> tiers;  // with the key of each one's medium
+  SwitchTier up_tier;
+  up_tier.name = "scale_up";
+  up_tier.chip_ports = t.chips * (t.link.count);
+  std::optional<SwitchSpec> up_model;
+  if (up.has("switch")) {
+    if (t.kind != TopologyKind::kSwitched && !two_networks) {
+      up.fail("switch",
+              "no value: a switch preset names the switches of kind switched or "
+              "scale_up_out");
+    }
+    SpecReader sw = up.child("switch");
+    up_model = read_switch_model(sw);
+    const int64_t per_domain = sw.integer_in("count", 1, 1000000);
+    if (t.link.one_Bps > up_model->port_Bps * (1 + 1e-9)) {
+      up.fail("link.bandwidth",
+              fmt::format("at most the port speed of {} ({}) for each link", up_model->name,
+                          format_quantity(up_model->port_Bps, Dimension::kBandwidth)));
+    }
+    const int64_t ports_needed = domain_chips * t.link.count;
+    if (ports_needed > per_domain * up_model->ports) {
+      sw.fail("count",
+              fmt::format("switches enough for {} chips x {} links = {} ports; {} x {} has {}{}",
+                          domain_chips, t.link.count, ports_needed, per_domain, up_model->name,
+                          per_domain * up_model->ports, two_networks ? " (per domain)" : ""));
+    }
+    sw.finish();
+    up_tier.switch_model = up_model->name;
+    up_tier.switches = per_domain * (t.chips / domain_chips);
+    up_tier.switch_idle_W = up_model->idle_W;
+    up_tier.switch_byte_J = up_model->byte_J;
+    up_tier.switch_usd = up_model->price_usd;
+    if (up.has("switch_latency")) {
+      up.fail("switch_latency",
+              fmt::format("no value: switch {} gives it ({}); remove one", up_model->name,
+                          format_quantity(up_model->latency_s, Dimension::kTime)));
+    }
+    up.ignore("switch_latency");
+    t.switch_latency_s = up_model->latency_s;
+  } else {
+    up.ignore("switch");
+    if (has_switch || up.has("switch_latency")) {
+      t.switch_latency_s = non_negative_time(up, "switch_latency");
+    } else {
+      up.ignore("switch_latency");
+    }
+  }
+  read_medium(up, up_tier);
+  if (up_model || up_tier.medium != LinkMedium::kUnstated) {
+    if (up_tier.medium == LinkMedium::kOptics) up_tier.transceivers = 2 * up_tier.chip_ports;
+    tiers.emplace_back(up_tier, up.key_path("medium"));
   }
   t.message_overhead_s = non_negative_time(topo, "message_overhead");
   t.collective_launch_s = non_negative_time(topo, "collective_launch");
-  t.in_network_reduction = topo.boolean_or("in_network_reduction", false);
+  // A switch preset says whether it reduces in the network; a file may turn
+  // that off, not on.
+  if (topo.has("in_network_reduction")) {
+    t.in_network_reduction = topo.boolean("in_network_reduction");
+  } else {
+    topo.ignore("in_network_reduction");
+    t.in_network_reduction = up_model && up_model->in_network_collectives;
+  }
   if (t.in_network_reduction && !has_switch) {
     topo.fail("in_network_reduction", "false: a ring or torus has no switch to reduce in");
+  }
+  if (t.in_network_reduction && up_model && !up_model->in_network_collectives) {
+    topo.fail("in_network_reduction",
+              fmt::format("false: switch {} has no in-network collectives", up_model->name));
   }
   if (topo.has("in_network_bandwidth")) {
     if (!t.in_network_reduction) {
@@ -239,6 +393,72 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     t.in_network_Bps = topo.positive_quantity("in_network_bandwidth", Dimension::kBandwidth);
   } else {
     topo.ignore("in_network_bandwidth");
+  }
+  if (two_networks) {
+    SpecReader out = topo.child("scale_out");
+    t.out_link = read_link(out, "link");
+    SwitchTier out_tier;
+    out_tier.name = "scale_out";
+    out_tier.chip_ports = t.chips * t.out_link.count;
+    if (out.has("switch")) {
+      SpecReader sw = out.child("switch");
+      const SwitchSpec model = read_switch_model(sw);
+      if (sw.has("count")) {
+        sw.fail("count", "no value: a scale-out fabric's switches follow from its radix");
+      }
+      sw.ignore("count");
+      sw.finish();
+      if (t.out_link.one_Bps > model.port_Bps * (1 + 1e-9)) {
+        out.fail("link.bandwidth",
+                 fmt::format("at most the port speed of {} ({}) for each link", model.name,
+                             format_quantity(model.port_Bps, Dimension::kBandwidth)));
+      }
+      // One fabric (plane) per port of each chip, every plane over all chips.
+      const auto [levels, per_plane] = fat_tree(t.chips, model.ports);
+      if (levels == 0) {
+        out.fail("switch.model",
+                 fmt::format("a switch whose radix joins {} chips in three levels at most "
+                             "({} has {} ports: {} chips)",
+                             t.chips, model.name, model.ports,
+                             model.ports * model.ports * model.ports / 4));
+      }
+      for (const char* key : {"switch_latency", "levels"}) {
+        if (out.has(key)) {
+          out.fail(key, fmt::format("no value: switch {} and the chip count give it", model.name));
+        }
+        out.ignore(key);
+      }
+      t.out_levels = levels;
+      t.out_switch_latency_s = model.latency_s;
+      out_tier.switch_model = model.name;
+      out_tier.levels = levels;
+      out_tier.switches = per_plane * t.out_link.count;
+      out_tier.switch_idle_W = model.idle_W;
+      out_tier.switch_byte_J = model.byte_J;
+      out_tier.switch_usd = model.price_usd;
+    } else {
+      out.ignore("switch");
+      t.out_switch_latency_s = non_negative_time(out, "switch_latency");
+      t.out_levels = out.integer_in("levels", 1, 3);
+      out_tier.levels = t.out_levels;
+    }
+    read_medium(out, out_tier);
+    if (!out_tier.switch_model.empty() || out_tier.medium != LinkMedium::kUnstated) {
+      if (out_tier.medium == LinkMedium::kOptics) {
+        out_tier.transceivers = 2 * out_tier.chip_ports * out_tier.levels;
+      }
+      tiers.emplace_back(out_tier, out.key_path("medium"));
+    }
+    out.finish();
+    scale_up->finish();
+  }
+  bool named_switches = false;
+  for (const auto& [tier, where] : tiers) {
+    t.tiers.push_back(tier);
+    // Energy per byte is one figure per system: the first named switch's
+    // (the scale-up tier's, which carries the tensor-parallel traffic).
+    if (!named_switches && !tier.switch_model.empty()) t.switch_byte_J = tier.switch_byte_J;
+    named_switches = named_switches || !tier.switch_model.empty();
   }
   if (t.kind == TopologyKind::kLeafSpine) {
     t.chips_per_leaf = topo.integer("chips_per_leaf", 1);
@@ -290,15 +510,19 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
                                   ? 2.0 * static_cast<double>(t.dims.size())
                               : t.kind == TopologyKind::kRing ? 2.0
                                                               : 1.0;
-    if (chip.io && t.link.raw_Bps * neighbours > chip.io->raw_Bps() * (1 + 1e-9)) {
+    const double chip_Bps = t.link.raw_Bps * neighbours + (two_networks ? t.out_link.raw_Bps : 0);
+    if (chip.io && chip_Bps > chip.io->raw_Bps() * (1 + 1e-9)) {
       topo.fail(
           "link.bandwidth",
-          fmt::format("links within what {}'s SerDes carry: {} lanes x {} = {} per direction, "
-                      "against {} x {} link(s) here",
-                      chip.name, chip.io->lanes,
-                      format_quantity(chip.io->lane_Bps, Dimension::kBandwidth),
-                      format_quantity(chip.io->raw_Bps(), Dimension::kBandwidth), neighbours,
-                      format_quantity(t.link.raw_Bps, Dimension::kBandwidth)));
+          fmt::format(
+              "links within what {}'s SerDes carry: {} lanes x {} = {} per direction, "
+              "against {} x {} link(s){} here",
+              chip.name, chip.io->lanes, format_quantity(chip.io->lane_Bps, Dimension::kBandwidth),
+              format_quantity(chip.io->raw_Bps(), Dimension::kBandwidth), neighbours,
+              format_quantity(t.link.raw_Bps, Dimension::kBandwidth),
+              two_networks ? " + " + format_quantity(t.out_link.raw_Bps, Dimension::kBandwidth) +
+                                 " of scale-out"
+                           : ""));
     }
   }
   topo.finish();
@@ -314,7 +538,13 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     };
     counted("hosts", sp.hosts, sp.host_W);
     counted("nics", sp.nics, sp.nic_W);
-    {
+    for (const SwitchTier& tier : t.tiers) sp.tiers_W += tier.idle_W();
+    if (named_switches) {
+      if (power.has("switches")) {
+        power.fail("switches", "no value: the topology's switch presets give their power");
+      }
+      power.ignore("switches");
+    } else {
       SpecReader sw = power.child("switches");
       sp.switches = sw.integer_in("count", 0, 10000000);
       sp.switch_ports = sw.integer_in("ports", 0, 100000);
@@ -329,6 +559,12 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     }
     power.finish();
     system.power = sp;
+  } else if (std::any_of(t.tiers.begin(), t.tiers.end(), [](const SwitchTier& tier) {
+               return !tier.switch_model.empty() || tier.transceivers > 0;
+             })) {
+    reader.fail("power",
+                "the hosts and NICs: with switch presets or optics in the topology the "
+                "system's power is counted part by part");
   } else {
     reader.ignore("power");
   }
@@ -355,8 +591,37 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     }
     rack.finish();
     system.rack = r;
+    // Copper (passive or active cables) stays inside a rack.
+    for (const auto& [tier, where] : tiers) {
+      const int64_t span = tier.name == "scale_up" ? domain_chips : t.chips;
+      if (tier.medium == LinkMedium::kCopper && span > r.chips_per_rack) {
+        throw ConfigError(fmt::format(
+            "{}: key {}: expected optics: copper reaches only within a rack (about 2 m at "
+            "100-200 Gb/s per lane), and this tier joins {} chips over racks of {}",
+            path, where, span, r.chips_per_rack));
+      }
+    }
   } else {
     reader.ignore("rack");
+  }
+  if (reader.has("cost")) {
+    SpecReader cost = reader.child("cost");
+    if (!system.power) cost.fail("host", "a system with power.hosts, whose count it prices");
+    if (!system.rack) cost.fail("rack", "a system with a rack, whose count it prices");
+    SystemCost c;
+    c.host_usd = read_price(cost, "host", "", "30000USD");
+    c.rack_usd = read_price(cost, "rack", "", "50000USD");
+    for (const char* key : {"host", "rack"}) {
+      const double usd = std::string(key) == "host" ? c.host_usd : c.rack_usd;
+      if (!(usd >= 0)) cost.fail(key, "a price of zero or more");
+    }
+    if (!chip.cost) {
+      cost.fail("host", fmt::format("a chip with a price: {} has no cost", chip.name));
+    }
+    cost.finish();
+    system.cost = c;
+  } else {
+    reader.ignore("cost");
   }
   reader.finish();
   try {
@@ -395,6 +660,10 @@ Network::Network(TopologySpec spec) : spec_(std::move(spec)) {
       capacity_.resize(2 * n + 2 * leaves, spec_.uplink.Bps);
       break;
     }
+    case TopologyKind::kScaleUpOut:
+      capacity_.assign(2 * n, spec_.link.Bps);
+      capacity_.resize(4 * n, spec_.out_link.Bps);
+      break;
     case TopologyKind::kRing:
     case TopologyKind::kTorus: {
       dims_ = spec_.kind == TopologyKind::kRing ? std::vector<int64_t>{n} : spec_.dims;
@@ -441,6 +710,22 @@ double Network::route(int64_t src, int64_t dst, double bytes, std::vector<double
         (*loads)[2 * n + leaves + dst_leaf] += bytes;
       }
       return 2 * link_s + 2 * spec_.uplink.latency_s + 3 * switch_s;
+    }
+    case TopologyKind::kScaleUpOut: {
+      if (same_domain(src, dst)) {
+        if (loads) {
+          (*loads)[src] += bytes;
+          (*loads)[n + dst] += bytes;
+        }
+        return 2 * link_s + switch_s;
+      }
+      if (loads) {
+        (*loads)[2 * n + src] += bytes;
+        (*loads)[3 * n + dst] += bytes;
+      }
+      // Up through every level of the fat tree and down again.
+      return 2 * spec_.out_link.latency_s +
+             static_cast<double>(2 * spec_.out_levels - 1) * spec_.out_switch_latency_s;
     }
     case TopologyKind::kRing:
     case TopologyKind::kTorus: {
@@ -496,6 +781,8 @@ int64_t Network::hops(int64_t a, int64_t b) const {
       return 2;
     case TopologyKind::kLeafSpine:
       return a / spec_.chips_per_leaf == b / spec_.chips_per_leaf ? 2 : 4;
+    case TopologyKind::kScaleUpOut:
+      return same_domain(a, b) ? 2 : 2 * spec_.out_levels;
     case TopologyKind::kRing:
     case TopologyKind::kTorus: {
       int64_t total = 0;
@@ -509,6 +796,45 @@ int64_t Network::hops(int64_t a, int64_t b) const {
     }
   }
   return 0;
+}
+
+std::string medium_name(LinkMedium medium) {
+  switch (medium) {
+    case LinkMedium::kCopper:
+      return "copper";
+    case LinkMedium::kOptics:
+      return "optics";
+    case LinkMedium::kUnstated:
+      break;
+  }
+  return "unstated";
+}
+
+bool Network::same_domain(int64_t a, int64_t b) const {
+  switch (spec_.kind) {
+    case TopologyKind::kSwitched:
+      return true;
+    case TopologyKind::kScaleUpOut:
+      return a / spec_.chips_per_domain == b / spec_.chips_per_domain;
+    default:
+      return false;
+  }
+}
+
+std::optional<SystemBill> system_bill(const SystemSpec& system, const ChipSpec& chip) {
+  if (!system.cost || !chip.cost || !system.power || !system.rack) return std::nullopt;
+  SystemBill bill;
+  bill.chips = system.topology.chips;
+  bill.racks = system.rack->racks(bill.chips);
+  bill.chips_usd = static_cast<double>(bill.chips) *
+                   (chip.cost->price_usd + chip.cost->hbm_usd_per_GB * chip.hbm_bytes / 1e9);
+  for (const SwitchTier& tier : system.topology.tiers) {
+    bill.switches_usd += tier.switches_usd();
+    bill.optics_usd += tier.optics_usd();
+  }
+  bill.hosts_usd = static_cast<double>(system.power->hosts) * system.cost->host_usd;
+  bill.racks_usd = static_cast<double>(bill.racks) * system.cost->rack_usd;
+  return bill;
 }
 
 double Network::phase_seconds(const std::vector<Flow>& flows) const {

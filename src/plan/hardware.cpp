@@ -29,6 +29,14 @@ void add_topology(Hardware& out, const std::optional<std::string>& topology) {
 
 }  // namespace
 
+std::optional<ChipCost> Hardware::chip_cost() const {
+  if (!chip.cost) return std::nullopt;
+  ChipCost cost = *chip.cost;
+  if (system_power) cost.system_power_W = system_power->total_W() / static_cast<double>(chips);
+  if (system_share_usd) cost.system_share_usd = *system_share_usd;
+  return cost;
+}
+
 Hardware load_hardware(const std::string& hw, const std::optional<std::string>& topology) {
   Hardware out;
   if (names_system(hw)) {
@@ -38,6 +46,10 @@ Hardware load_hardware(const std::string& hw, const std::optional<std::string>& 
     out.system_name = system.name;
     out.chips = system.topology.chips;
     out.system_power = system.power;
+    out.rack = system.rack;
+    if (const auto bill = system_bill(system, out.chip)) {
+      out.system_share_usd = bill->system_share_usd();
+    }
   } else {
     out.chip = load_chip(hw);
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hw/chip_spec.hpp"
+#include "hw/cost_spec.hpp"
 #include "hw/topology.hpp"
 
 namespace jalapeno {
@@ -19,6 +20,13 @@ struct Hardware {
   // What the system draws beyond its chips (absent for a lone chip, or a
   // system file without `power:`).
   std::optional<SystemPower> system_power;
+  // What the system's parts beyond its chips cost per chip (a system file
+  // with `cost:`), replacing the chip file's cost.system_share.
+  std::optional<double> system_share_usd;
+  std::optional<RackSpec> rack;
+  // The chip's cost (none without a `cost:`) with the system's own figures
+  // for its share of power and price where the system states them.
+  std::optional<ChipCost> chip_cost() const;
 };
 
 // hw: a system preset or file (a YAML with a `topology` key), or a chip

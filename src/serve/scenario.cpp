@@ -454,7 +454,7 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario)
   a.chips = static_cast<double>(scenario.plan.chips_per_replica()) *
             static_cast<double>(scenario.serve.replicas);
   a.chip_idle_W = chip.power->idle_W;
-  const ChipCost cost = scenario.cost.over(chip.cost.value_or(ChipCost{}));
+  const ChipCost cost = scenario.cost.over(hw.chip_cost().value_or(ChipCost{}));
   a.has_cost = chip.cost.has_value() || scenario.cost.complete();
   // A system file's own power figures replace the chip file's share, unless
   // the scenario gives one.

@@ -14,6 +14,7 @@
 #include "core/input_file.hpp"
 #include "core/parallel.hpp"
 #include "core/params.hpp"
+#include "core/presets.hpp"
 #include "core/rng.hpp"
 #include "core/spec_reader.hpp"
 #include "dse/plan_search.hpp"
@@ -79,7 +80,18 @@ SweepAxis read_axis(const std::string& path, const YAML::Node& node, SpecReader&
     if (node.size() == 0) axes.fail(path, "a non-empty list of values");
     take(static_cast<double>(node.size()));
     for (const YAML::Node& v : node) {
-      if (!v.IsScalar()) axes.fail(path, "a list of single values, not lists or mappings");
+      if (v.IsMap()) {
+        // Fields set together (a design point): kept as flow YAML, laid
+        // over the mapping at the path when a point is made.
+        YAML::Emitter flow;
+        flow << YAML::Flow << v;
+        axis.values.emplace_back(flow.c_str());
+        axis.quoted.push_back(false);
+        continue;
+      }
+      if (!v.IsScalar()) {
+        axes.fail(path, "a list of single values, or of mappings of fields set together");
+      }
       axis.values.push_back(v.Scalar());
       axis.quoted.push_back(v.Tag() == "!");
     }
@@ -345,8 +357,16 @@ YAML::Node scalar_node(const std::string& text, bool quoted) {
   return node;
 }
 
-// Sets the field at `path` of `root` to `value`, making the mappings on the
-// way. A preset named on the way (`hw: h200-sxm`, `engine: vllm`) becomes
+// An axis value as a node: a mapping of fields set together (written as
+// flow YAML, which a plain scalar cannot start like), or a scalar.
+YAML::Node value_node(const std::string& text, bool quoted) {
+  if (!quoted && text.starts_with("{")) return YAML::Load(text);
+  return scalar_node(text, quoted);
+}
+
+// Sets the field at `path` of `root` to `value` (a mapping value is laid
+// over the mapping there, a preset name there becoming its extends), making
+// the mappings on the way. A preset named on the way (`hw: h200-sxm`, `engine: vllm`) becomes
 // `{extends: h200-sxm}`, so that a sweep may change a chip's or an engine's
 // fields.
 void set_field(YAML::Node root, const std::string& path, const YAML::Node& value) {
@@ -371,7 +391,16 @@ void set_field(YAML::Node root, const std::string& path, const YAML::Node& value
     }
     node.reset(node[parts[i]]);  // rebinds (operator= would overwrite what node refers to)
   }
-  node[parts.back()] = value;
+  const YAML::Node there = node[parts.back()];
+  if (value.IsMap() && there.IsDefined() && there.IsScalar()) {
+    YAML::Node extends(YAML::NodeType::Map);
+    extends["extends"] = scalar_node(there.Scalar(), false);
+    node[parts.back()] = merge_over(extends, value);
+  } else if (value.IsMap() && there.IsDefined() && there.IsMap()) {
+    node[parts.back()] = merge_over(there, value);
+  } else {
+    node[parts.back()] = value;
+  }
 }
 
 std::string describe_point(const SweepSpec& spec, size_t point) {
@@ -586,7 +615,7 @@ Scenario sweep_point_scenario(const SweepSpec& spec, size_t point) {
   try {
     const auto values = point_values(spec, point);
     for (size_t a = 0; a < spec.axes.size(); ++a) {
-      set_field(root, spec.axes[a].path, scalar_node(values[a].first, values[a].second));
+      set_field(root, spec.axes[a].path, value_node(values[a].first, values[a].second));
     }
     return read_scenario(Document{root, spec.scenario_file});
   } catch (const ConfigError& e) {

@@ -14,12 +14,12 @@ struct SwitchSpec {
   std::string source;
   std::string source_file;
   int64_t ports = 0;
-  double port_Bps = 0;    // one port's line rate, per direction
-  double latency_s = 0;   // port to port
+  double port_Bps = 0;   // one port's line rate, per direction
+  double latency_s = 0;  // port to port
   bool in_network_collectives = false;
-  double idle_W = 0;      // the box at no traffic, without pluggable optics
-  double byte_J = 0;      // beyond idle, per byte forwarded
-  double price_usd = 0;   // one box
+  double idle_W = 0;     // the box at no traffic, without pluggable optics
+  double byte_J = 0;     // beyond idle, per byte forwarded
+  double price_usd = 0;  // one box
   double capacity_Bps() const { return static_cast<double>(ports) * port_Bps; }
 };
 

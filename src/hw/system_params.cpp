@@ -188,7 +188,8 @@ const ParamKind& system_param_kind() {
            "Chips in one rack; 1 to topology.chips."},
           {"rack.power_budget", ParamType::kQuantity, Dimension::kPower, std::nullopt,
            "Power a rack may draw: its chips at their board limit plus their share of hosts, "
-           "NICs and switches must stay within it."},
+           "NICs and scale-up switches, and their end of the scale-out optics, must stay within "
+           "it (the fabric's switches sit in racks of their own)."},
           {"cost", ParamType::kMapping, std::nullopt, std::string("(none)"),
            "What the parts beyond the chips cost (the switches and optics come from the "
            "topology); it replaces the chip file's cost.system_share. Needs power and rack."},

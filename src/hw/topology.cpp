@@ -576,10 +576,9 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     // Every chip at its board limit, with its share of hosts, NICs and
     // switches (or the chip file's system_power): what the rack must feed
     // and cool at full load.
-    const double beyond_per_chip = system.power
-                                       ? system.power->total_W() / static_cast<double>(t.chips)
-                                   : chip.cost ? chip.cost->system_power_W
-                                               : 0.0;
+    const double beyond_per_chip = system.power ? rack_share_W(system)
+                                   : chip.cost  ? chip.cost->system_power_W
+                                                : 0.0;
     r.draw_W = static_cast<double>(r.chips_per_rack) * (chip.tdp_W + beyond_per_chip);
     if (r.draw_W > r.power_budget_W) {
       rack.fail("power_budget",
@@ -819,6 +818,18 @@ bool Network::same_domain(int64_t a, int64_t b) const {
     default:
       return false;
   }
+}
+
+double rack_share_W(const SystemSpec& system) {
+  if (!system.power) return 0;
+  double in_racks = system.power->total_W();
+  for (const SwitchTier& tier : system.topology.tiers) {
+    if (tier.name != "scale_out") continue;
+    in_racks -= tier.idle_W();
+    in_racks +=
+        static_cast<double>(tier.transceivers > 0 ? tier.chip_ports : 0) * tier.transceiver_W;
+  }
+  return in_racks / static_cast<double>(system.topology.chips);
 }
 
 std::optional<SystemBill> system_bill(const SystemSpec& system, const ChipSpec& chip) {

@@ -161,6 +161,12 @@ struct SystemBill {
   double per_rack_usd() const { return racks > 0 ? total_usd() / static_cast<double>(racks) : 0; }
 };
 
+// What each chip's rack holds beyond the chip: its share of hosts, NICs and
+// the scale-up tier, and its own end of the scale-out optics; the fabric's
+// switches sit in racks of their own. Zero without `power:` (the chip file's
+// system_power is used then).
+double rack_share_W(const SystemSpec& system);
+
 // The bill of a system with a `cost:` (nothing without one, or when its chip
 // has no price).
 std::optional<SystemBill> system_bill(const SystemSpec& system, const ChipSpec& chip);

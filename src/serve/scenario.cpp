@@ -234,7 +234,15 @@ Scenario read_scenario(const Document& doc) {
     }
     s.plan.all_to_all = *all_to_all;
     if (system.has("topology")) {
-      s.topology = system.string("topology");
+      // A system file beside the scenario (or the sweep holding it) is taken
+      // there; otherwise a preset, or a path from where jalapeno runs.
+      const std::string topology = system.string("topology");
+      const std::filesystem::path beside = std::filesystem::path(path).parent_path() / topology;
+      std::error_code ec;  // a name too long for a path is not a file
+      s.topology = std::filesystem::path(topology).is_relative() && !path.empty() &&
+                           std::filesystem::is_regular_file(beside, ec)
+                       ? beside.lexically_normal().string()
+                       : topology;
     } else {
       system.ignore("topology");
     }

@@ -449,14 +449,47 @@ TEST_F(Cli, ParamsListsEachKindsDeclaredKeys) {
   EXPECT_THAT(r.out, HasSubstr("| `host_step.fixed` |"));
 }
 
-// `run` serves the default scenario: the Azure conversation trace on one H200.
-TEST_F(Cli, RunServesTheDefaultScenario) {
+// `run` compares jalapeno-ref's rack with 8 x H200 and a GB200 NVL72 on
+// Llama-3.1-70B chat, each system's best plan and its curve.
+TEST_F(Cli, RunComparesJalapenoRefWithH200AndGb200) {
   const CliResult r = run({"run"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
-  EXPECT_THAT(r.out, HasSubstr("azure_llm_2023_conv.csv"));
-  EXPECT_THAT(r.out, HasSubstr("19366 requests"));
+  EXPECT_THAT(r.out, HasSubstr("llama-3.1-70b on 3 systems"));
+  for (const char* system : {"jalapeno-ref-rack", "hgx-h200", "gb200-nvl72"}) {
+    EXPECT_THAT(r.out, HasSubstr(system));
+  }
+  EXPECT_THAT(r.out, HasSubstr("throughput against interactivity"));
+  EXPECT_THAT(r.out, HasSubstr("tok/s/rack"));
   EXPECT_THAT(r.out, Not(HasSubstr("error")));
+  // The same run twice is the same table, byte for byte.
+  EXPECT_EQ(run({"run"}).out, r.out);
+  // The trace replay `run` used to be is still a scenario.
+  const CliResult serve = run({"serve", "default"});
+  ASSERT_EQ(serve.code, 0) << serve.err;
+  EXPECT_THAT(serve.out, HasSubstr("19366 requests"));
+}
+
+// `system` shows a rack's tiers, draw and bill; its JSON adds up.
+TEST_F(Cli, SystemShowsTheRackAndItsPrice) {
+  CliResult r = run({"system", "jalapeno-ref-pod"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("tomahawk-ultra"));
+  EXPECT_THAT(r.out, HasSubstr("tomahawk6 in 2 levels"));
+  EXPECT_THAT(r.out, HasSubstr("a rack"));
+  r = run({"system", "jalapeno-ref-pod", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["schema"], "jalapeno.system/1");
+  const auto& cost = doc["cost_usd"];
+  EXPECT_NEAR(cost["total"].get<double>(),
+              cost["chips"].get<double>() + cost["switches"].get<double>() +
+                  cost["optics"].get<double>() + cost["hosts"].get<double>() +
+                  cost["racks"].get<double>(),
+              1e-6 * cost["total"].get<double>());
+  EXPECT_LE(doc["rack"]["draw_W"].get<double>(), doc["rack"]["power_budget_W"].get<double>());
+  r = run({"system", "no-such-system"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no-such-system"));
 }
 
 TEST_F(Cli, DecodeTableCoversBothChips) {

@@ -37,6 +37,7 @@
 #include "report/progress.hpp"
 #include "report/serving_metrics.hpp"
 #include "report/step_report.hpp"
+#include "report/system_report.hpp"
 #include "report/validation.hpp"
 #include "serve/scenario.hpp"
 #include "serve/simulator.hpp"
@@ -271,6 +272,24 @@ int run_chip(const ChipOptions& opt, bool check_only) {
     std::cout << chip_json(chip, die).dump(2) << "\n";
   } else {
     std::cout << format_chip_table(chip, die);
+  }
+  return 0;
+}
+
+struct SystemOptions {
+  std::string system;
+  bool json = false;
+};
+
+// `jalapeno system SYSTEM`: the network's tiers, power, racks and price.
+int run_system(const SystemOptions& opt, bool check_only) {
+  const SystemSpec system = load_system(opt.system);
+  const ChipSpec chip = load_chip(system.chip);
+  if (check_only) return 0;
+  if (opt.json) {
+    std::cout << system_json(system, chip).dump(2) << "\n";
+  } else {
+    std::cout << format_system_table(system, chip);
   }
   return 0;
 }
@@ -1044,6 +1063,34 @@ int run_compare(CompareOptions opt, bool check_only) {
   return 0;
 }
 
+// `jalapeno run`: the comparison the project exists for. jalapeno-ref's rack
+// against eight H200s and a GB200 NVL72 serving Llama-3.1-70B in fp8 to
+// chat users: the Azure LLM conversation trace's mean lengths (1,155 tokens
+// in, 211 out over its 19,366 requests; data/traces), at least 100 tokens/s
+// per user (TPOT <= 10 ms) and TTFT <= 2 s, each system's best plan by
+// tokens/s per facility MW, simulated, and each one's throughput against
+// interactivity. `jalapeno serve data/scenarios/default.yaml` is the
+// single-replica trace replay that `run` used to be.
+CompareOptions default_comparison() {
+  CompareOptions opt;
+  opt.plan.spec.model = "llama-3.1-70b";
+  opt.plan.workload = "1155:211";
+  opt.plan.spec.slo_tpot_s = 0.010;
+  opt.plan.spec.slo_ttft_s = 2;
+  // Prompts prefilled in chunks small enough that a step carrying one still
+  // keeps the decoders near their TPOT (vLLM's chunked prefill; 8,192 tokens
+  // in one step would stall them for tens of milliseconds).
+  opt.plan.spec.max_batched_tokens = 512;
+  opt.plan.spec.objective = "tokens-per-s-per-MW";
+  opt.plan.spec.precision.weights = "fp8_e4m3";
+  opt.plan.spec.precision.kv = "fp8_e4m3";
+  opt.plan.spec.precision.source = "jalapeno run";
+  opt.plan.jobs = 2;
+  opt.systems = "jalapeno-ref-rack,hgx-h200,gb200-nvl72";
+  opt.curve = true;
+  return opt;
+}
+
 int run_validate(bool json, bool summary_only, bool serving) {
   std::vector<ValidationRow> rows = validate_all();
   if (serving) {
@@ -1128,6 +1175,12 @@ int run(int argc, const char* const* argv, Mode mode) {
       "chip", "A chip's rates, memory levels and I/O, and its die's area, yield and built cost");
   chip_cmd->add_option("chip", chip_opt.chip, "chip preset or YAML path")->required();
   chip_cmd->add_flag("--json", chip_opt.json, "print one JSON object (schema jalapeno.chip/1)");
+  SystemOptions system_opt;
+  CLI::App* system_cmd = app.add_subcommand(
+      "system", "A system's network tiers, switches and optics, rack draw, and price part by part");
+  system_cmd->add_option("system", system_opt.system, "system preset or YAML path")->required();
+  system_cmd->add_flag("--json", system_opt.json,
+                       "print one JSON object (schema jalapeno.system/1)");
   app.add_subcommand("presets", "List the model, chip and engine presets");
   ParamsOptions params_opt;
   CLI::App* params_cmd =
@@ -1140,7 +1193,9 @@ int run(int argc, const char* const* argv, Mode mode) {
   params_cmd->add_flag("--markdown", params_opt.markdown, "as Markdown tables (the README's)");
   params_cmd->add_flag("--json", params_opt.json, "as JSON (schema jalapeno.params/1)")
       ->excludes(params_cmd->get_option("--markdown"));
-  app.add_subcommand("run", "Run the default scenario (data/scenarios/default.yaml)");
+  app.add_subcommand("run",
+                     "jalapeno-ref against 8 x H200 and a GB200 NVL72: Llama-3.1-70B chat at "
+                     ">= 100 tokens/s per user");
   app.add_subcommand("decode-table", "Predicted decode steps of Llama-3.1-8B on H100 and H200");
   ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Simulate an inference service");
@@ -1280,14 +1335,11 @@ int run(int argc, const char* const* argv, Mode mode) {
     if (step_cmd->parsed()) return run_step(step, check_only);
     if (model_cmd->parsed()) return run_model(model_opt, check_only);
     if (chip_cmd->parsed()) return run_chip(chip_opt, check_only);
+    if (system_cmd->parsed()) return run_system(system_opt, check_only);
     if (app.got_subcommand("presets")) return check_only ? 0 : run_presets();
     if (params_cmd->parsed()) return run_params(params_opt, check_only);
     if (app.got_subcommand("decode-table")) return check_only ? 0 : run_demo();
-    if (app.got_subcommand("run")) {
-      ServeOptions defaults;
-      defaults.scenario_file = data_dir() + "/scenarios/default.yaml";
-      return run_scenario(build_scenario(defaults), defaults, check_only);
-    }
+    if (app.got_subcommand("run")) return run_compare(default_comparison(), check_only);
     if (serve_cmd->parsed()) return run_scenario(build_scenario(serve), serve, check_only);
     if (bench_cmd->parsed()) return run_bench(bench, check_only);
     if (plan_cmd->parsed()) return run_plan(plan, check_only);

@@ -94,6 +94,9 @@ CompareResult compare_systems(const CompareSpec& spec) {
     row.system = system;
     row.name = searched.system;
     row.chips = searched.chips;
+    if (const Hardware hw = load_hardware(system, std::nullopt); hw.rack) {
+      row.chips_per_rack = hw.rack->chips_per_rack;
+    }
     if (!searched.plans.empty() && searched.plans.front().tokens_per_s > 0) {
       row.best = searched.plans.front();
       row.meets_slos =
@@ -118,10 +121,10 @@ std::string format_compare_table(const CompareResult& result) {
     name_width = std::max(name_width, s.system.size());
     if (s.best) plan_width = std::max(plan_width, s.best->plan.describe().size());
   }
-  out +=
-      fmt::format("{:<{}} {:>5} {:<{}} {:>6} {:>10} {:>10} {:>10} {:>8} {:>17} {:>17}  {}\n",
-                  "system", name_width, "chips", "plan", plan_width, "batch", "tok/s/user",
-                  "tok/s/chip", "tok/s/MW", "$/Mtok", "TTFT p50/p99 ms", "TPOT p50/p99 ms", "SLOs");
+  out += fmt::format(
+      "{:<{}} {:>5} {:<{}} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>17} {:>17}  {}\n", "system",
+      name_width, "chips", "plan", plan_width, "batch", "tok/s/user", "tok/s/chip", "tok/s/rack",
+      "tok/s/MW", "$/Mtok", "TTFT p50/p99 ms", "TPOT p50/p99 ms", "SLOs");
   for (const ComparedSystem& s : result.systems) {
     if (!s.best) {
       out += fmt::format("{:<{}} {:>5} {:<{}}  no plan runs\n", s.system, name_width, s.chips, "-",
@@ -141,10 +144,14 @@ std::string format_compare_table(const CompareResult& result) {
       tpot = fmt::format("{:.1f}/{:.1f}", 1e3 * p.simulated->tpot_p50_s,
                          1e3 * p.simulated->tpot_p99_s);
     }
+    const std::string per_rack =
+        s.chips_per_rack > 0
+            ? fmt::format("{:.0f}", p.tokens_per_s_per_chip * static_cast<double>(s.chips_per_rack))
+            : "-";
     out += fmt::format(
-        "{:<{}} {:>5} {:<{}} {:>6} {:>10.1f} {:>10.0f} {:>10} {:>8} {:>17} {:>17}  {}\n", s.system,
-        name_width, s.chips, p.plan.describe(), plan_width, p.batch, 1 / p.tpot_s,
-        p.tokens_per_s_per_chip, per_MW, usd, ttft, tpot,
+        "{:<{}} {:>5} {:<{}} {:>6} {:>10.1f} {:>10.0f} {:>10} {:>10} {:>8} {:>17} {:>17}  {}\n",
+        s.system, name_width, s.chips, p.plan.describe(), plan_width, p.batch, 1 / p.tpot_s,
+        p.tokens_per_s_per_chip, per_rack, per_MW, usd, ttft, tpot,
         s.meets_slos ? "met" : "missed: " + p.verdict);
   }
   out +=
@@ -181,8 +188,14 @@ nlohmann::ordered_json compare_json(const CompareResult& result) {
     row["name"] = s.name;
     row["chips"] = s.chips;
     row["meets_slos"] = s.meets_slos;
+    row["chips_per_rack"] = s.chips_per_rack > 0 ? nlohmann::ordered_json(s.chips_per_rack)
+                                                 : nlohmann::ordered_json(nullptr);
     if (s.best) {
       row["tokens_per_s_per_user"] = 1 / s.best->tpot_s;
+      row["tokens_per_s_per_rack"] =
+          s.chips_per_rack > 0 ? nlohmann::ordered_json(s.best->tokens_per_s_per_chip *
+                                                        static_cast<double>(s.chips_per_rack))
+                               : nlohmann::ordered_json(nullptr);
       row["best"] = plan_result_json(*s.best);
       if (s.best->simulated) {
         const SimulatedPlan& sim = *s.best->simulated;
@@ -195,6 +208,7 @@ nlohmann::ordered_json compare_json(const CompareResult& result) {
       }
     } else {
       row["tokens_per_s_per_user"] = nullptr;
+      row["tokens_per_s_per_rack"] = nullptr;
       row["best"] = nullptr;
       row["latency"] = nullptr;
     }

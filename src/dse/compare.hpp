@@ -39,6 +39,7 @@ struct ComparedSystem {
   std::string system;  // as given
   std::string name;    // the system's (or chip's) own name
   int64_t chips = 0;
+  int64_t chips_per_rack = 0;  // 0: the system states no rack
   // Best first as the plan search ranks them; empty when no plan runs.
   std::optional<PlanResult> best;
   bool meets_slos = false;  // the best plan meets them (simulated, when simulated)

@@ -72,6 +72,39 @@ TEST(Compare, SimulatedRowsCarryPercentilesInOrder) {
   EXPECT_EQ(compare_json(result).dump(), compare_json(compare_systems(spec)).dump());
 }
 
+TEST(Compare, AMissAsServedIsSearchedAgainWithTheBatchCapped) {
+  // `jalapeno run`'s setting on GB200 NVL72: the uncapped best misses the
+  // 10 ms TPOT when served.
+  CompareSpec spec;
+  spec.plan.model = "llama-3.1-70b";
+  spec.plan.input_tokens = 1155;
+  spec.plan.output_tokens = 211;
+  spec.plan.slo_ttft_s = 2;
+  spec.plan.slo_tpot_s = 0.010;
+  spec.plan.max_batched_tokens = 512;
+  spec.plan.precision.weights = "fp8_e4m3";
+  spec.plan.precision.kv = "fp8_e4m3";
+  spec.systems = {"gb200-nvl72"};
+  const CompareResult result = compare_systems(spec);
+  const ComparedSystem& row = result.systems.front();
+  PlanSearchSpec plan = spec.plan;
+  plan.hw = "gb200-nvl72";
+  const PlanSearchResult uncapped = search_plans(plan, 4, spec.requests, 0.9);
+  ASSERT_TRUE(uncapped.plans.front().simulated);
+  ASSERT_FALSE(uncapped.plans.front().simulated->meets_slos());
+  ASSERT_GT(row.served_cap, 0);
+  EXPECT_LT(row.served_cap, uncapped.plans.front().batch);
+  EXPECT_TRUE(row.meets_slos);
+  ASSERT_TRUE(row.best && row.best->simulated);
+  EXPECT_TRUE(row.best->simulated->meets_slos());
+  EXPECT_LE(row.best->batch, row.served_cap);
+  // The row is the plan search's best at that cap.
+  plan.max_sequences = row.served_cap;
+  const PlanSearchResult capped = search_plans(plan, 4, spec.requests, 0.9);
+  EXPECT_EQ(row.best->plan.describe(), capped.plans.front().plan.describe());
+  EXPECT_EQ(compare_json(result)["systems"][0]["served_cap"], row.served_cap);
+}
+
 TEST(Compare, TheCurveTradesInteractivityForThroughput) {
   CompareSpec spec = llama70b_on({"hgx-h200"});
   spec.curve = true;

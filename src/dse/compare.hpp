@@ -25,6 +25,12 @@ struct CompareSpec {
   size_t jobs = 1;  // threads for the simulations (the same result however many)
 };
 
+// With simulation, a system whose best plan misses the SLOs as served is
+// searched again with its batch capped, at 3/4, 1/2, 1/4 and 1/8 of the
+// missing plan's batch, and the first cap whose best plan meets them is
+// reported (the analytical search sizes a batch by its mean step; served,
+// arrivals and prefill chunks spread the steps).
+
 // The best throughput one system reaches with at most `max_sequences` per
 // replica (TTFT SLO held; the TPOT SLO is what the curve trades).
 struct CurvePoint {
@@ -43,6 +49,10 @@ struct ComparedSystem {
   // Best first as the plan search ranks them; empty when no plan runs.
   std::optional<PlanResult> best;
   bool meets_slos = false;  // the best plan meets them (simulated, when simulated)
+  // Simulated, the uncapped search's best missed the SLOs as served, and this
+  // cap on sequences per replica is the largest tried that meets them (0:
+  // no cap was needed, or none tried met them).
+  int64_t served_cap = 0;
   std::vector<CurvePoint> curve;
 };
 

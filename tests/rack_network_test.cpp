@@ -297,6 +297,42 @@ TEST(SystemBill, PlanSearchChargesTheSystemsOwnShare) {
   EXPECT_LT(*b.tokens_per_s_per_MW, *a.tokens_per_s_per_MW);
 }
 
+TEST(SwitchTiers, FoundInReview) {
+  // Switches counted under power.switches are priced by cost.switch.
+  const std::string plain = kFixtures + "scale-up-out-plain.yaml";
+  const SystemSpec system = load_system(plain);
+  const auto bill = system_bill(system, load_chip(system.chip));
+  ASSERT_TRUE(bill.has_value());
+  EXPECT_DOUBLE_EQ(bill->switches_usd, 12 * 20000.0);
+  const std::string unpriced = write_system("unpriced-switches", plain, "cost: {switch: null}\n");
+  EXPECT_THAT(config_error([&] { load_system(unpriced); }), HasSubstr("cost.switch"));
+  const std::string twice = write_system("priced-twice", kSwitched, "cost: {switch: 1USD}\n");
+  EXPECT_THAT(config_error([&] { load_system(twice); }), HasSubstr("cost.switch"));
+  // One tier from a preset and the other not would count the switches half.
+  const std::string mixed = write_system(
+      "mixed-tiers", kScaleUpOut, "topology: {scale_up: {switch: null, switch_latency: 300ns}}\n");
+  EXPECT_THAT(config_error([&] { load_system(mixed); }), HasSubstr("topology.scale_up.switch"));
+  // Media are counted on switched tiers only.
+  const std::string torus =
+      write_system("torus-optics", "torus-4x4x4",
+                   "topology: {medium: optics, transceiver: {power: 15W, price: 1USD}}\n");
+  EXPECT_THAT(config_error([&] { load_system(torus); }), HasSubstr("topology.medium"));
+  // A switch file beside the system file.
+  const auto dir = std::filesystem::temp_directory_path() / "jalapeno_rack_network_test";
+  std::ofstream(dir / "local-switch.yaml")
+      << "name: local\nsource: test\nports: 128\nport_speed: 800Gb/s\nlatency: 300ns\n"
+         "in_network_collectives: false\npower: {idle: 500W, per_byte: 10pJ}\nprice: 1USD\n";
+  const std::string beside =
+      write_system("beside", kSwitched, "topology: {switch: {model: local-switch.yaml}}\n");
+  EXPECT_EQ(load_system(beside).topology.tiers[0].switch_model, "local");
+  // A hot chip on a system without `power:` is held to the chip's own
+  // cost.system_power, as the system file would hold it.
+  const std::string no_power = write_system("no-power-gb200", "gb200-nvl72", "power: null\n");
+  std::ofstream(dir / "hot-b200.yaml") << "extends: b200\nname: hot b200\ntdp: 1500W\n";
+  EXPECT_THAT(config_error([&] { load_hardware((dir / "hot-b200.yaml").string(), no_power); }),
+              HasSubstr("rack.power_budget"));
+}
+
 TEST(JalapenoRef, TheReferenceChipAndRackAreWhatTheModelsAccept) {
   const ChipSpec chip = load_chip("jalapeno-ref");
   const DieEstimate die = estimate_die(chip);

@@ -197,6 +197,9 @@ const ParamKind& system_param_kind() {
            "Price of one host (power.hosts.count of them), such as '30000USD'."},
           {"cost.rack", ParamType::kString, std::nullopt, std::nullopt,
            "Price of one rack: enclosure, power shelves, cooling, cables."},
+          {"cost.switch", ParamType::kString, std::nullopt,
+           std::string("(required with power.switches)"),
+           "Price of one of power.switches; switch presets carry their own."},
       }};
   return kind;
 }

@@ -108,12 +108,17 @@ LinkSpec read_link(SpecReader& parent, const std::string& key) {
   return spec;
 }
 
-// The switch preset a tier names (`switch: {model: NAME}`), failing at the
+// The switch preset a tier names (`switch: {model: NAME}`: a preset, or a
+// file beside the system file or from where jalapeno runs), failing at the
 // key when it is none.
 SwitchSpec read_switch_model(SpecReader& sw) {
   const std::string model = sw.string("model");
+  const fs::path beside = fs::path(sw.file()).parent_path() / model;
+  std::error_code ec;  // a name too long for a path is not a file
+  const bool local =
+      fs::path(model).is_relative() && !sw.file().empty() && fs::is_regular_file(beside, ec);
   try {
-    return load_switch(model);
+    return load_switch(local ? beside.lexically_normal().string() : model);
   } catch (const ConfigError& e) {
     sw.fail("model", fmt::format("a switch preset or file ({})", e.what()));
   }
@@ -364,6 +369,13 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
       up.ignore("switch_latency");
     }
   }
+  if (t.kind != TopologyKind::kSwitched && !two_networks) {
+    for (const char* key : {"medium", "transceiver"}) {
+      if (up.has(key)) {
+        up.fail(key, "no value: media are counted on switched and scale_up_out tiers only");
+      }
+    }
+  }
   read_medium(up, up_tier);
   if (up_model || up_tier.medium != LinkMedium::kUnstated) {
     if (up_tier.medium == LinkMedium::kOptics) up_tier.transceivers = 2 * up_tier.chip_ports;
@@ -394,6 +406,7 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
   } else {
     topo.ignore("in_network_bandwidth");
   }
+  bool out_named = false;
   if (two_networks) {
     SpecReader out = topo.child("scale_out");
     t.out_link = read_link(out, "link");
@@ -431,6 +444,7 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
       t.out_levels = levels;
       t.out_switch_latency_s = model.latency_s;
       out_tier.switch_model = model.name;
+      out_named = true;
       out_tier.levels = levels;
       out_tier.switches = per_plane * t.out_link.count;
       out_tier.switch_idle_W = model.idle_W;
@@ -451,6 +465,14 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     }
     out.finish();
     scale_up->finish();
+  }
+  // A system's switches are counted one way: every tier from a preset, or
+  // none (then power.switches counts them all).
+  if (two_networks && up_model.has_value() != out_named) {
+    scale_up->fail("switch", up_model ? "a scale_out switch preset as well (switch: {model: ...}), "
+                                        "or none here: the switches are counted one way"
+                                      : "a switch preset as well (switch: {model, count}), as "
+                                        "scale_out names one: the switches are counted one way");
   }
   bool named_switches = false;
   for (const auto& [tier, where] : tiers) {
@@ -513,7 +535,7 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     const double chip_Bps = t.link.raw_Bps * neighbours + (two_networks ? t.out_link.raw_Bps : 0);
     if (chip.io && chip_Bps > chip.io->raw_Bps() * (1 + 1e-9)) {
       topo.fail(
-          "link.bandwidth",
+          two_networks ? "scale_up.link.bandwidth" : "link.bandwidth",
           fmt::format(
               "links within what {}'s SerDes carry: {} lanes x {} = {} per direction, "
               "against {} x {} link(s){} here",
@@ -576,9 +598,7 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     // Every chip at its board limit, with its share of hosts, NICs and
     // switches (or the chip file's system_power): what the rack must feed
     // and cool at full load.
-    const double beyond_per_chip = system.power ? rack_share_W(system)
-                                   : chip.cost  ? chip.cost->system_power_W
-                                                : 0.0;
+    const double beyond_per_chip = rack_share_W(system, chip);
     r.draw_W = static_cast<double>(r.chips_per_rack) * (chip.tdp_W + beyond_per_chip);
     if (r.draw_W > r.power_budget_W) {
       rack.fail("power_budget",
@@ -610,6 +630,17 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     SystemCost c;
     c.host_usd = read_price(cost, "host", "", "30000USD");
     c.rack_usd = read_price(cost, "rack", "", "50000USD");
+    // Switches counted under power.switches are priced here; a preset's
+    // carry their own price.
+    if (system.power->switches > 0) {
+      c.switch_usd = read_price(cost, "switch", "", "25000USD");
+      if (!(c.switch_usd >= 0)) cost.fail("switch", "a price of zero or more");
+    } else if (cost.has("switch")) {
+      cost.fail("switch", named_switches ? "no value: the switch presets carry their price"
+                                         : "no value: the system has no switches (power.switches)");
+    } else {
+      cost.ignore("switch");
+    }
     for (const char* key : {"host", "rack"}) {
       const double usd = std::string(key) == "host" ? c.host_usd : c.rack_usd;
       if (!(usd >= 0)) cost.fail(key, "a price of zero or more");
@@ -832,6 +863,11 @@ double rack_share_W(const SystemSpec& system) {
   return in_racks / static_cast<double>(system.topology.chips);
 }
 
+double rack_share_W(const SystemSpec& system, const ChipSpec& chip) {
+  if (system.power) return rack_share_W(system);
+  return chip.cost ? chip.cost->system_power_W : 0.0;
+}
+
 std::optional<SystemBill> system_bill(const SystemSpec& system, const ChipSpec& chip) {
   if (!system.cost || !chip.cost || !system.power || !system.rack) return std::nullopt;
   SystemBill bill;
@@ -843,6 +879,7 @@ std::optional<SystemBill> system_bill(const SystemSpec& system, const ChipSpec& 
     bill.switches_usd += tier.switches_usd();
     bill.optics_usd += tier.optics_usd();
   }
+  bill.switches_usd += static_cast<double>(system.power->switches) * system.cost->switch_usd;
   bill.hosts_usd = static_cast<double>(system.power->hosts) * system.cost->host_usd;
   bill.racks_usd = static_cast<double>(bill.racks) * system.cost->rack_usd;
   return bill;

@@ -121,8 +121,9 @@ struct SystemPower {
 // What the system's parts beyond its chips cost (a system file's `cost:`,
 // with the switches and optics of its tiers).
 struct SystemCost {
-  double host_usd = 0;  // each host (power.hosts.count of them)
-  double rack_usd = 0;  // each rack: enclosure, power shelves, cooling, cabling
+  double host_usd = 0;    // each host (power.hosts.count of them)
+  double rack_usd = 0;    // each rack: enclosure, power shelves, cooling, cabling
+  double switch_usd = 0;  // each of power.switches (a tier's preset carries its own)
 };
 
 // How the system's chips sit in racks, and what a rack may draw (key rack).
@@ -166,6 +167,9 @@ struct SystemBill {
 // switches sit in racks of their own. Zero without `power:` (the chip file's
 // system_power is used then).
 double rack_share_W(const SystemSpec& system);
+// The same, or the chip file's cost.system_power for a system without
+// `power:` (the figure the rack's budget is checked against).
+double rack_share_W(const SystemSpec& system, const ChipSpec& chip);
 
 // The bill of a system with a `cost:` (nothing without one, or when its chip
 // has no price).

@@ -45,7 +45,7 @@ void add_topology(Hardware& out, const std::optional<std::string>& topology) {
   if (system.rack) {
     // The rack must still feed and cool these chips (the system file checked
     // its own).
-    const double beyond = rack_share_W(system);
+    const double beyond = rack_share_W(system, out.chip);
     const double draw =
         static_cast<double>(system.rack->chips_per_rack) * (out.chip.tdp_W + beyond);
     if (draw > system.rack->power_budget_W) {

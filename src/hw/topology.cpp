@@ -68,22 +68,6 @@ namespace jalapeno {
 namespace fs = std::filesystem;
 namespace {
 
-std::string kind_name(TopologyKind kind) {
-  switch (kind) {
-    case TopologyKind::kSwitched:
-      return "switched";
-    case TopologyKind::kLeafSpine:
-      return "leaf_spine";
-    case TopologyKind::kRing:
-      return "ring";
-    case TopologyKind::kTorus:
-      return "torus";
-    case TopologyKind::kScaleUpOut:
-      return "scale_up_out";
-  }
-  return "unknown";
-}
-
 double non_negative_time(SpecReader& reader, const std::string& key) {
   const double value = reader.quantity(key, Dimension::kTime);
   if (!(value >= 0)) reader.fail(key, "a time of zero or more such as '0.5us'");
@@ -171,7 +155,7 @@ std::pair<int64_t, int64_t> fat_tree(int64_t endpoints, int64_t radix) {
 constexpr size_t kMaxTorusDims = 6;
 
 void validate(const TopologySpec& spec) {
-  const std::string kind = kind_name(spec.kind);
+  const std::string kind = topology_kind_name(spec.kind);
   auto fail = [&](const std::string& what) {
     throw ConfigError(fmt::format("{} topology of {} chips: {}", kind, spec.chips, what));
   };
@@ -826,6 +810,22 @@ int64_t Network::hops(int64_t a, int64_t b) const {
     }
   }
   return 0;
+}
+
+std::string topology_kind_name(TopologyKind kind) {
+  switch (kind) {
+    case TopologyKind::kSwitched:
+      return "switched";
+    case TopologyKind::kLeafSpine:
+      return "leaf_spine";
+    case TopologyKind::kRing:
+      return "ring";
+    case TopologyKind::kTorus:
+      return "torus";
+    case TopologyKind::kScaleUpOut:
+      return "scale_up_out";
+  }
+  return "unknown";
 }
 
 std::string medium_name(LinkMedium medium) {

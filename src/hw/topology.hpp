@@ -39,6 +39,9 @@ enum class TopologyKind {
   kScaleUpOut,
 };
 
+// "switched", "leaf_spine", "ring", "torus", "scale_up_out": as a file names it.
+std::string topology_kind_name(TopologyKind kind);
+
 enum class LinkMedium { kUnstated, kCopper, kOptics };
 std::string medium_name(LinkMedium medium);  // "copper", "optics", "unstated"
 

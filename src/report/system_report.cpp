@@ -7,22 +7,6 @@
 namespace jalapeno {
 namespace {
 
-std::string kind_of(const TopologySpec& t) {
-  switch (t.kind) {
-    case TopologyKind::kSwitched:
-      return "switched";
-    case TopologyKind::kLeafSpine:
-      return "leaf_spine";
-    case TopologyKind::kRing:
-      return "ring";
-    case TopologyKind::kTorus:
-      return "torus";
-    case TopologyKind::kScaleUpOut:
-      return "scale_up_out";
-  }
-  return "unknown";
-}
-
 std::string watts(double w) {
   return format_quantity(w, Dimension::kPower);
 }
@@ -36,7 +20,7 @@ nlohmann::ordered_json system_json(const SystemSpec& system, const ChipSpec& chi
   doc["name"] = system.name;
   doc["chip"] = chip.name;
   doc["chips"] = t.chips;
-  doc["kind"] = kind_of(t);
+  doc["kind"] = topology_kind_name(t.kind);
   doc["link_Bps"] = t.link.Bps;
   if (t.kind == TopologyKind::kScaleUpOut) {
     doc["chips_per_domain"] = t.chips_per_domain;
@@ -82,7 +66,8 @@ nlohmann::ordered_json system_json(const SystemSpec& system, const ChipSpec& chi
 
 std::string format_system_table(const SystemSpec& system, const ChipSpec& chip) {
   const TopologySpec& t = system.topology;
-  std::string out = fmt::format("{}: {} x {} ({})\n", system.name, t.chips, chip.name, kind_of(t));
+  std::string out = fmt::format("{}: {} x {} ({})\n", system.name, t.chips, chip.name,
+                                topology_kind_name(t.kind));
   out += fmt::format("  link          {} per chip, per direction (achieved)\n",
                      format_quantity(t.link.Bps, Dimension::kBandwidth));
   if (t.kind == TopologyKind::kScaleUpOut) {

@@ -94,9 +94,7 @@ CompareResult compare_systems(const CompareSpec& spec) {
     row.system = system;
     row.name = searched.system;
     row.chips = searched.chips;
-    if (const Hardware hw = load_hardware(system, std::nullopt); hw.rack) {
-      row.chips_per_rack = hw.rack->chips_per_rack;
-    }
+    row.chips_per_rack = searched.chips_per_rack;
     if (!searched.plans.empty() && searched.plans.front().tokens_per_s > 0) {
       row.best = searched.plans.front();
       row.meets_slos =

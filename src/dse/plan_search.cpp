@@ -149,14 +149,9 @@ PlanResult evaluate_plan(const PlanSearchSpec& spec, const ModelSpec& model, con
   if (op.has_power) {
     const FacilitySpec& f = spec.facility;
     const double chips = static_cast<double>(plan.chips());
-    // Beyond the chips: the system file's hosts, NICs and switches where it
-    // states them, else the chip file's share.
-    ChipCost chip_cost = hw.chip_cost().value_or(ChipCost{});
-    if (!hw.chip.cost && hw.system_power) {
-      chip_cost.system_power_W = hw.system_power->total_W() / static_cast<double>(hw.chips);
-    }
+    const ChipCost chip_cost = hw.chip_cost().value_or(ChipCost{});
     const double it_W =
-        op.replica_power_W * static_cast<double>(plan.replicas) + chips * chip_cost.system_power_W;
+        op.replica_power_W * static_cast<double>(plan.replicas) + chips * hw.system_W_per_chip();
     const double facility_W = it_W / f.conversion_efficiency * f.pue;
     result.facility_power_W = facility_W;
     result.tokens_per_s_per_MW = result.tokens_per_s / (facility_W / 1e6);
@@ -260,6 +255,7 @@ PlanSearchResult search_plans(const PlanSearchSpec& spec, size_t simulate_top, i
   out.model = model.name;
   out.system = hw.system_name.empty() ? hw.chip.name : hw.system_name;
   out.chips = chips;
+  out.chips_per_rack = hw.rack ? hw.rack->chips_per_rack : 0;
   for (int64_t tp = 1; tp <= chips; ++tp) {
     for (int64_t pp = 1; tp * pp <= chips; ++pp) {
       ParallelPlan base;

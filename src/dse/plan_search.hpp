@@ -78,6 +78,7 @@ struct PlanSearchResult {
   std::string model;
   std::string system;
   int64_t chips = 0;
+  int64_t chips_per_rack = 0;     // 0: the system states no rack
   std::string objective;          // what they are ranked by
   std::vector<PlanResult> plans;  // best first; those missing SLOs or invalid last
 };

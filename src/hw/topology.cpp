@@ -625,10 +625,8 @@ SystemSpec read_system_spec(const Document& document, const std::string& key_pre
     } else {
       cost.ignore("switch");
     }
-    for (const char* key : {"host", "rack"}) {
-      const double usd = std::string(key) == "host" ? c.host_usd : c.rack_usd;
-      if (!(usd >= 0)) cost.fail(key, "a price of zero or more");
-    }
+    if (!(c.host_usd >= 0)) cost.fail("host", "a price of zero or more");
+    if (!(c.rack_usd >= 0)) cost.fail("rack", "a price of zero or more");
     if (!chip.cost) {
       cost.fail("host", fmt::format("a chip with a price: {} has no cost", chip.name));
     }

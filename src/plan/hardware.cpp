@@ -66,10 +66,15 @@ void add_topology(Hardware& out, const std::optional<std::string>& topology) {
 
 }  // namespace
 
+double Hardware::system_W_per_chip() const {
+  if (system_power) return system_power->total_W() / static_cast<double>(chips);
+  return chip.cost ? chip.cost->system_power_W : 0.0;
+}
+
 std::optional<ChipCost> Hardware::chip_cost() const {
   if (!chip.cost) return std::nullopt;
   ChipCost cost = *chip.cost;
-  if (system_power) cost.system_power_W = system_power->total_W() / static_cast<double>(chips);
+  cost.system_power_W = system_W_per_chip();
   if (system_share_usd) cost.system_share_usd = *system_share_usd;
   return cost;
 }

@@ -24,6 +24,10 @@ struct Hardware {
   // with `cost:`), replacing the chip file's cost.system_share.
   std::optional<double> system_share_usd;
   std::optional<RackSpec> rack;
+  // Power drawn beyond each chip: the system's hosts, NICs, switches and
+  // optics where it states them, else the chip file's cost.system_power (0
+  // without either).
+  double system_W_per_chip() const;
   // The chip's cost (none without a `cost:`) with the system's own figures
   // for its share of power and price where the system states them.
   std::optional<ChipCost> chip_cost() const;

@@ -466,9 +466,7 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario)
   a.has_cost = chip.cost.has_value() || scenario.cost.complete();
   // A system file's own power figures replace the chip file's share, unless
   // the scenario gives one.
-  a.system_W_per_chip = hw.system_power && !scenario.cost.system_power_W
-                            ? hw.system_power->total_W() / static_cast<double>(hw.chips)
-                            : cost.system_power_W;
+  a.system_W_per_chip = scenario.cost.system_power_W.value_or(hw.system_W_per_chip());
   a.capex_usd_per_chip = cost.capex_usd(chip.hbm_bytes);
   a.conversion_efficiency = scenario.facility.conversion_efficiency;
   a.pue = scenario.facility.pue;

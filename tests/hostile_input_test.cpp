@@ -592,6 +592,22 @@ void engine_cases(Table& t) {
 void system_cases(Table& t) {
   // Switched (hgx-h200).
   const std::string& sw = switched_yaml();
+  // A rack built from switch presets (data/systems/jalapeno-ref-rack.yaml).
+  const std::string rack = source_file("data/systems/jalapeno-ref-rack.yaml");
+  const std::string rack_switch = "switch: {model: tomahawk-ultra, count: 8}";
+  t.system("rack_switch_count_few", rack, rack_switch, "switch: {model: tomahawk-ultra, count: 7}",
+           {"topology.switch.count"}, false);
+  t.system("rack_switch_unknown", rack, rack_switch, "switch: {model: tomahawk9, count: 8}",
+           {"topology.switch.model"}, false);
+  t.system("rack_switch_latency_twice", rack, rack_switch, rack_switch + "\n  switch_latency: 1us",
+           {"topology.switch_latency"}, false);
+  t.system("rack_medium_number", rack, "medium: copper", "medium: 7", {"topology.medium"}, false);
+  t.system("rack_optics_without_transceiver", rack, "medium: copper", "medium: optics",
+           {"topology.transceiver"}, false);
+  t.system("rack_cost_host_no_currency", rack, "cost: {host: 15000USD", "cost: {host: 15000",
+           {"cost.host"}, false);
+  t.system("rack_power_budget_low", rack, "power_budget: 120kW", "power_budget: 100kW",
+           {"rack.power_budget"}, false);
   t.system("switched_chips_zero", sw, "  chips: 8", "  chips: 0", {"topology.chips"});
   t.system("switched_chips_300000000", sw, "  chips: 8", "  chips: 300000000", {"topology.chips"});
   t.system("switched_chips_negative", sw, "  chips: 8", "  chips: -8", {"topology.chips"});

@@ -389,7 +389,7 @@ TEST_F(Cli, PresetsListsTheChips) {
   EXPECT_THAT(r.out, HasSubstr("h200-sxm"));
   EXPECT_THAT(r.out, HasSubstr("llama-3.1-8b"));
   EXPECT_THAT(r.out, HasSubstr("fused"));
-  EXPECT_THAT(r.out, HasSubstr("scenarios closed-loop, code-trace"));
+  EXPECT_THAT(r.out, HasSubstr("scenarios agentic, closed-loop, code-trace"));
   EXPECT_THAT(r.out, HasSubstr("sweeps    hbm-and-batch, jalapeno-ref-arrays"));
   EXPECT_THAT(r.out, HasSubstr("switches  nvswitch5, quantum-x800, tomahawk-ultra"));
 }

@@ -234,7 +234,13 @@ TEST(Plan, PipelineKeepsMicroBatchesInFlight) {
   SchedulerConfig config;
   config.max_batched_tokens = 512;  // the prompts need several steps
   Replica replica(0, cost, config, kv_cache_blocks(cost, config));
-  for (uint64_t id = 0; id < 8; ++id) replica.enqueue({id, 0, 400, 20});
+  for (uint64_t id = 0; id < 8; ++id) {
+    Request request;
+    request.id = id;
+    request.input_tokens = 400;
+    request.output_tokens = 20;
+    replica.enqueue(request);
+  }
   ServingMetrics metrics(1, {});
   const double first = replica.start_step(0, metrics);
   ASSERT_GT(first, 0);

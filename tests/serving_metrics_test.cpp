@@ -423,9 +423,9 @@ TEST(ServingMetrics, StreamsCsvHeaderAndRows) {
   m.on_request_done(record(8, 2.0, 2.5, 3.0, 3.0, 300, 1));
   EXPECT_EQ(csv.str(),
             "id,replica,arrival_s,ttft_s,tpot_s,e2e_s,queue_s,input_tokens,output_tokens,"
-            "preemptions,joules\n"
-            "7,1,0.1,0.2,0.1,1.2,0.1,50,11,2,0\n"
-            "8,0,2,1,0,1,0.5,300,1,0,0\n");
+            "preemptions,joules,cached_tokens,session\n"
+            "7,1,0.1,0.2,0.1,1.2,0.1,50,11,2,0,0,\n"
+            "8,0,2,1,0,1,0.5,300,1,0,0,0,\n");
 }
 
 TEST(ServingMetrics, JsonHasTheDocumentedKeysAndValues) {

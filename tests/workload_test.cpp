@@ -540,7 +540,10 @@ TEST(ClosedLoop, StopsAtRequestsAndIgnoresUnknownCompletions) {
   spec.requests = 3;
   auto single = make_closed_loop_source(spec);
   const auto r0 = *single->next();
-  single->on_complete(Request{99, 0, 1, 1}, 1.0);  // not issued by this source
+  Request stranger;
+  stranger.id = 99;
+  stranger.input_tokens = stranger.output_tokens = 1;
+  single->on_complete(stranger, 1.0);  // not issued by this source
   EXPECT_FALSE(single->next().has_value());
   single->on_complete(r0, 1.0);
   single->on_complete(r0, 1.0);  // reported twice: one user still means one request

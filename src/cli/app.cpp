@@ -421,6 +421,7 @@ struct ServeOptions {
   PrecisionOverride precision;
   bool offline = false;
   bool no_chunked_prefill = false;
+  bool prefix_caching = false;
   bool json = false;
   bool timeline = false;
   std::string out_dir;
@@ -491,6 +492,7 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.max_tokens) s.serve.scheduler.max_batched_tokens = *opt.max_tokens;
   if (opt.block_size) s.serve.scheduler.block_size = *opt.block_size;
   if (opt.no_chunked_prefill) s.serve.scheduler.chunked_prefill = false;
+  if (opt.prefix_caching) s.serve.scheduler.prefix_caching = true;
   if (opt.preemption) {
     s.serve.scheduler.preemption =
         *opt.preemption == "swap" ? Preemption::kSwap : Preemption::kRecompute;
@@ -546,7 +548,7 @@ Scenario build_scenario(const ServeOptions& opt) {
     s.synthetic.output = s.closed_loop.output =
         LengthDistribution::parse(*opt.output_len, "--output-len");
   }
-  s.synthetic.seed = s.closed_loop.seed = s.serve.seed = s.seed;
+  s.synthetic.seed = s.closed_loop.seed = s.agentic.seed = s.serve.seed = s.seed;
   // A flag that would change nothing is a mistake worth saying.
   if ((opt.input_len || opt.output_len) && s.workload == WorkloadKind::kTrace) {
     throw ConfigError("--input-len, --output-len: the trace gives the lengths");
@@ -612,7 +614,7 @@ int run_seeds(const Scenario& scenario, const ServeOptions& opt, bool check_only
   parallel_for_index(seeds.size(), static_cast<size_t>(opt.jobs), [&](size_t k) {
     Scenario run = scenario;
     run.seed = seeds[k];
-    run.synthetic.seed = run.closed_loop.seed = run.serve.seed = run.seed;
+    run.synthetic.seed = run.closed_loop.seed = run.agentic.seed = run.serve.seed = run.seed;
     StepCostModel cost = make_scenario_cost_model(run);
     std::unique_ptr<RequestSource> source = make_source(run);
     const std::unique_ptr<ServingMetrics> metrics = scenario_metrics(run);
@@ -747,7 +749,7 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_flag("--overlap", opt.overlap, "overlap communication with compute");
   add_expert_options(cmd, opt.experts);
   cmd->add_option("--router", opt.router,
-                  "round-robin, least-outstanding, least-kv, power-of-two or random");
+                  "round-robin, least-outstanding, least-kv, power-of-two, random or prefix-aware");
   cmd->add_option("--rate", opt.rate, "Poisson arrivals: a rate (5/s, 300/min) or requests/s")
       ->transform(quantity_flag(Dimension::kRate, "requests per second"));
   cmd->add_flag("--offline", opt.offline, "every request at t = 0 (MLPerf Offline)");
@@ -781,6 +783,8 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_option("--max-tokens", opt.max_tokens, "token budget per step");
   cmd->add_option("--block-size", opt.block_size, "KV block size in tokens");
   cmd->add_flag("--no-chunked-prefill", opt.no_chunked_prefill, "prefill whole prompts only");
+  cmd->add_flag("--prefix-caching", opt.prefix_caching,
+                "share KV blocks of common prompt prefixes (vLLM enable_prefix_caching)");
   cmd->add_option("--preemption", opt.preemption, "recompute or swap")
       ->check(CLI::IsMember({"recompute", "swap"}));
   add_precision_options(cmd, opt.precision);

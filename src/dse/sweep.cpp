@@ -440,7 +440,10 @@ std::unique_ptr<ServingMetrics> scenario_metrics(const Scenario& scenario) {
   auto metrics = std::make_unique<ServingMetrics>(scenario.serve.replicas, scenario.slo,
                                                   scenario.sample_interval_s);
   metrics->set_sequence_cap(scenario.serve.scheduler.max_sequences);
-  metrics->set_open_loop(scenario.workload != WorkloadKind::kClosedLoop);
+  // Agentic sessions are a closed loop too: a call follows its predecessor.
+  metrics->set_open_loop(scenario.workload != WorkloadKind::kClosedLoop &&
+                         scenario.workload != WorkloadKind::kAgentic);
+  metrics->set_prefix_caching(scenario.serve.scheduler.prefix_caching);
   if (auto accounting = make_energy_accounting(scenario)) {
     metrics->set_energy_accounting(*accounting);
   }

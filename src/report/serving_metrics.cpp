@@ -172,7 +172,7 @@ void ServingMetrics::stream_requests_csv(std::ostream* out) {
   csv_ = out;
   if (csv_ != nullptr) {
     *csv_ << "id,replica,arrival_s,ttft_s,tpot_s,e2e_s,queue_s,input_tokens,output_tokens,"
-             "preemptions,joules\n";
+             "preemptions,joules,cached_tokens,session\n";
   }
 }
 
@@ -217,11 +217,28 @@ void ServingMetrics::on_request_done(const RequestRecord& record) {
     first_arrival_s_ = record.arrival_s;
   }
   last_arrival_s_ = std::max(last_arrival_s_, record.arrival_s);
+  cached_tokens_ += static_cast<uint64_t>(std::max<int64_t>(record.cached_tokens, 0));
+  if (prefix_caching_ && record.input_tokens > 0) {
+    hit_fraction_.add(static_cast<double>(record.cached_tokens) /
+                      static_cast<double>(record.input_tokens));
+  }
+  if (record.session >= 0) {
+    const auto [it, first] = sessions_.try_emplace(record.session);
+    SessionStats& task = it->second;
+    if (first || record.arrival_s < task.first_arrival_s) task.first_arrival_s = record.arrival_s;
+    task.last_finish_s = std::max(task.last_finish_s, record.finish_s);
+    ++task.calls;
+    task.input_tokens += static_cast<uint64_t>(std::max<int64_t>(record.input_tokens, 0));
+    task.output_tokens += static_cast<uint64_t>(std::max<int64_t>(record.output_tokens, 0));
+    task.cached_tokens += static_cast<uint64_t>(std::max<int64_t>(record.cached_tokens, 0));
+    task.joules += record.joules;
+  }
   if (csv_ != nullptr) {
-    *csv_ << fmt::format("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{},{:.9g}\n", record.id,
-                         record.replica, record.arrival_s, ttft, tpot, e2e, queue,
+    *csv_ << fmt::format("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{},{:.9g},{},{}\n",
+                         record.id, record.replica, record.arrival_s, ttft, tpot, e2e, queue,
                          record.input_tokens, record.output_tokens, record.preemptions,
-                         record.joules);
+                         record.joules, record.cached_tokens,
+                         record.session >= 0 ? std::to_string(record.session) : std::string());
   }
 }
 
@@ -242,6 +259,8 @@ void ServingMetrics::on_step(const StepRecord& step) {
   r.waiting_weighted += static_cast<double>(step.waiting) * step.seconds;
   ++r.held[static_cast<int>(step.held_by)];
   dynamic_joules_ += step.dynamic_joules;
+  computed_prompt_tokens_ += static_cast<uint64_t>(std::max<int64_t>(step.prefill_tokens, 0));
+  evicted_blocks_ += step.evicted_blocks;
   busy_s_ += step.seconds;
   input_busy_s_ += step.input_share * step.seconds;
   if (step.seconds <= 0) {
@@ -330,6 +349,9 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   j["diagnoses"] = diagnoses();
   j["energy"] = energy_json(duration);
   j["cost"] = cost_json(duration);
+  // Only for runs that have them, as by_priority.
+  if (prefix_caching_) j["prefix_cache"] = prefix_cache_json();
+  if (!sessions_.empty()) j["sessions"] = sessions_json(duration);
 
   // Common series length: cover the whole run and every step (set_end_time
   // coarsened the interval to keep it within max_buckets_).
@@ -535,6 +557,51 @@ std::vector<std::string> ServingMetrics::diagnoses() const {
   return out;
 }
 
+nlohmann::ordered_json ServingMetrics::prefix_cache_json() const {
+  if (!prefix_caching_) return nullptr;
+  const auto prompt = static_cast<double>(input_tokens_);
+  return {
+      {"prompt_tokens", input_tokens_},
+      {"cached_tokens", cached_tokens_},
+      {"hit_rate", ratio(static_cast<double>(cached_tokens_), prompt)},
+      {"computed_prompt_tokens", computed_prompt_tokens_},
+      {"evicted_blocks", evicted_blocks_},
+      {"request_hit_rate",
+       {{"mean", hit_fraction_.mean()},
+        {"p10", hit_fraction_.quantile(0.10)},
+        {"p50", hit_fraction_.quantile(0.50)},
+        {"p90", hit_fraction_.quantile(0.90)}}},
+  };
+}
+
+nlohmann::ordered_json ServingMetrics::sessions_json(double duration) const {
+  if (sessions_.empty()) return nullptr;
+  QuantileSketch task_time;
+  double calls = 0, input = 0, output = 0, cached = 0, joules = 0;
+  for (const auto& [id, task] : sessions_) {
+    task_time.add(std::max(0.0, task.last_finish_s - task.first_arrival_s));
+    calls += static_cast<double>(task.calls);
+    input += static_cast<double>(task.input_tokens);
+    output += static_cast<double>(task.output_tokens);
+    cached += static_cast<double>(task.cached_tokens);
+    joules += task.joules;
+  }
+  const auto n = static_cast<double>(sessions_.size());
+  nlohmann::ordered_json j = {
+      {"sessions", sessions_.size()},           {"calls_per_session", calls / n},
+      {"task_time_s", latency_json(task_time)}, {"input_tokens_per_task", input / n},
+      {"output_tokens_per_task", output / n},   {"cached_tokens_per_task", cached / n},
+      {"joules_per_task", joules / n},
+  };
+  // The run's whole bill over its tasks: what a task costs the operator.
+  const nlohmann::ordered_json cost = cost_json(duration);
+  j["usd_per_task"] =
+      cost.is_object()
+          ? nlohmann::ordered_json(cost["usd_per_hour"].get<double>() * duration / 3600.0 / n)
+          : nlohmann::ordered_json(nullptr);
+  return j;
+}
+
 std::string ServingMetrics::summary_table() const {
   const double duration = end_s_;
   std::string out;
@@ -554,6 +621,28 @@ std::string ServingMetrics::summary_table() const {
                   100.0 * ratio(static_cast<double>(good_), static_cast<double>(completed_)),
                   slo_text(slo_.ttft_s), slo_text(slo_.tpot_s));
   out += fmt::format("preemptions {}\n", preemptions_);
+  if (prefix_caching_) {
+    out += fmt::format(
+        "prefix      {:.1f}% of prompt tokens cached ({} of {}) · {} prompt tokens computed · {} "
+        "blocks evicted\n",
+        100.0 * ratio(static_cast<double>(cached_tokens_), static_cast<double>(input_tokens_)),
+        cached_tokens_, input_tokens_, computed_prompt_tokens_, evicted_blocks_);
+  }
+  if (!sessions_.empty()) {
+    const nlohmann::ordered_json t = sessions_json(duration);
+    std::string usd;
+    if (t["usd_per_task"].is_number()) {
+      usd = fmt::format(" · ${:.4g} per task", t["usd_per_task"].get<double>());
+    }
+    out += fmt::format(
+        "sessions    {} tasks of {:.1f} calls · task time p50 {} p99 {} · {:.0f} input, {:.0f} "
+        "output tokens and {:.4g} J per task{}\n",
+        t["sessions"].get<uint64_t>(), t["calls_per_session"].get<double>(),
+        format_quantity(t["task_time_s"]["p50"].get<double>(), Dimension::kTime),
+        format_quantity(t["task_time_s"]["p99"].get<double>(), Dimension::kTime),
+        t["input_tokens_per_task"].get<double>(), t["output_tokens_per_task"].get<double>(),
+        t["joules_per_task"].get<double>(), usd);
+  }
   for (const std::string& d : diagnoses()) out += "warning     " + d + "\n";
   if (accounting_) {
     const nlohmann::ordered_json e = energy_json(duration);

@@ -42,6 +42,9 @@ class ServingMetrics : public ServingObserver {
   // loop, whose rate is the service's own): only then can a run be judged
   // overloaded.
   void set_open_loop(bool open) { open_loop_ = open; }
+  // Whether the replicas cache prefixes: only then does the document have a
+  // prefix_cache object (null otherwise).
+  void set_prefix_caching(bool on) { prefix_caching_ = on; }
   // What the run says about itself: overload (served below the offered
   // rate), a KV-starved batch, a batch capped by max_sequences, steps bound
   // by the token budget. One sentence each, with the figures behind it.
@@ -83,6 +86,25 @@ class ServingMetrics : public ServingObserver {
   // Time-weighted mean number of requests in the system (arrival to finish):
   // sum of e2e over the span, for Little's law checks.
   double request_seconds() const { return request_seconds_; }
+  // Prompt tokens the finished requests found in the prefix cache at their
+  // first admission, and prompt tokens the steps computed (every chunk,
+  // recomputation after preemption included).
+  uint64_t cached_tokens() const { return cached_tokens_; }
+  uint64_t computed_prompt_tokens() const { return computed_prompt_tokens_; }
+  uint64_t evicted_blocks() const { return evicted_blocks_; }
+  // Per session (RequestRecord::session), once the run has ended: a task's
+  // calls, its span from the first call's arrival to the last one's end,
+  // its tokens and its requests' energy.
+  struct SessionStats {
+    double first_arrival_s = 0;
+    double last_finish_s = 0;
+    uint64_t calls = 0;
+    uint64_t input_tokens = 0;
+    uint64_t output_tokens = 0;
+    uint64_t cached_tokens = 0;
+    double joules = 0;
+  };
+  const std::map<int64_t, SessionStats>& sessions() const { return sessions_; }
   // The series' bucket width now: the requested sample interval times a power
   // of two.
   double series_interval_s() const { return interval_s_; }
@@ -121,6 +143,8 @@ class ServingMetrics : public ServingObserver {
   RunPower run_power(double duration) const;  // with an accounting only
   nlohmann::ordered_json energy_json(double duration) const;
   nlohmann::ordered_json cost_json(double duration) const;
+  nlohmann::ordered_json prefix_cache_json() const;
+  nlohmann::ordered_json sessions_json(double duration) const;
 
   // Doubles the interval until `end_s` is inside max_buckets_ buckets.
   void cover(double end_s);
@@ -150,6 +174,12 @@ class ServingMetrics : public ServingObserver {
   double busy_s_ = 0;          // step seconds, all replicas
   double input_busy_s_ = 0;    // of them, the prompt tokens' share
   std::vector<ReplicaStats> replicas_;
+  bool prefix_caching_ = false;
+  uint64_t cached_tokens_ = 0;
+  uint64_t computed_prompt_tokens_ = 0;
+  uint64_t evicted_blocks_ = 0;
+  QuantileSketch hit_fraction_;  // per request: cached over prompt tokens
+  std::map<int64_t, SessionStats> sessions_;
 };
 
 // Chrome trace JSON (Perfetto opens it): one track per replica, one slice per

@@ -31,6 +31,10 @@ void KvBlockManager::allocate(int64_t blocks) {
     throw std::logic_error(
         fmt::format("KV cache: allocating {} blocks with {} free", blocks, free_));
   }
+  if (cache_) {
+    const int64_t uncached = free_ - cache_->evictable();
+    if (blocks > uncached) cache_->evict(blocks - uncached);
+  }
   free_ -= blocks;
 }
 
@@ -40,6 +44,28 @@ void KvBlockManager::release(int64_t blocks) {
                                        free_, total_blocks_));
   }
   free_ += blocks;
+}
+
+void KvBlockManager::take_cached(const uint64_t* ids, int64_t n) {
+  const int64_t taken = cache_->acquire(ids, n);
+  if (taken > free_) throw std::logic_error("KV cache: more evictable blocks than free ones");
+  free_ -= taken;
+}
+
+void KvBlockManager::cache_computed(uint64_t id) {
+  if (!cache_->contains(id)) {
+    cache_->insert(id);
+    return;
+  }
+  take_cached(&id, 1);
+  release(1);
+}
+
+void KvBlockManager::release_cached(const uint64_t* ids, int64_t n) {
+  free_ += cache_->release(ids, n);
+  if (free_ > total_blocks_) {
+    throw std::logic_error("KV cache: more blocks free than the cache holds");
+  }
 }
 
 }  // namespace jalapeno

@@ -8,6 +8,9 @@
 // sequence's state.
 #include <cstdint>
 #include <limits>
+#include <optional>
+
+#include "serve/prefix_cache.hpp"
 
 namespace jalapeno {
 
@@ -37,16 +40,36 @@ class KvBlockManager {
 
   bool can_allocate(int64_t blocks) const { return blocks <= free_; }
   // Throws std::logic_error when more is taken than is free, or more given
-  // back than was taken: KV accounting must never go wrong silently.
+  // back than was taken: KV accounting must never go wrong silently. With
+  // a prefix cache, taking more than the uncached free blocks evicts the
+  // least recently released cached ones.
   void allocate(int64_t blocks);
   void release(int64_t blocks);
+
+  // Prefix caching: free blocks then include the cached blocks no sequence
+  // holds (they are hits until evicted). The caller keeps, per sequence,
+  // the ids of its leading blocks that are cache entries; its other blocks
+  // are plain.
+  void enable_prefix_cache() { cache_.emplace(); }
+  bool caching() const { return cache_.has_value(); }
+  const PrefixCache& cache() const { return *cache_; }
+  PrefixCache::Probe probe(const uint64_t* ids, int64_t n) const { return cache_->probe(ids, n); }
+  // Hits: one more reference on each (the evictable ones leave the free
+  // count).
+  void take_cached(const uint64_t* ids, int64_t n);
+  // One of the caller's plain blocks has just been filled with content `id`:
+  // it becomes the cache entry, or, when that content is cached already,
+  // the caller holds that entry instead and its own block is freed.
+  void cache_computed(uint64_t id);
+  void release_cached(const uint64_t* ids, int64_t n);
 
  private:
   int64_t total_blocks_;
   int64_t block_size_;
   int64_t state_blocks_;
   bool per_token_;
-  int64_t free_;
+  int64_t free_;  // held by no sequence: plain, or cached and evictable
+  std::optional<PrefixCache> cache_;
 };
 
 }  // namespace jalapeno

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "workload/content.hpp"
 
 namespace jalapeno {
 
@@ -86,6 +87,18 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
   return blocks;
 }
 
+void check_prefix_caching(const StepCostModel& cost, const SchedulerConfig& config) {
+  if (!config.prefix_caching) return;
+  const CacheLayout layout = cache_layout(cost, config);
+  if (layout.state_blocks > 0 || !layout.per_token) {
+    throw ConfigError(fmt::format(
+        "scheduler.prefix_caching: {} has recurrent layers, whose state per sequence is not "
+        "made of shareable blocks of positions; prefix caching is for models whose cache is "
+        "attention KV alone",
+        cost.full_model().name));
+  }
+}
+
 Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config,
                  int64_t kv_blocks, bool per_sequence_only)
     : index_(index),
@@ -111,6 +124,39 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
   free_slots_.reserve(max_seqs);
   running_.reserve(max_seqs);
   for (Batch& b : batches_) b.items.reserve(max_seqs);
+  if (config.prefix_caching) kv_.enable_prefix_cache();
+}
+
+PrefixCache::Probe Replica::prefix_hit(const Sequence& seq) const {
+  if (!kv_.caching() || seq.blocks > 0 || seq.kv_tokens > 0) return {};
+  // At least the last prompt position is computed, for the logits of the
+  // first new token (vLLM caps a hit at the prompt less one token).
+  const int64_t most = (seq.prefill_target - 1) / config_.block_size;
+  ids_.clear();
+  append_block_ids(seq.request, 0, most, config_.block_size, ids_);
+  return kv_.probe(ids_.data(), most);
+}
+
+void Replica::count_hit(Sequence& seq, int64_t blocks) const {
+  seq.blocks = blocks;
+  seq.kv_tokens = seq.prefilled = blocks * config_.block_size;
+}
+
+void Replica::cache_blocks(Sequence& seq) {
+  if (!kv_.caching()) return;
+  const int64_t full = seq.kv_tokens / config_.block_size;
+  const auto have = static_cast<int64_t>(seq.cached.size());
+  if (full <= have) return;
+  const size_t first = seq.cached.size();
+  append_block_ids(seq.request, have, full, config_.block_size, seq.cached);
+  for (size_t i = first; i < seq.cached.size(); ++i) kv_.cache_computed(seq.cached[i]);
+}
+
+void Replica::release_blocks(Sequence& seq) {
+  const auto cached = static_cast<int64_t>(seq.cached.size());
+  if (cached > 0) kv_.release_cached(seq.cached.data(), cached);
+  kv_.release(seq.blocks - cached);
+  seq.cached.clear();
 }
 
 void Replica::enqueue(const Request& request) {
@@ -221,7 +267,9 @@ Replica::Preempted Replica::preempt_youngest(ServingObserver& metrics, uint32_t 
   Sequence seq = std::move(slots_[slot]);
   seq.preemptions += 1;
   metrics.on_preemption(index_);
-  kv_.release(seq.blocks);
+  // What it computed stays cached (evictable) for its readmission.
+  cache_blocks(seq);
+  release_blocks(seq);
   if (config_.preemption == Preemption::kSwap) {
     // Its cache goes to host memory and comes back before it runs again.
     swap_bytes_ += static_cast<double>(seq.blocks) * block_bytes_;
@@ -255,18 +303,33 @@ bool Replica::front_admissible() const {
   if (!swapped && waiting_.empty()) return false;
   Sequence seq = swapped ? swapped_.front() : waiting_.front();
   if (swapped) seq.blocks = 0;
+  const PrefixCache::Probe hit = prefix_hit(seq);
+  if (hit.blocks > 0) count_hit(seq, hit.blocks);
   const int64_t tokens = admission_tokens(seq, config_.max_batched_tokens);
-  return tokens > 0 && kv_.can_allocate(blocks_wanted(seq, tokens));
+  return tokens > 0 && kv_.can_allocate(blocks_wanted(seq, tokens) + hit.evictable);
 }
 
 bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch) {
+  // Cached leading blocks are taken as they are: the prefill starts after
+  // them, and its attention still reads their KV.
+  const PrefixCache::Probe hit = prefix_hit(seq);
+  if (hit.blocks > 0) count_hit(seq, hit.blocks);
   const int64_t tokens = admission_tokens(seq, tokens_left);
   if (tokens == 0) return false;
   const int64_t need = blocks_wanted(seq, tokens);
-  if (!kv_.can_allocate(need)) return false;
+  // The evictable hits leave the free count when taken.
+  if (!kv_.can_allocate(need + hit.evictable)) return false;
+  if (hit.blocks > 0) {
+    kv_.take_cached(ids_.data(), hit.blocks);
+    seq.cached.assign(ids_.begin(), ids_.begin() + hit.blocks);
+    prefix_hit_tokens_ += seq.kv_tokens;
+  }
   kv_.allocate(need);
   seq.blocks += need;
-  if (seq.first_scheduled_s < 0) seq.first_scheduled_s = now_s;
+  if (seq.first_scheduled_s < 0) {
+    seq.first_scheduled_s = now_s;
+    seq.cached_tokens = seq.kv_tokens;
+  }
   seq.in_flight = true;
   seq.order = next_order_++;
   const uint32_t slot = store(std::move(seq));
@@ -442,6 +505,7 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   swap_bytes_ = 0;
   int64_t tokens_left = config_.max_batched_tokens;
   bool preempted = false;
+  const uint64_t evictions_before = kv_.caching() ? kv_.cache().evictions() : 0;
 
   const StepKind kind = step_kind();
   batch.kind = kind;
@@ -534,13 +598,15 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   last_step_.running = running();
   last_step_.waiting = waiting();
   last_step_.held_by = held;
+  last_step_.evicted_blocks = kv_.caching() ? kv_.cache().evictions() - evictions_before : 0;
   metrics.on_step(last_step_);
   return end_s - now_s;
 }
 
 void Replica::complete(Sequence& seq, double now_s, ServingObserver& metrics,
                        std::vector<Request>& finished) {
-  kv_.release(seq.blocks);
+  cache_blocks(seq);  // its prompt and output, for the session's next call
+  release_blocks(seq);
   seq.blocks = 0;
   RequestRecord record;
   record.id = seq.request.id;
@@ -554,6 +620,8 @@ void Replica::complete(Sequence& seq, double now_s, ServingObserver& metrics,
   record.preemptions = seq.preemptions;
   record.priority = seq.request.priority;
   record.joules = seq.joules;
+  record.cached_tokens = seq.cached_tokens;
+  record.session = seq.request.session;
   metrics.on_request_done(record);
   finished.push_back(seq.request);
   seq.done = true;
@@ -568,6 +636,7 @@ bool Replica::advance(const Scheduled& s, const Batch& batch, double now_s) {
   seq.kv_tokens += s.tokens;
   if (seq.in_prefill()) {
     seq.prefilled += s.tokens;
+    cache_blocks(seq);  // a chunk's full blocks are hits for the next request at once
     if (seq.in_prefill()) return false;  // the prompt's last position yields a token
   }
   seq.generated += 1;

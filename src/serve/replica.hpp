@@ -41,7 +41,15 @@ struct SchedulerConfig {
   Preemption preemption = Preemption::kRecompute;
   double swap_Bps = 50e9;           // host link for swapped KV (PCIe 5 x16, effective)
   double memory_utilization = 0.9;  // of HBM the engine may use (vLLM gpu_memory_utilization)
+  // Automatic prefix caching (serve/prefix_cache.hpp; vLLM
+  // enable_prefix_caching, SGLang's radix cache).
+  bool prefix_caching = false;
 };
+
+// Throws ConfigError when prefix caching is asked of a model it cannot
+// serve: one with recurrent layers, whose per-sequence state is not a
+// function of a shared prefix's blocks.
+void check_prefix_caching(const StepCostModel& cost, const SchedulerConfig& config);
 
 // KV blocks left for the cache on each chip of a replica after its weights
 // and activation workspace (every chip of a replica holds the same number of
@@ -100,6 +108,9 @@ class Replica {
   // Steps started, and how many of them took the decode aggregate's path.
   int64_t steps() const { return steps_; }
   int64_t aggregated_steps() const { return aggregated_steps_; }
+  // Prompt tokens found in the prefix cache, at first admission and on
+  // readmission after a recompute preemption.
+  int64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
 
  private:
   struct Sequence {
@@ -123,6 +134,11 @@ class Replica {
     // settle() brings them up to date.
     int64_t join_step = 0;
     double joules_mark = 0;  // the aggregate's energy per member when it joined
+    // Prefix caching: the content ids of its leading blocks that are cache
+    // entries (its other blocks are plain), and the prompt tokens its first
+    // admission found cached.
+    std::vector<uint64_t> cached;
+    int64_t cached_tokens = 0;
     bool in_prefill() const { return prefilled < prefill_target; }
   };
   // A queue of sequences that counts itself: std::deque::size() is an
@@ -181,6 +197,15 @@ class Replica {
   Preempted preempt_youngest(ServingObserver& metrics, uint32_t asking, Batch& batch,
                              int64_t& tokens_left);
   bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
+  // Prefix caching. The cached leading blocks of a sequence about to be
+  // admitted with nothing computed (none otherwise), their ids left in
+  // ids_; and the sequence as those hits leave it.
+  PrefixCache::Probe prefix_hit(const Sequence& seq) const;
+  void count_hit(Sequence& seq, int64_t blocks) const;
+  // Its full blocks up to its cached positions become cache entries.
+  void cache_blocks(Sequence& seq);
+  // Every block it holds back to the pool (seq.blocks is left to the caller).
+  void release_blocks(Sequence& seq);
   // Into a waiting or swapped queue: at the back (new) or the front
   // (preempted), within its priority class under a policy that has them.
   void queue(SequenceQueue& q, Sequence&& seq, bool front_of_class);
@@ -260,6 +285,8 @@ class Replica {
   double group_joules_ = 0;        // energy per member over the aggregate's steps
   std::vector<DecodeAggregate::Member> due_;
   std::vector<std::pair<uint64_t, uint32_t>> completing_;  // (order, slot)
+  mutable std::vector<uint64_t> ids_;  // block ids of the sequence being admitted (scratch)
+  int64_t prefix_hit_tokens_ = 0;
 };
 
 }  // namespace jalapeno

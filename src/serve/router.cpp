@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "workload/content.hpp"
 
 namespace jalapeno {
 namespace {
@@ -154,6 +155,68 @@ class RandomRouter : public Router {
   uint64_t replicas_ = 1;
 };
 
+// Where the request's prefix is cached, in the manner of SGLang's
+// cache-aware router (sgl-router, "cache_aware" policy): the replica holding
+// the longest run of the prompt's leading blocks, unless it is busier than
+// the least-loaded one by more than kBalance unfinished requests, when load
+// wins; with no hit anywhere, the least loaded (ties to the lowest index).
+// It asks every replica's cache, so a request costs O(replicas x prompt
+// blocks): meant for the replicas of one deployment, not a 100,000-replica
+// fleet. Needs scheduler.prefix_caching (checked by the simulator).
+class PrefixAware : public Router {
+ public:
+  // SGLang's default balance_abs_threshold is 64 queued requests; a smaller
+  // margin keeps a session's replica from being overloaded by its own
+  // popularity at the loads a single deployment sees.
+  static constexpr int64_t kBalance = 32;
+
+  void reset(uint32_t replicas) override {
+    load_.assign(replicas, 0);
+    replica_.assign(replicas, nullptr);
+  }
+
+  uint32_t route(const Request& request) override {
+    const auto n = static_cast<uint32_t>(load_.size());
+    uint32_t least = 0;
+    for (uint32_t i = 1; i < n; ++i) {
+      if (load_[i] < load_[least]) least = i;
+    }
+    operations_ += n;
+    uint32_t best = least;
+    int64_t best_hit = 0;
+    ids_.clear();
+    bool have_ids = false;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Replica* r = replica_[i];
+      if (r == nullptr || !r->kv().caching()) continue;
+      const int64_t block = r->kv().block_size();
+      if (!have_ids) {
+        append_block_ids(request, 0, (request.input_tokens - 1) / block, block, ids_);
+        have_ids = true;
+      }
+      const int64_t hit = r->kv().probe(ids_.data(), static_cast<int64_t>(ids_.size())).blocks;
+      operations_ += static_cast<uint64_t>(hit) + 1;
+      if (load_[i] > load_[least] + kBalance) continue;
+      if (hit > best_hit || (hit == best_hit && hit > 0 && load_[i] < load_[best])) {
+        best = i;
+        best_hit = hit;
+      }
+    }
+    return best;
+  }
+
+  void update(uint32_t index, const Replica& replica) override {
+    ++operations_;
+    load_[index] = replica.outstanding();
+    replica_[index] = &replica;
+  }
+
+ private:
+  std::vector<int64_t> load_;            // unfinished requests as last reported
+  std::vector<const Replica*> replica_;  // for its cache; null until it has state
+  std::vector<uint64_t> ids_;            // the request's block ids (scratch)
+};
+
 struct Entry {
   const char* name;
   std::function<std::unique_ptr<Router>(uint64_t seed)> make;
@@ -174,6 +237,7 @@ const std::vector<Entry>& registry() {
        }},
       {"power-of-two", [](uint64_t seed) { return std::make_unique<PowerOfTwoChoices>(seed); }},
       {"random", [](uint64_t seed) { return std::make_unique<RandomRouter>(seed); }},
+      {"prefix-aware", [](uint64_t) { return std::make_unique<PrefixAware>(); }},
   };
   return entries;
 }

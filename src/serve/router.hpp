@@ -37,8 +37,9 @@ class Router {
 // "round-robin", "least-outstanding" (fewest unfinished requests), "least-kv"
 // (lowest KV-cache occupancy), "power-of-two" (the less loaded of two
 // replicas drawn at random, by unfinished requests: Mitzenmacher's
-// power of two choices), "random" (uniform, blind to load). Ties go to the
-// lowest index. `seed` is the
+// power of two choices), "random" (uniform, blind to load), "prefix-aware"
+// (where the prompt's prefix is cached, unless that replica is much busier).
+// Ties go to the lowest index. `seed` is the
 // scenario's, for the policies that draw. Unknown names throw ConfigError
 // listing the known ones.
 std::unique_ptr<Router> make_router(const std::string& name, const std::string& where,

@@ -37,6 +37,7 @@ void read_scheduler(SpecReader& reader, SchedulerConfig& config) {
   }
   config.swap_Bps =
       reader.positive_quantity_or("swap_bandwidth", Dimension::kBandwidth, config.swap_Bps);
+  config.prefix_caching = reader.boolean_or("prefix_caching", config.prefix_caching);
   if (reader.has("memory_utilization")) {
     config.memory_utilization = reader.fraction("memory_utilization");
   } else {
@@ -116,7 +117,59 @@ void read_routing(SpecReader& reader, const std::string& scenario_path, RoutingS
   reader.finish();
 }
 
+// `workload.agentic`: sessions of dependent calls (AgenticSpec).
+void read_agentic(SpecReader& agentic, Scenario& s) {
+  AgenticSpec& a = s.agentic;
+  a.sessions = agentic.integer("sessions", 1);
+  const bool rate = agentic.has("rate"), concurrency = agentic.has("concurrency");
+  if (rate == concurrency) {
+    agentic.fail(rate ? "concurrency" : "rate",
+                 "exactly one of rate (sessions per second, a Poisson process) and concurrency "
+                 "(sessions at once, a new one when one ends)");
+  }
+  if (rate) {
+    a.rate_per_s = agentic.positive_quantity("rate", Dimension::kRate);
+    agentic.ignore("concurrency");
+  } else {
+    a.concurrency = agentic.integer("concurrency", 1);
+    agentic.ignore("rate");
+  }
+  a.calls = read_length(agentic, "calls");
+  a.first_tokens = read_length(agentic, "first_tokens");
+  a.new_tokens = read_length(agentic, "new_tokens");
+  a.output = read_length(agentic, "output_tokens");
+  a.think_s = agentic.quantity("think", Dimension::kTime);
+  if (!(a.think_s >= 0)) agentic.fail("think", "a time of 0 or more");
+  a.think_cv = agentic.number_or("think_cv", 1);
+  if (!(a.think_cv >= 0 && a.think_cv <= 100)) {
+    agentic.fail("think_cv", "a coefficient of variation from 0 (always `think`) to 100");
+  }
+  a.system_prompt_tokens = agentic.integer_or("system_prompt_tokens", 0, 0);
+  a.system_prompts = agentic.integer_or("system_prompts", 1, 1);
+  a.max_context_tokens = agentic.integer_or("max_context_tokens", a.max_context_tokens, 2);
+  agentic.finish();
+}
+
 void read_workload(SpecReader& workload, Scenario& s, const std::filesystem::path& base) {
+  if (workload.has("agentic")) {
+    if (workload.has("trace")) {
+      workload.fail("trace", "a trace or agentic sessions, not both");
+    }
+    for (const char* other :
+         {"arrivals", "requests", "input_tokens", "output_tokens", "priority_mix"}) {
+      if (workload.has(other)) {
+        workload.fail(other,
+                      "no other key beside workload.agentic: its sessions set the "
+                      "arrivals, the number of calls and their lengths");
+      }
+    }
+    s.workload = WorkloadKind::kAgentic;
+    SpecReader agentic = workload.child("agentic");
+    read_agentic(agentic, s);
+    workload.finish();
+    return;
+  }
+  workload.ignore("agentic");
   if (workload.has("trace")) {
     s.workload = WorkloadKind::kTrace;
     SpecReader trace = workload.child("trace");
@@ -332,7 +385,7 @@ Scenario read_scenario(const Document& doc) {
     reader.ignore("output");
   }
   reader.finish();
-  s.synthetic.seed = s.closed_loop.seed = s.serve.seed = s.seed;
+  s.synthetic.seed = s.closed_loop.seed = s.agentic.seed = s.serve.seed = s.seed;
   try {
     validate_scenario(s);
   } catch (const ConfigError& e) {
@@ -412,6 +465,9 @@ void validate_scenario(const Scenario& s) {
       check("trace.max_requests (--requests)", static_cast<double>(s.trace.max_requests), 0,
             max_requests);
       break;
+    case WorkloadKind::kAgentic:
+      check("agentic.sessions", static_cast<double>(s.agentic.sessions), 1, max_requests);
+      break;
   }
 }
 
@@ -488,6 +544,7 @@ nlohmann::ordered_json scenario_json(const Scenario& scenario, const StepCostMod
           {"dp_attention", scenario.plan.dp_attention},
           {"router", scenario.serve.router},
           {"scheduler", scenario.serve.scheduler.policy},
+          {"prefix_caching", scenario.serve.scheduler.prefix_caching},
           {"workload", source.describe()},
           {"seed", scenario.seed},
           {"precision", cost.model().precision.describe()}};
@@ -538,6 +595,8 @@ std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {
       }
       return make_trace_source(spec);
     }
+    case WorkloadKind::kAgentic:
+      return naming_the_file(scenario, [&] { return make_agentic_source(scenario.agentic); });
   }
   return nullptr;
 }
@@ -550,6 +609,8 @@ uint64_t expected_requests(const Scenario& scenario) {
       return static_cast<uint64_t>(scenario.closed_loop.requests);
     case WorkloadKind::kTrace:
       return static_cast<uint64_t>(scenario.trace.max_requests);
+    case WorkloadKind::kAgentic:
+      return 0;  // the calls per session are drawn
   }
   return 0;
 }

@@ -20,7 +20,7 @@
 
 namespace jalapeno {
 
-enum class WorkloadKind { kSynthetic, kClosedLoop, kTrace };
+enum class WorkloadKind { kSynthetic, kClosedLoop, kTrace, kAgentic };
 
 struct Scenario {
   std::string model = "llama-3.1-8b";
@@ -43,6 +43,7 @@ struct Scenario {
   SyntheticSpec synthetic;
   ClosedLoopSpec closed_loop;
   TraceSpec trace;
+  AgenticSpec agentic;
   Slo slo;
   uint64_t seed = 1;
   double sample_interval_s = 1.0;

@@ -25,6 +25,8 @@ struct RequestRecord {
   // Its share of the energy of the steps it was in (all chips of its
   // replica; idle time between steps is the run's, not a request's).
   double joules = 0;
+  int64_t cached_tokens = 0;  // prompt tokens found in the prefix cache
+  int64_t session = -1;       // Request::session
 
   double ttft_s() const { return first_token_s - arrival_s; }
   // Mean time per output token after the first (0 for one-token outputs).
@@ -70,6 +72,7 @@ struct StepRecord {
   int64_t running = 0;
   int64_t waiting = 0;
   HeldBy held_by = HeldBy::kNone;
+  uint64_t evicted_blocks = 0;  // prefix-cache entries the step's allocations evicted
 };
 
 // What a run's energy and money are computed from (README "Energy and

@@ -27,6 +27,12 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
   }
   // Throws InfeasibleError when the model does not fit, before any request.
   kv_blocks_ = kv_cache_blocks(cost, config.scheduler);
+  check_prefix_caching(cost, config.scheduler);
+  if (config.router == "prefix-aware" && !config.scheduler.prefix_caching) {
+    throw ConfigError(
+        "router: prefix-aware routes by what each replica's prefix cache holds; turn on "
+        "scheduler.prefix_caching (--prefix-caching) or choose another router");
+  }
   replicas_.resize(config.replicas);
   router_->reset(config.replicas);
   for (uint32_t i = 0; i < config.replicas; ++i) {
@@ -172,6 +178,11 @@ void Simulator::run() {
     in_system_ -= static_cast<int64_t>(finished_.size());
     completed_ += finished_.size();
     for (const Request& done : finished_) source_.on_complete(done, now_s_);
+    // A completion may have scheduled a request before the one held.
+    if (arrival_pending_ && !finished_.empty() && source_.take_back(pending_)) {
+      arrival_pending_ = false;
+      --arrivals_;
+    }
     pull_next_arrival();
     try_start(event.target);
   }

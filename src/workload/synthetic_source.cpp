@@ -101,8 +101,11 @@ class SyntheticSource final : public RequestSource {
           break;
       }
     }
-    Request r{id, time_s_, spec_.input.sample(lengths_.input),
-              spec_.output.sample(lengths_.output)};
+    Request r;
+    r.id = id;
+    r.arrival_s = time_s_;
+    r.input_tokens = spec_.input.sample(lengths_.input);
+    r.output_tokens = spec_.output.sample(lengths_.output);
     if (!spec_.priority_mix.empty()) r.priority = draw_priority();
     return r;
   }
@@ -174,8 +177,12 @@ class ClosedLoopSource final : public RequestSource {
     ready_.pop_front();
     const uint64_t id = issued_++;
     in_flight_.insert(id);
-    return Request{id, arrival, spec_.input.sample(lengths_.input),
-                   spec_.output.sample(lengths_.output)};
+    Request r;
+    r.id = id;
+    r.arrival_s = arrival;
+    r.input_tokens = spec_.input.sample(lengths_.input);
+    r.output_tokens = spec_.output.sample(lengths_.output);
+    return r;
   }
 
   bool exhausted() const override { return static_cast<int64_t>(issued_) >= spec_.requests; }

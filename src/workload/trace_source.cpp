@@ -1,5 +1,7 @@
-// Trace replay: Azure LLM inference CSV, BurstGPT CSV and JSONL, streamed one
-// line at a time so that a trace of any length runs in constant memory.
+// Trace replay: Azure LLM inference CSV, BurstGPT CSV, JSONL and Mooncake
+// JSONL, streamed one line at a time so that a trace of any length runs in
+// constant memory (a session trace keeps, besides, one small record per
+// session: what its last call left for the next to share).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,12 +11,15 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/checked_math.hpp"
 #include "core/error.hpp"
 #include "core/input_file.hpp"
+#include "workload/content.hpp"
 #include "workload/lengths.hpp"
 #include "workload/source.hpp"
 
@@ -38,10 +43,18 @@ constexpr std::array<std::string_view, 3> kAzureColumns{"TIMESTAMP", "ContextTok
                                                         "GeneratedTokens"};
 constexpr std::array<std::string_view, 6> kBurstGptColumns{
     "Timestamp", "Request tokens", "Response tokens", "Model", "Total tokens", "Log Type"};
-// The keys of a JSONL row, all required.
-// "priority" is optional: the request's class under a priority scheduler.
-constexpr std::array<std::string_view, 4> kJsonlKeys{"timestamp", "input_tokens", "output_tokens",
-                                                     "priority"};
+// The keys of a JSONL row: the first three required; "priority" is the
+// request's class under a priority scheduler, "session_id" the session it is
+// a call of and "prefix_tokens" how many of its leading tokens it shares with
+// that session's earlier context (README "Prefix caching and sessions").
+constexpr std::array<std::string_view, 6> kJsonlKeys{"timestamp", "input_tokens", "output_tokens",
+                                                     "priority",  "session_id",   "prefix_tokens"};
+// Mooncake's trace (github.com/kvcache-ai/Mooncake, FAST '25): timestamp in
+// milliseconds, and the hash of each 512-token block of the prompt, equal
+// hashes meaning an equal prefix.
+constexpr std::array<std::string_view, 4> kMooncakeKeys{"timestamp", "input_length",
+                                                        "output_length", "hash_ids"};
+constexpr int64_t kMooncakeBlockTokens = 512;
 constexpr int64_t kMaxPriority = 1000000;
 
 // User text in a message, cut short.
@@ -58,12 +71,13 @@ std::string join(const std::array<std::string_view, N>& names) {
   return text;
 }
 
-enum class Format { kAzure, kBurstGpt, kJsonl };
+enum class Format { kAzure, kBurstGpt, kJsonl, kMooncake };
 
 constexpr std::string_view kFormats =
     "expected an Azure LLM trace header (TIMESTAMP,ContextTokens,GeneratedTokens), a BurstGPT "
-    "header (Timestamp,Model,Request tokens,Response tokens,...) or JSONL (one object per line "
-    "with \"timestamp\", \"input_tokens\", \"output_tokens\")";
+    "header (Timestamp,Model,Request tokens,Response tokens,...), JSONL (one object per line "
+    "with \"timestamp\", \"input_tokens\", \"output_tokens\") or a Mooncake trace (\"timestamp\", "
+    "\"input_length\", \"output_length\", \"hash_ids\")";
 
 // A timestamp as whole seconds plus a fraction: an absolute date in seconds
 // (~1.7e9) as one double would lose the 100 ns digits of the Azure traces.
@@ -203,7 +217,8 @@ class TraceSource final : public RequestSource {
   bool exhausted() const override { return !pending_.has_value(); }
 
   std::string describe() const override {
-    static constexpr const char* kNames[] = {"Azure LLM trace", "BurstGPT trace", "JSONL trace"};
+    static constexpr const char* kNames[] = {"Azure LLM trace", "BurstGPT trace", "JSONL trace",
+                                             "Mooncake trace"};
     // The file name alone: output must not depend on where the checkout lives.
     std::string text = fmt::format("{} {}", kNames[static_cast<int>(format_)],
                                    std::filesystem::path(spec_.path).filename().string());
@@ -219,6 +234,18 @@ class TraceSource final : public RequestSource {
     int64_t input = 0;
     int64_t output = 0;
     int32_t priority = 0;
+    std::string session;      // JSONL session_id as written; empty: none
+    int64_t prefix = -1;      // JSONL prefix_tokens; -1: not given
+    bool has_hashes = false;  // Mooncake: hash_ids (in hashes_)
+  };
+  // A session of a JSONL trace: its index, and what its last call left for
+  // the next one to share (that call's content, its own writer, and its
+  // prompt and output length).
+  struct Session {
+    int64_t index = 0;
+    std::shared_ptr<const ContentSegments> content;
+    uint64_t writer = 0;
+    int64_t tokens = 0;
   };
 
   [[noreturn]] void fail(std::string_view field, const std::string& problem) const {
@@ -273,7 +300,7 @@ class TraceSource final : public RequestSource {
       throw ConfigError(fmt::format("{}: empty trace: the file has no lines", spec_.path));
     }
     if (detect) detect_format(first);
-    if (format_ == Format::kJsonl) {
+    if (format_ == Format::kJsonl || format_ == Format::kMooncake) {
       // JSONL has no header: the first line is a request.
       unread_ = std::move(first);
       has_unread_ = true;
@@ -301,7 +328,12 @@ class TraceSource final : public RequestSource {
   void detect_format(const std::string& first) {
     const std::string_view text = trim(first);
     if (text.front() == '{') {
-      format_ = Format::kJsonl;
+      const bool mooncake = text.find("\"hash_ids\"") != std::string_view::npos ||
+                            text.find("\"input_length\"") != std::string_view::npos;
+      format_ = mooncake ? Format::kMooncake : Format::kJsonl;
+      if (mooncake) {
+        time_name_ = "timestamp", input_name_ = "input_length", output_name_ = "output_length";
+      }
       return;
     }
     split_csv(text, fields_);
@@ -421,10 +453,12 @@ class TraceSource final : public RequestSource {
   class RowReader {
    public:
     using json = nlohmann::json;
-    explicit RowReader(const TraceSource& source) : source_(source) {}
+    RowReader(const TraceSource& source, std::span<const std::string_view> keys,
+              std::vector<uint64_t>* hashes)
+        : source_(source), keys_(keys), hashes_(hashes) {}
 
     struct Value {
-      enum class Type { kNone, kUnsigned, kInteger, kFloat, kString, kOther };
+      enum class Type { kNone, kUnsigned, kInteger, kFloat, kString, kList, kOther };
       Type type = Type::kNone;
       uint64_t u = 0;
       int64_t i = 0;
@@ -436,6 +470,7 @@ class TraceSource final : public RequestSource {
     bool null() { return put(Value::Type::kOther, "null"); }
     bool boolean(bool b) { return put(Value::Type::kOther, b ? "true" : "false"); }
     bool number_integer(json::number_integer_t v) {
+      if (in_list_) return list_item(v >= 0 ? static_cast<uint64_t>(v) : 0, v >= 0);
       Value& value = slot();
       value.type = Value::Type::kInteger;
       value.i = v;
@@ -443,6 +478,7 @@ class TraceSource final : public RequestSource {
       return true;
     }
     bool number_unsigned(json::number_unsigned_t v) {
+      if (in_list_) return list_item(v, true);
       Value& value = slot();
       value.type = Value::Type::kUnsigned;
       value.u = v;
@@ -450,6 +486,7 @@ class TraceSource final : public RequestSource {
       return true;
     }
     bool number_float(json::number_float_t v, const json::string_t& raw) {
+      if (in_list_) return list_item(0, false);
       Value& value = slot();
       value.type = Value::Type::kFloat;
       value.f = v;
@@ -457,6 +494,7 @@ class TraceSource final : public RequestSource {
       return true;
     }
     bool string(json::string_t& v) {
+      if (in_list_) return list_item(0, false);
       Value& value = slot();
       value.type = Value::Type::kString;
       value.text = std::move(v);
@@ -473,16 +511,28 @@ class TraceSource final : public RequestSource {
     }
     bool start_array(size_t) {
       if (depth_ == 0) source_.fail("timestamp", "the line is not a JSON object");
-      nested();
-    }
-    bool end_array() { return true; }
-    bool key(json::string_t& name) {
-      const auto it = std::find(kJsonlKeys.begin(), kJsonlKeys.end(), name);
-      if (it == kJsonlKeys.end()) {
-        source_.fail(excerpt(name), fmt::format("unknown key '{}' (known keys: {})", excerpt(name),
-                                                join(kJsonlKeys)));
+      // Only Mooncake's hash_ids is a list, of whole numbers.
+      if (hashes_ == nullptr || in_list_ || depth_ != 1 || keys_[current_] != "hash_ids") {
+        nested();
       }
-      current_ = static_cast<size_t>(it - kJsonlKeys.begin());
+      in_list_ = true;
+      values[current_].type = Value::Type::kList;
+      hashes_->clear();
+      return true;
+    }
+    bool end_array() {
+      in_list_ = false;
+      return true;
+    }
+    bool key(json::string_t& name) {
+      const auto it = std::find(keys_.begin(), keys_.end(), name);
+      if (it == keys_.end()) {
+        std::string known;
+        for (const auto k : keys_) known += (known.empty() ? "" : ", ") + std::string(k);
+        source_.fail(excerpt(name),
+                     fmt::format("unknown key '{}' (known keys: {})", excerpt(name), known));
+      }
+      current_ = static_cast<size_t>(it - keys_.begin());
       if (values[current_].type != Value::Type::kNone) {
         source_.fail(name, fmt::format("duplicate key '{}' (each key may appear once)", name));
       }
@@ -498,6 +548,11 @@ class TraceSource final : public RequestSource {
       if (depth_ == 0) source_.fail("timestamp", "the line is not a JSON object");
       return values[current_];
     }
+    bool list_item(uint64_t v, bool whole) {
+      if (!whole) source_.fail("hash_ids", "expected a list of whole numbers 0 or more");
+      hashes_->push_back(v);
+      return true;
+    }
     bool put(Value::Type type, const char* text) {
       Value& value = slot();
       value.type = type;
@@ -505,17 +560,25 @@ class TraceSource final : public RequestSource {
       return true;
     }
     [[noreturn]] void nested() const {
-      source_.fail(kJsonlKeys[current_], "a single value, not a nested object or list");
+      source_.fail(keys_[current_], "a single value, not a nested object or list");
     }
 
     const TraceSource& source_;
+    std::span<const std::string_view> keys_;
+    std::vector<uint64_t>* hashes_;  // Mooncake's hash_ids go here; null: no list allowed
     int depth_ = 0;
     size_t current_ = 0;
+    bool in_list_ = false;
   };
+
+  std::span<const std::string_view> row_keys() const {
+    if (format_ == Format::kMooncake) return kMooncakeKeys;
+    return kJsonlKeys;
+  }
 
   int64_t json_count(const RowReader& reader, size_t key) const {
     using Type = RowReader::Value::Type;
-    const std::string_view name = kJsonlKeys[key];
+    const std::string_view name = row_keys()[key];
     const auto& value = reader.values[key];
     switch (value.type) {
       case Type::kNone:
@@ -542,6 +605,7 @@ class TraceSource final : public RequestSource {
         fail(name, fmt::format("non-numeric value \"{}\" (expected a whole number of tokens, "
                                "without quotes)",
                                excerpt(value.text)));
+      case Type::kList:
       case Type::kOther:
         break;
     }
@@ -549,8 +613,9 @@ class TraceSource final : public RequestSource {
                            excerpt(value.text)));
   }
 
-  Row parse_json_row(const std::string& line) const {
-    RowReader reader(*this);
+  Row parse_json_row(const std::string& line) {
+    const bool mooncake = format_ == Format::kMooncake;
+    RowReader reader(*this, row_keys(), mooncake ? &hashes_ : nullptr);
     // The handler throws ConfigError naming the line and key at the first
     // problem; strict: nothing may follow the object.
     nlohmann::json::sax_parse(line, &reader, nlohmann::json::input_format_t::json, true);
@@ -572,12 +637,59 @@ class TraceSource final : public RequestSource {
       case Type::kFloat:
         row.time = from_seconds("timestamp", time.f);
         break;
+      case Type::kList:
       case Type::kOther:
         fail("timestamp",
              fmt::format("non-numeric value {} (expected seconds)", excerpt(time.text)));
     }
     row.input = json_count(reader, 1);
     row.output = json_count(reader, 2);
+    if (mooncake) {
+      // Milliseconds; every row names its prompt's blocks.
+      if (time.type == Type::kString) {
+        fail("timestamp", "expected milliseconds since the first request, as a number");
+      }
+      const double ms = static_cast<double>(row.time.sec) + row.time.frac;
+      row.time = from_seconds("timestamp", ms / 1e3);
+      if (reader.values[3].type != Type::kList) {
+        fail("hash_ids", reader.values[3].type == Type::kNone
+                             ? "missing field"
+                             : "expected a list of block hashes (whole numbers)");
+      }
+      const int64_t blocks = (row.input + kMooncakeBlockTokens - 1) / kMooncakeBlockTokens;
+      if (static_cast<int64_t>(hashes_.size()) != blocks) {
+        fail("hash_ids", fmt::format("{} hashes for input_length {}: expected one per {}-token "
+                                     "block, {}",
+                                     hashes_.size(), row.input, kMooncakeBlockTokens, blocks));
+      }
+      row.has_hashes = true;
+      return row;
+    }
+    const auto& session = reader.values[4];
+    if (session.type != Type::kNone) {
+      if (session.type == Type::kOther || session.type == Type::kFloat ||
+          session.type == Type::kInteger ||
+          (session.type == Type::kString && session.text.empty())) {
+        fail("session_id", fmt::format("expected a non-empty string or a whole number 0 or more, "
+                                       "got {}",
+                                       excerpt(session.text.empty() ? "\"\"" : session.text)));
+      }
+      // "7" and 7 name one session.
+      row.session = session.text;
+    }
+    if (reader.values[5].type != Type::kNone) {
+      row.prefix = json_count(reader, 5);
+      if (row.session.empty()) {
+        fail("prefix_tokens",
+             "needs a session_id: the tokens are shared with that session's "
+             "earlier calls");
+      }
+      if (row.prefix > row.input) {
+        fail("prefix_tokens", fmt::format("{} shared tokens is more than the prompt's "
+                                          "input_tokens ({})",
+                                          row.prefix, row.input));
+      }
+    }
     const auto& priority = reader.values[3];
     if (priority.type != Type::kNone) {
       const bool whole = priority.type == Type::kUnsigned || priority.type == Type::kInteger;
@@ -596,7 +708,8 @@ class TraceSource final : public RequestSource {
   // The next valid row of this pass, or nothing at its end.
   std::optional<Row> read_row() {
     while (read_line(line_)) {
-      Row row = format_ == Format::kJsonl ? parse_json_row(line_) : parse_csv_row(line_);
+      Row row = format_ == Format::kJsonl || format_ == Format::kMooncake ? parse_json_row(line_)
+                                                                          : parse_csv_row(line_);
       // BurstGPT logs failed requests with Response tokens 0: they never
       // reached the model, so they are not load to replay.
       if (format_ == Format::kBurstGpt && row.output == 0) continue;
@@ -618,6 +731,57 @@ class TraceSource final : public RequestSource {
     return std::nullopt;
   }
 
+  // Mooncake: block i of the prompt is hash_ids[i]'s (per pass: a looped
+  // trace's requests are new ones, not repeats sharing a cache).
+  std::shared_ptr<const ContentSegments> hashed_content(int64_t input) const {
+    auto segments = std::make_shared<ContentSegments>();
+    segments->reserve(hashes_.size());
+    for (size_t i = 0; i < hashes_.size(); ++i) {
+      const int64_t end = std::min(input, static_cast<int64_t>(i + 1) * kMooncakeBlockTokens);
+      segments->push_back(
+          {shared_writer(kTraceBlockContent, hashes_[i] ^ (static_cast<uint64_t>(pass_) << 48)),
+           end});
+    }
+    return segments;
+  }
+
+  // A JSONL call of a session: its first prefix_tokens are what the
+  // session's previous call left (its prompt, then its output).
+  void join_session(const Row& row, Request& request) {
+    const auto found = sessions_.find(row.session);
+    const int64_t prefix = std::max<int64_t>(row.prefix, 0);
+    if (found == sessions_.end()) {
+      if (prefix > 0) {
+        fail("session_id", fmt::format("references session '{}', which has no earlier call: "
+                                       "prefix_tokens {} has nothing to share",
+                                       excerpt(row.session), prefix));
+      }
+      Session session;
+      session.index = next_session_++;
+      found_session(sessions_.emplace(row.session, session).first->second, 0, request);
+      return;
+    }
+    if (prefix > found->second.tokens) {
+      fail("prefix_tokens",
+           fmt::format("{} shared tokens is more than session '{}' holds so far: its previous "
+                       "call left {} (its prompt and output)",
+                       prefix, excerpt(row.session), found->second.tokens));
+    }
+    found_session(found->second, prefix, request);
+  }
+
+  void found_session(Session& session, int64_t prefix, Request& request) {
+    request.session = session.index;
+    if (prefix > 0) {
+      request.content = std::make_shared<const ContentSegments>(
+          shared_prefix(session.content ? *session.content : ContentSegments{}, session.writer,
+                        session.tokens, prefix));
+    }
+    session.content = request.content;
+    session.writer = own_writer(request.id);
+    session.tokens = request.input_tokens + request.output_tokens;
+  }
+
   // Sets pending_ to the next request across passes, or clears it at the end.
   void advance() {
     while (true) {
@@ -633,7 +797,15 @@ class TraceSource final : public RequestSource {
           fail(time_name_, fmt::format("arrival time {:g} s (pass {}, speedup {:g}) is not finite",
                                        arrival, pass_ + 1, spec_.speedup));
         }
-        pending_ = Request{0, arrival, row->input, row->output, row->priority};
+        Request request;
+        request.id = issued_;  // as next() will number it
+        request.arrival_s = arrival;
+        request.input_tokens = row->input;
+        request.output_tokens = row->output;
+        request.priority = row->priority;
+        if (row->has_hashes) request.content = hashed_content(row->input);
+        if (!row->session.empty()) join_session(*row, request);
+        pending_ = std::move(request);
         return;
       }
       pending_.reset();
@@ -646,6 +818,7 @@ class TraceSource final : public RequestSource {
         pass_span_s_ = span + gap;
       }
       if (++pass_ >= spec_.loops) return;
+      sessions_.clear();  // each pass's sessions are new ones
       open_pass(/*detect=*/false);
       has_prev_ = false;
     }
@@ -676,6 +849,10 @@ class TraceSource final : public RequestSource {
 
   std::optional<Request> pending_;
   uint64_t issued_ = 0;
+
+  std::vector<uint64_t> hashes_;  // the Mooncake row's hash_ids (reused)
+  std::unordered_map<std::string, Session> sessions_;
+  int64_t next_session_ = 0;
 };
 
 }  // namespace

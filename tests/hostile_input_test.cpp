@@ -898,6 +898,33 @@ void scenario_cases(Table& t) {
              {"workload.arrivals.closed_loop.think"});
   t.scenario("closed_loop_think_absurd", poisson,
              "arrivals: {closed_loop: {users: 4, think: 1e300s}}", {"think"}, false);
+  const std::string agentic =
+      "workload:\n  agentic: {sessions: 4, rate: 1/s, calls: 3, first_tokens: 100, new_tokens: "
+      "50, output_tokens: 20, think: 1s}\n";
+  const auto with_agentic = [&](const std::string& from, const std::string& to) {
+    return replace_all(agentic, from, to);
+  };
+  const auto ag = [&](const std::string& name, const std::string& body,
+                      std::vector<std::string> expect) {
+    t.scenario(name, kWorkloadLines, body, std::move(expect), true, "agentic:");
+  };
+  ag("agentic_rate_and_concurrency", with_agentic("rate: 1/s", "rate: 1/s, concurrency: 2"),
+     {"workload.agentic"});
+  ag("agentic_neither", with_agentic("rate: 1/s, ", ""), {"workload.agentic.rate"});
+  ag("agentic_sessions_zero", with_agentic("sessions: 4", "sessions: 0"),
+     {"workload.agentic.sessions"});
+  ag("agentic_think_negative", with_agentic("think: 1s", "think: -1s"), {"workload.agentic.think"});
+  ag("agentic_think_cv_huge", with_agentic("think: 1s", "think: 1s, think_cv: 1e9"),
+     {"workload.agentic.think_cv"});
+  ag("agentic_missing_calls", with_agentic("calls: 3, ", ""), {"workload.agentic.calls"});
+  ag("agentic_unknown_key", with_agentic("think: 1s", "think: 1s, thinks: 2s"),
+     {"workload.agentic.thinks"});
+  t.scenario("agentic_with_arrivals", kWorkloadLines, agentic + "  arrivals: {poisson: 10/s}\n",
+             {"workload.arrivals"}, true, "arrivals:");
+  t.scenario("prefix_caching_not_bool", "block_size: 16}", "block_size: 16, prefix_caching: 3}",
+             {"scheduler.prefix_caching"});
+  t.scenario("prefix_aware_without_cache", "router: round-robin", "router: prefix-aware",
+             {"system.router", "prefix_caching"}, false);
   const auto trace = [&](const std::string& name, const std::string& body,
                          std::vector<std::string> expect, bool with_line = true) {
     t.scenario(name, kWorkloadLines, "workload:\n  trace: " + body + "\n", std::move(expect),
@@ -1137,6 +1164,40 @@ void trace_cases(Table& t) {
   t.flags("trace_directory", serve_with({"--trace", "{dir}"}), {"{dir}", "regular"});
   t.flags("trace_missing", serve_with({"--trace", "{dir}/missing.csv"}), {"missing.csv"});
   t.flags("trace_bench_dev_zero", {"bench", "--trace", "/dev/zero"}, {"/dev/zero", "regular"});
+  // Session traces (README "Prefix caching and sessions").
+  const std::string kSessionRow =
+      R"({"timestamp": 0, "input_tokens": 100, "output_tokens": 10, "session_id": "a"})"
+      "\n";
+  t.trace(
+      "session_unknown", "trace.jsonl",
+      kSessionRow +
+          R"({"timestamp": 1, "input_tokens": 50, "output_tokens": 1, "session_id": "b", "prefix_tokens": 9})"
+          "\n",
+      {"line 2", "session_id", "no earlier call"});
+  t.trace(
+      "session_prefix_past_prompt", "trace.jsonl",
+      kSessionRow +
+          R"({"timestamp": 1, "input_tokens": 50, "output_tokens": 1, "session_id": "a", "prefix_tokens": 51})"
+          "\n",
+      {"line 2", "prefix_tokens", "prompt"});
+  t.trace(
+      "session_prefix_past_context", "trace.jsonl",
+      kSessionRow +
+          R"({"timestamp": 1, "input_tokens": 500, "output_tokens": 1, "session_id": "a", "prefix_tokens": 111})"
+          "\n",
+      {"line 2", "prefix_tokens", "session 'a'"});
+  t.trace("session_prefix_alone", "trace.jsonl",
+          R"({"timestamp": 1, "input_tokens": 50, "output_tokens": 1, "prefix_tokens": 5})"
+          "\n",
+          {"line 1", "prefix_tokens", "session_id"});
+  t.trace("mooncake_hash_count", "trace.jsonl",
+          R"({"timestamp": 0, "input_length": 2000, "output_length": 5, "hash_ids": [1]})"
+          "\n",
+          {"line 1", "hash_ids", "512-token block"});
+  t.trace("mooncake_hash_text", "trace.jsonl",
+          R"({"timestamp": 0, "input_length": 20, "output_length": 5, "hash_ids": ["x"]})"
+          "\n",
+          {"line 1", "hash_ids", "whole numbers"});
   t.trace("azure_extra_columns", "trace.csv", kAzureHeader + kAzureRow + "1,100,10,oops,,\n",
           {"line 3", "column 4", "oops"});
   t.trace("azure_negative_tokens", "trace.csv", kAzureHeader + "2023-11-16 18:15:46,-3,44\n",

@@ -116,6 +116,25 @@ std::vector<Case> battery() {
   fleet.serve.router = "least-kv";
   fleet.serve.scheduler.block_size = 32;
   cases.push_back({"replicas_block32", fleet, true});
+  // Sessions re-reading their context through the prefix cache; then with
+  // so little KV that the cache evicts and sequences are preempted.
+  Scenario sessions;
+  sessions.workload = WorkloadKind::kAgentic;
+  sessions.agentic.sessions = 60;
+  sessions.agentic.concurrency = 16;
+  sessions.agentic.calls = LengthDistribution::parse("uniform:2:8", "calls");
+  sessions.agentic.system_prompt_tokens = 1500;
+  sessions.agentic.first_tokens = LengthDistribution::parse("uniform:50:500", "first");
+  sessions.agentic.new_tokens = LengthDistribution::parse("uniform:20:800", "new");
+  sessions.agentic.output = LengthDistribution::parse("uniform:10:400", "output");
+  sessions.agentic.think_s = 0.5;
+  sessions.agentic.seed = 5;
+  sessions.serve.scheduler.prefix_caching = true;
+  cases.push_back({"agentic_prefix_cache", sessions, true});
+  Scenario tight = sessions;
+  tight.serve.scheduler.memory_utilization = 0.125;  // ~4,500 tokens of KV
+  tight.agentic.max_context_tokens = 4000;
+  cases.push_back({"preempt_agentic_cache", tight, true});
   return cases;
 }
 

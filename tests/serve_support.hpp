@@ -88,6 +88,7 @@ inline SimRun simulate(const Scenario& s, bool per_sequence_only = false) {
   if (doc.contains("energy") && doc["energy"].is_object()) {
     doc["energy"].erase("mean_joules_per_request");
   }
+  if (doc.contains("sessions")) doc["sessions"].erase("joules_per_task");
   run.summary = doc.dump();
   return run;
 }

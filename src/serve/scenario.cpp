@@ -406,6 +406,11 @@ void validate_scenario(const Scenario& s) {
   check("replicas (system.replicas, --replicas)", s.serve.replicas, 1, ServeLimits::kMaxReplicas);
   make_router(s.serve.router, "router (system.router, --router)");  // throws for an unknown name
   make_scheduler_policy(s.serve.scheduler.policy, "scheduler.policy (--scheduler)");
+  if (s.serve.router == "prefix-aware" && !s.serve.scheduler.prefix_caching) {
+    throw ConfigError(
+        "system.router (--router): prefix-aware routes by what each replica's prefix cache "
+        "holds; turn on scheduler.prefix_caching (--prefix-caching) or choose another router");
+  }
   check("tp (system.tp, --tp)", static_cast<double>(s.plan.tp), 1, 1e5);
   check("pp (system.pp, --pp)", static_cast<double>(s.plan.pp), 1, 1e5);
   check("scheduler.max_sequences (--max-seqs)", static_cast<double>(c.max_sequences), 1, 1e6);

@@ -53,12 +53,16 @@ class TempDir {
 
 TEST(PrefixCache, CountsReferencesAndEvictsTheLeastRecentlyReleased) {
   PrefixCache cache;
-  const std::vector<uint64_t> a = {1, 2, 3}, b = {1, 2, 4};
-  for (uint64_t id : a) cache.insert(id);
-  EXPECT_EQ(cache.probe(b.data(), 3).blocks, 2);  // 1, 2 then a miss
-  EXPECT_EQ(cache.probe(b.data(), 3).evictable, 0);
-  EXPECT_EQ(cache.acquire(b.data(), 2), 0);  // held already: none leaves the free count
-  cache.insert(4);
+  std::vector<PrefixCache::Node> a, b, found;
+  for (uint64_t id : {1, 2, 3}) a.push_back(cache.insert(id));
+  const std::vector<uint64_t> b_ids = {1, 2, 4};
+  const PrefixCache::Probe probe = cache.probe(b_ids.data(), 3, found);
+  EXPECT_EQ(probe.blocks, 2);  // 1, 2 then a miss
+  EXPECT_EQ(probe.evictable, 0);
+  EXPECT_EQ(found, std::vector<PrefixCache::Node>(a.begin(), a.begin() + 2));
+  EXPECT_EQ(cache.acquire(found.data(), 2), 0);  // held already: none leaves the free count
+  b = found;
+  b.push_back(cache.insert(4));
   EXPECT_EQ(cache.references(1), 2);
   // a is released tail first: 3, then 2 and 1 stay held by b.
   EXPECT_EQ(cache.release(a.data(), 3), 1);
@@ -72,32 +76,31 @@ TEST(PrefixCache, CountsReferencesAndEvictsTheLeastRecentlyReleased) {
   EXPECT_TRUE(cache.contains(1));
   EXPECT_EQ(cache.evictions(), 2u);
   // A hit on an evictable entry takes it back out of the eviction list.
-  EXPECT_EQ(cache.acquire(b.data(), 1), 1);
+  const PrefixCache::Node one = cache.node(1);
+  EXPECT_EQ(cache.acquire(&one, 1), 1);
   EXPECT_EQ(cache.evictable(), 1);
 }
 
 TEST(PrefixCache, NeverEvictsABlockInUseAndRefusesBadAccounting) {
   PrefixCache cache;
-  const std::vector<uint64_t> held = {7, 8};
-  cache.insert(7);
-  cache.insert(8);
+  const std::vector<PrefixCache::Node> held = {cache.insert(7), cache.insert(8)};
   EXPECT_THROW(cache.evict(1), std::logic_error);  // both held
   EXPECT_THROW(cache.insert(7), std::logic_error);
-  const uint64_t unknown = 9;
-  EXPECT_THROW(cache.acquire(&unknown, 1), std::logic_error);
+  EXPECT_THROW(cache.node(9), std::logic_error);
   cache.release(held.data(), 2);
   EXPECT_THROW(cache.release(held.data(), 1), std::logic_error);  // no reference left
   cache.evict(2);
   EXPECT_EQ(cache.entries(), 0);
+  EXPECT_THROW(cache.acquire(held.data(), 1), std::logic_error);  // evicted
 }
 
 TEST(PrefixCache, BlockPoolEvictsOnlyWhenUncachedBlocksRunOut) {
   KvBlockManager kv(4, 16);
   kv.enable_prefix_cache();
-  const std::vector<uint64_t> ids = {11, 12, 13};
+  std::vector<KvBlockManager::Node> nodes;
   kv.allocate(3);
-  for (uint64_t id : ids) kv.cache_computed(id);
-  kv.release_cached(ids.data(), 3);
+  for (uint64_t id : {11, 12, 13}) nodes.push_back(kv.cache_computed(id));
+  kv.release_cached(nodes.data(), 3);
   EXPECT_EQ(kv.free_blocks(), 4);  // cached and evictable blocks count as free
   kv.allocate(1);                  // the one uncached block: nothing evicted
   EXPECT_EQ(kv.cache().evictions(), 0u);
@@ -108,12 +111,13 @@ TEST(PrefixCache, BlockPoolEvictsOnlyWhenUncachedBlocksRunOut) {
   EXPECT_EQ(kv.free_blocks(), 1);
   // Holding the last cached block leaves nothing free; a plain block
   // filled with content already cached is given back for the shared one.
-  kv.take_cached(ids.data(), 1);
+  const KvBlockManager::Node eleven = kv.cache().node(11);
+  kv.take_cached(&eleven, 1);
   EXPECT_EQ(kv.free_blocks(), 0);
   EXPECT_THROW(kv.allocate(1), std::logic_error);
   kv.release(1);
   kv.allocate(1);
-  kv.cache_computed(11);  // now two references on 11, one plain block freed
+  EXPECT_EQ(kv.cache_computed(11), eleven);  // now two references on 11, one plain block freed
   EXPECT_EQ(kv.cache().references(11), 2);
   EXPECT_EQ(kv.free_blocks(), 1);
 }

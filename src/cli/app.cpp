@@ -802,6 +802,8 @@ struct BenchOptions {
   double load = 0.9;
   std::string trace;
   int64_t loops = 1;
+  bool prefix_caching = false;
+  int64_t sessions = 0;  // > 0: agentic sessions instead (README "Prefix caching and sessions")
 };
 
 double peak_rss_mb() {
@@ -821,8 +823,12 @@ int run_bench(const BenchOptions& opt, bool check_only) {
   if (opt.loops < 1 || opt.loops > 10000) {
     throw ConfigError(fmt::format("--loops: expected 1 to 10000, got {}", opt.loops));
   }
+  if (opt.sessions < 0 || opt.sessions > 10000000) {
+    throw ConfigError(fmt::format("--sessions: expected 1 to 1e7, got {}", opt.sessions));
+  }
   if (check_only) return 0;
   Scenario s;
+  s.serve.scheduler.prefix_caching = opt.prefix_caching;
   s.synthetic.input = LengthDistribution::parse("lognormal:512:0.6:4096", "input");
   s.synthetic.output = LengthDistribution::parse("lognormal:256:0.6:2048", "output");
   StepCostModel cost(load_model(s.model), load_chip(s.hw), load_engine(s.engine));
@@ -835,6 +841,28 @@ int run_bench(const BenchOptions& opt, bool check_only) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return std::make_pair(wall, sim.events());
   };
+  if (opt.sessions > 0) {
+    // Agentic sessions, 64 at a time, about 10 calls each, every call
+    // re-reading a 2,048-token system prompt and everything before it.
+    s.workload = WorkloadKind::kAgentic;
+    s.agentic.sessions = opt.sessions;
+    s.agentic.concurrency = 64;
+    s.agentic.calls = LengthDistribution::parse("uniform:5:15", "calls");
+    s.agentic.system_prompt_tokens = 2048;
+    s.agentic.first_tokens = LengthDistribution::parse("lognormal:400:0.5:4000", "first");
+    s.agentic.new_tokens = LengthDistribution::parse("lognormal:300:0.6:4000", "new");
+    s.agentic.output = LengthDistribution::parse("lognormal:200:0.6:2000", "output");
+    s.agentic.think_s = 1;
+    ServingMetrics metrics(1, s.slo);
+    const auto [wall, events] = timed(s, metrics);
+    fmt::print(
+        "agentic: {} sessions, {} calls, prefix caching {}: {:.3f} s wall ({:.0f} calls/s, {} "
+        "events, {} step-cost memo entries), {:.0f} s simulated; peak RSS {:.1f} MB\n",
+        opt.sessions, metrics.completed(), opt.prefix_caching ? "on" : "off", wall,
+        static_cast<double>(metrics.completed()) / wall, events, cost.memo_size(),
+        metrics.end_s(), peak_rss_mb());
+    return 0;
+  }
   if (!opt.trace.empty()) {
     s.workload = WorkloadKind::kTrace;
     s.trace.path = opt.trace;
@@ -1294,6 +1322,9 @@ int run(int argc, const char* const* argv, Mode mode) {
   bench_cmd->add_option("--load", bench.load, "offered load as a fraction of capacity");
   bench_cmd->add_option("--trace", bench.trace, "instead: replay this trace");
   bench_cmd->add_option("--loops", bench.loops, "trace: play it this many times");
+  bench_cmd->add_flag("--prefix-caching", bench.prefix_caching, "with the prefix cache on");
+  bench_cmd->add_option("--sessions", bench.sessions,
+                        "instead: this many agentic sessions of about 10 calls");
   bool validate_json = false;
   CLI::App* validate_cmd =
       app.add_subcommand("validate", "Compare predictions with the H200 measurements");

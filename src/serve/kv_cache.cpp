@@ -46,23 +46,22 @@ void KvBlockManager::release(int64_t blocks) {
   free_ += blocks;
 }
 
-void KvBlockManager::take_cached(const uint64_t* ids, int64_t n) {
-  const int64_t taken = cache_->acquire(ids, n);
+void KvBlockManager::take_cached(const Node* nodes, int64_t n) {
+  const int64_t taken = cache_->acquire(nodes, n);
   if (taken > free_) throw std::logic_error("KV cache: more evictable blocks than free ones");
   free_ -= taken;
 }
 
-void KvBlockManager::cache_computed(uint64_t id) {
-  if (!cache_->contains(id)) {
-    cache_->insert(id);
-    return;
-  }
-  take_cached(&id, 1);
+KvBlockManager::Node KvBlockManager::cache_computed(uint64_t id) {
+  if (!cache_->contains(id)) return cache_->insert(id);
+  const Node shared = cache_->node(id);
+  take_cached(&shared, 1);
   release(1);
+  return shared;
 }
 
-void KvBlockManager::release_cached(const uint64_t* ids, int64_t n) {
-  free_ += cache_->release(ids, n);
+void KvBlockManager::release_cached(const Node* nodes, int64_t n) {
+  free_ += cache_->release(nodes, n);
   if (free_ > total_blocks_) {
     throw std::logic_error("KV cache: more blocks free than the cache holds");
   }

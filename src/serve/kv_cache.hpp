@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "serve/prefix_cache.hpp"
 
@@ -53,15 +54,19 @@ class KvBlockManager {
   void enable_prefix_cache() { cache_.emplace(); }
   bool caching() const { return cache_.has_value(); }
   const PrefixCache& cache() const { return *cache_; }
-  PrefixCache::Probe probe(const uint64_t* ids, int64_t n) const { return cache_->probe(ids, n); }
+  using Node = PrefixCache::Node;
+  PrefixCache::Probe probe(const uint64_t* ids, int64_t n, std::vector<Node>& nodes) const {
+    return cache_->probe(ids, n, nodes);
+  }
   // Hits: one more reference on each (the evictable ones leave the free
   // count).
-  void take_cached(const uint64_t* ids, int64_t n);
+  void take_cached(const Node* nodes, int64_t n);
   // One of the caller's plain blocks has just been filled with content `id`:
   // it becomes the cache entry, or, when that content is cached already,
-  // the caller holds that entry instead and its own block is freed.
-  void cache_computed(uint64_t id);
-  void release_cached(const uint64_t* ids, int64_t n);
+  // the caller holds that entry instead and its own block is freed. The
+  // entry's node, which the caller now holds.
+  Node cache_computed(uint64_t id);
+  void release_cached(const Node* nodes, int64_t n);
 
  private:
   int64_t total_blocks_;

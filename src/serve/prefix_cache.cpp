@@ -6,15 +6,25 @@
 
 namespace jalapeno {
 
-PrefixCache::Probe PrefixCache::probe(const uint64_t* ids, int64_t n) const {
+PrefixCache::Probe PrefixCache::probe(const uint64_t* ids, int64_t n,
+                                      std::vector<Node>& nodes) const {
   Probe p;
+  nodes.clear();
   for (int64_t i = 0; i < n; ++i) {
     const auto it = index_.find(ids[i]);
     if (it == index_.end()) break;
     ++p.blocks;
+    nodes.push_back(it->second);
     if (nodes_[it->second].refs == 0) ++p.evictable;
   }
   return p;
+}
+
+PrefixCache::Entry& PrefixCache::live(Node node, const char* what) {
+  if (node >= nodes_.size() || nodes_[node].refs < 0) {
+    throw std::logic_error(fmt::format("prefix cache: {} node {}, not cached", what, node));
+  }
+  return nodes_[node];
 }
 
 uint32_t PrefixCache::node_of(uint64_t id, const char* what) const {
@@ -31,7 +41,7 @@ int64_t PrefixCache::references(uint64_t id) const {
 }
 
 void PrefixCache::unlink(uint32_t node) {
-  Node& x = nodes_[node];
+  Entry& x = nodes_[node];
   (x.prev == kNone ? head_ : nodes_[x.prev].next) = x.next;
   (x.next == kNone ? tail_ : nodes_[x.next].prev) = x.prev;
   x.prev = x.next = kNone;
@@ -39,7 +49,7 @@ void PrefixCache::unlink(uint32_t node) {
 }
 
 void PrefixCache::push_back(uint32_t node) {
-  Node& x = nodes_[node];
+  Entry& x = nodes_[node];
   x.prev = tail_;
   x.next = kNone;
   (tail_ == kNone ? head_ : nodes_[tail_].next) = node;
@@ -47,19 +57,18 @@ void PrefixCache::push_back(uint32_t node) {
   ++evictable_;
 }
 
-int64_t PrefixCache::acquire(const uint64_t* ids, int64_t n) {
+int64_t PrefixCache::acquire(const Node* nodes, int64_t n) {
   int64_t taken = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t node = node_of(ids[i], "acquiring");
-    if (nodes_[node].refs++ == 0) {
-      unlink(node);
+    if (live(nodes[i], "acquiring").refs++ == 0) {
+      unlink(nodes[i]);
       ++taken;
     }
   }
   return taken;
 }
 
-void PrefixCache::insert(uint64_t id) {
+PrefixCache::Node PrefixCache::insert(uint64_t id) {
   uint32_t node;
   if (!free_nodes_.empty()) {
     node = free_nodes_.back();
@@ -69,22 +78,24 @@ void PrefixCache::insert(uint64_t id) {
     nodes_.emplace_back();
   }
   if (!index_.emplace(id, node).second) {
+    nodes_[node].refs = -1;
     free_nodes_.push_back(node);
     throw std::logic_error(fmt::format("prefix cache: block {:016x} cached twice", id));
   }
-  nodes_[node] = Node{id, 1, kNone, kNone};
+  nodes_[node] = Entry{id, 1, kNone, kNone};
+  return node;
 }
 
-int64_t PrefixCache::release(const uint64_t* ids, int64_t n) {
+int64_t PrefixCache::release(const Node* nodes, int64_t n) {
   int64_t freed = 0;
   for (int64_t i = n; i-- > 0;) {
-    const uint32_t node = node_of(ids[i], "releasing");
-    if (nodes_[node].refs <= 0) {
+    Entry& entry = live(nodes[i], "releasing");
+    if (entry.refs == 0) {
       throw std::logic_error(
-          fmt::format("prefix cache: releasing block {:016x}, which no sequence holds", ids[i]));
+          fmt::format("prefix cache: releasing block {:016x}, which no sequence holds", entry.id));
     }
-    if (--nodes_[node].refs == 0) {
-      push_back(node);
+    if (--entry.refs == 0) {
+      push_back(nodes[i]);
       ++freed;
     }
   }
@@ -100,6 +111,7 @@ void PrefixCache::evict(int64_t n) {
     const uint32_t node = head_;
     unlink(node);
     index_.erase(nodes_[node].id);
+    nodes_[node].refs = -1;
     free_nodes_.push_back(node);
     ++evictions_;
   }

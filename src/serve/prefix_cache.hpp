@@ -16,21 +16,28 @@ namespace jalapeno {
 
 class PrefixCache {
  public:
+  // Entries are named by their content id when looked up, and by their
+  // node (an index, stable while the entry is held) afterwards: a sequence
+  // keeps its nodes, so taking and dropping references costs no hashing.
+  using Node = uint32_t;
   struct Probe {
     int64_t blocks = 0;     // leading ids found, in order from the first
     int64_t evictable = 0;  // of them, held by no sequence (so counted free)
   };
-  Probe probe(const uint64_t* ids, int64_t n) const;
+  // The leading run of ids[0..n) cached; their nodes into `nodes` (cleared).
+  Probe probe(const uint64_t* ids, int64_t n, std::vector<Node>& nodes) const;
   bool contains(uint64_t id) const { return index_.count(id) != 0; }
-  // A reference on each cached id; returns how many were evictable (and
-  // are now held). Throws std::logic_error for an id not cached.
-  int64_t acquire(const uint64_t* ids, int64_t n);
-  // A block just computed, cached with one reference. Throws for an id
-  // already cached (the caller shares that entry instead).
-  void insert(uint64_t id);
-  // One reference dropped from each, last id first; returns how many became
-  // evictable. Throws for an id not held.
-  int64_t release(const uint64_t* ids, int64_t n);
+  // The node of a cached id; throws std::logic_error for one not cached.
+  Node node(uint64_t id) const { return node_of(id, "looking up"); }
+  // A reference on each node; returns how many were evictable (and are now
+  // held). Throws std::logic_error for a node not cached.
+  int64_t acquire(const Node* nodes, int64_t n);
+  // A block just computed, cached with one reference: its node. Throws for
+  // an id already cached (the caller shares that entry instead).
+  Node insert(uint64_t id);
+  // One reference dropped from each, last first; returns how many became
+  // evictable. Throws for a node not held.
+  int64_t release(const Node* nodes, int64_t n);
   // Forgets the n least recently released evictable entries; throws when
   // fewer are evictable (a held block is never evicted).
   void evict(int64_t n);
@@ -43,17 +50,18 @@ class PrefixCache {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
-  struct Node {
+  struct Entry {
     uint64_t id = 0;
-    int64_t refs = 0;
+    int64_t refs = -1;                    // -1: a free node
     uint32_t prev = kNone, next = kNone;  // the evictable list, when refs is 0
   };
   uint32_t node_of(uint64_t id, const char* what) const;
+  Entry& live(Node node, const char* what);
   void unlink(uint32_t node);
   void push_back(uint32_t node);  // most recently released
 
   std::unordered_map<uint64_t, uint32_t> index_;
-  std::vector<Node> nodes_;
+  std::vector<Entry> nodes_;
   std::vector<uint32_t> free_nodes_;
   uint32_t head_ = kNone, tail_ = kNone;  // evictable: least recently released at the head
   int64_t evictable_ = 0;

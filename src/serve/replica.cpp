@@ -127,14 +127,29 @@ Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& con
   if (config.prefix_caching) kv_.enable_prefix_cache();
 }
 
+const std::vector<uint64_t>& Replica::ids_to(const Sequence& seq, int64_t blocks) const {
+  const auto have = static_cast<int64_t>(seq.ids.size());
+  if (have < blocks) append_block_ids(seq.request, have, blocks, config_.block_size, seq.ids);
+  return seq.ids;
+}
+
 PrefixCache::Probe Replica::prefix_hit(const Sequence& seq) const {
   if (!kv_.caching() || seq.blocks > 0 || seq.kv_tokens > 0) return {};
   // At least the last prompt position is computed, for the logits of the
   // first new token (vLLM caps a hit at the prompt less one token).
   const int64_t most = (seq.prefill_target - 1) / config_.block_size;
-  ids_.clear();
-  append_block_ids(seq.request, 0, most, config_.block_size, ids_);
-  return kv_.probe(ids_.data(), most);
+  return kv_.probe(ids_to(seq, most).data(), most, hit_nodes_);
+}
+
+Replica::Sequence Replica::counts_of(const Sequence& seq) {
+  Sequence view;
+  view.request = seq.request;
+  view.prefill_target = seq.prefill_target;
+  view.prefilled = seq.prefilled;
+  view.kv_tokens = seq.kv_tokens;
+  view.generated = seq.generated;
+  view.blocks = seq.blocks;
+  return view;
 }
 
 void Replica::count_hit(Sequence& seq, int64_t blocks) const {
@@ -147,9 +162,10 @@ void Replica::cache_blocks(Sequence& seq) {
   const int64_t full = seq.kv_tokens / config_.block_size;
   const auto have = static_cast<int64_t>(seq.cached.size());
   if (full <= have) return;
-  const size_t first = seq.cached.size();
-  append_block_ids(seq.request, have, full, config_.block_size, seq.cached);
-  for (size_t i = first; i < seq.cached.size(); ++i) kv_.cache_computed(seq.cached[i]);
+  const std::vector<uint64_t>& ids = ids_to(seq, full);
+  for (int64_t b = have; b < full; ++b) {
+    seq.cached.push_back(kv_.cache_computed(ids[static_cast<size_t>(b)]));
+  }
 }
 
 void Replica::release_blocks(Sequence& seq) {
@@ -301,29 +317,36 @@ bool Replica::front_admissible() const {
   if (running() >= config_.max_sequences) return false;
   const bool swapped = !swapped_.empty();
   if (!swapped && waiting_.empty()) return false;
-  Sequence seq = swapped ? swapped_.front() : waiting_.front();
+  const Sequence& front = swapped ? swapped_.front() : waiting_.front();
+  Sequence seq = counts_of(front);
   if (swapped) seq.blocks = 0;
-  const PrefixCache::Probe hit = prefix_hit(seq);
+  const PrefixCache::Probe hit = prefix_hit(front);
   if (hit.blocks > 0) count_hit(seq, hit.blocks);
   const int64_t tokens = admission_tokens(seq, config_.max_batched_tokens);
   return tokens > 0 && kv_.can_allocate(blocks_wanted(seq, tokens) + hit.evictable);
 }
 
-bool Replica::admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch) {
+bool Replica::admit(Sequence& seq, int64_t& tokens_left, double now_s, Batch& batch) {
   // Cached leading blocks are taken as they are: the prefill starts after
   // them, and its attention still reads their KV.
   const PrefixCache::Probe hit = prefix_hit(seq);
-  if (hit.blocks > 0) count_hit(seq, hit.blocks);
+  if (hit.blocks > 0) {
+    Sequence trial = counts_of(seq);
+    count_hit(trial, hit.blocks);
+    const int64_t tokens = admission_tokens(trial, tokens_left);
+    // The evictable hits leave the free count when taken.
+    if (tokens == 0 || !kv_.can_allocate(blocks_wanted(trial, tokens) + hit.evictable)) {
+      return false;
+    }
+    count_hit(seq, hit.blocks);
+    kv_.take_cached(hit_nodes_.data(), hit.blocks);
+    seq.cached.assign(hit_nodes_.begin(), hit_nodes_.end());
+    prefix_hit_tokens_ += seq.kv_tokens;
+  }
   const int64_t tokens = admission_tokens(seq, tokens_left);
   if (tokens == 0) return false;
   const int64_t need = blocks_wanted(seq, tokens);
-  // The evictable hits leave the free count when taken.
-  if (!kv_.can_allocate(need + hit.evictable)) return false;
-  if (hit.blocks > 0) {
-    kv_.take_cached(ids_.data(), hit.blocks);
-    seq.cached.assign(ids_.begin(), ids_.begin() + hit.blocks);
-    prefix_hit_tokens_ += seq.kv_tokens;
-  }
+  if (!kv_.can_allocate(need)) return false;
   kv_.allocate(need);
   seq.blocks += need;
   if (seq.first_scheduled_s < 0) {
@@ -525,7 +548,7 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
       Sequence seq = swapped_.front();
       const int64_t host_blocks = seq.blocks;
       seq.blocks = 0;  // its blocks are on the host until admitted
-      if (!admit(std::move(seq), tokens_left, now_s, batch)) break;
+      if (!admit(seq, tokens_left, now_s, batch)) break;
       swap_bytes_ += static_cast<double>(host_blocks) * block_bytes_;
       swapped_.pop_front();
     }

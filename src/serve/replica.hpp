@@ -134,10 +134,12 @@ class Replica {
     // settle() brings them up to date.
     int64_t join_step = 0;
     double joules_mark = 0;  // the aggregate's energy per member when it joined
-    // Prefix caching: the content ids of its leading blocks that are cache
-    // entries (its other blocks are plain), and the prompt tokens its first
+    // Prefix caching: the cache nodes of its leading blocks that are cache
+    // entries (its other blocks are plain), its blocks' content ids as far
+    // as they were needed (computed once), and the prompt tokens its first
     // admission found cached.
-    std::vector<uint64_t> cached;
+    std::vector<PrefixCache::Node> cached;
+    mutable std::vector<uint64_t> ids;
     int64_t cached_tokens = 0;
     bool in_prefill() const { return prefilled < prefill_target; }
   };
@@ -196,12 +198,17 @@ class Replica {
   enum class Preempted { kNone, kOther, kAsking };
   Preempted preempt_youngest(ServingObserver& metrics, uint32_t asking, Batch& batch,
                              int64_t& tokens_left);
-  bool admit(Sequence seq, int64_t& tokens_left, double now_s, Batch& batch);
+  // Takes `seq` (moved from) into the running set when it fits.
+  bool admit(Sequence& seq, int64_t& tokens_left, double now_s, Batch& batch);
   // Prefix caching. The cached leading blocks of a sequence about to be
-  // admitted with nothing computed (none otherwise), their ids left in
-  // ids_; and the sequence as those hits leave it.
+  // admitted with nothing computed (none otherwise), their nodes left in
+  // hit_nodes_; and the sequence as those hits leave it.
   PrefixCache::Probe prefix_hit(const Sequence& seq) const;
   void count_hit(Sequence& seq, int64_t blocks) const;
+  // Its counts alone (no cache vectors): what admission checks are tried on.
+  static Sequence counts_of(const Sequence& seq);
+  // Its block ids up to block `blocks`, computed once.
+  const std::vector<uint64_t>& ids_to(const Sequence& seq, int64_t blocks) const;
   // Its full blocks up to its cached positions become cache entries.
   void cache_blocks(Sequence& seq);
   // Every block it holds back to the pool (seq.blocks is left to the caller).
@@ -285,7 +292,7 @@ class Replica {
   double group_joules_ = 0;        // energy per member over the aggregate's steps
   std::vector<DecodeAggregate::Member> due_;
   std::vector<std::pair<uint64_t, uint32_t>> completing_;  // (order, slot)
-  mutable std::vector<uint64_t> ids_;  // block ids of the sequence being admitted (scratch)
+  mutable std::vector<PrefixCache::Node> hit_nodes_;       // prefix_hit's (scratch)
   int64_t prefix_hit_tokens_ = 0;
 };
 

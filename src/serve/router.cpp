@@ -194,7 +194,8 @@ class PrefixAware : public Router {
         append_block_ids(request, 0, (request.input_tokens - 1) / block, block, ids_);
         have_ids = true;
       }
-      const int64_t hit = r->kv().probe(ids_.data(), static_cast<int64_t>(ids_.size())).blocks;
+      const int64_t hit =
+          r->kv().probe(ids_.data(), static_cast<int64_t>(ids_.size()), nodes_).blocks;
       operations_ += static_cast<uint64_t>(hit) + 1;
       if (load_[i] > load_[least] + kBalance) continue;
       if (hit > best_hit || (hit == best_hit && hit > 0 && load_[i] < load_[best])) {
@@ -212,9 +213,10 @@ class PrefixAware : public Router {
   }
 
  private:
-  std::vector<int64_t> load_;            // unfinished requests as last reported
-  std::vector<const Replica*> replica_;  // for its cache; null until it has state
-  std::vector<uint64_t> ids_;            // the request's block ids (scratch)
+  std::vector<int64_t> load_;             // unfinished requests as last reported
+  std::vector<const Replica*> replica_;   // for its cache; null until it has state
+  std::vector<uint64_t> ids_;             // the request's block ids (scratch)
+  std::vector<PrefixCache::Node> nodes_;  // the probe's (unused)
 };
 
 struct Entry {

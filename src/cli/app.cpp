@@ -859,8 +859,8 @@ int run_bench(const BenchOptions& opt, bool check_only) {
         "agentic: {} sessions, {} calls, prefix caching {}: {:.3f} s wall ({:.0f} calls/s, {} "
         "events, {} step-cost memo entries), {:.0f} s simulated; peak RSS {:.1f} MB\n",
         opt.sessions, metrics.completed(), opt.prefix_caching ? "on" : "off", wall,
-        static_cast<double>(metrics.completed()) / wall, events, cost.memo_size(),
-        metrics.end_s(), peak_rss_mb());
+        static_cast<double>(metrics.completed()) / wall, events, cost.memo_size(), metrics.end_s(),
+        peak_rss_mb());
     return 0;
   }
   if (!opt.trace.empty()) {

@@ -739,7 +739,8 @@ class TraceSource final : public RequestSource {
     for (size_t i = 0; i < hashes_.size(); ++i) {
       const int64_t end = std::min(input, static_cast<int64_t>(i + 1) * kMooncakeBlockTokens);
       segments->push_back(
-          {shared_writer(kTraceBlockContent, hashes_[i] ^ (static_cast<uint64_t>(pass_) << 48)),
+          {shared_writer(shared_writer(kTraceBlockContent, static_cast<uint64_t>(pass_)),
+                         hashes_[i]),
            end});
     }
     return segments;

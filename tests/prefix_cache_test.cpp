@@ -31,24 +31,9 @@ namespace fs = std::filesystem;
 using testing_support::config_error;
 using testing_support::simulate;
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            (std::string("jalapeno_prefix_") + info->test_suite_name() + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
+// Named apart from other suites' directories.
+struct TempDir : testing_support::TempDir {
+  TempDir() : testing_support::TempDir("jalapeno_prefix_") {}
 };
 
 TEST(PrefixCache, CountsReferencesAndEvictsTheLeastRecentlyReleased) {

@@ -2,6 +2,8 @@
 // Helpers shared by the test suites.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +14,27 @@
 #include "model/op_graph.hpp"
 
 namespace jalapeno::testing_support {
+
+// A per-test temporary directory (named after the test), removed afterwards.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "jalapeno_") {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            (prefix + info->test_suite_name() + "_" + info->name());
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto file = path_ / name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // The message of the ConfigError that action throws; fails the test when it
 // throws nothing or something else.

@@ -22,25 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A per-test temporary directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            (std::string("jalapeno_workload_") + info->test_suite_name() + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
+// A per-test temporary directory, removed afterwards (test_support.hpp).
+// Named apart from other suites' directories.
+struct TempDir : testing_support::TempDir {
+  TempDir() : testing_support::TempDir("jalapeno_workload_") {}
 };
 
 std::string trace_path(const std::string& name) {

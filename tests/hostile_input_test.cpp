@@ -925,6 +925,43 @@ void scenario_cases(Table& t) {
              {"scheduler.prefix_caching"});
   t.scenario("prefix_aware_without_cache", "router: round-robin", "router: prefix-aware",
              {"system.router", "prefix_caching"}, false);
+  // Speculative decoding: the line of the speculative: mapping, the key.
+  const auto spec = [&](const std::string& name, const std::string& body,
+                        std::vector<std::string> expect, bool with_line = true) {
+    t.scenario("speculative_" + name, "slo: {ttft", "speculative: " + body + "\nslo: {ttft",
+               std::move(expect), with_line, "speculative:");
+  };
+  spec("acceptance_above_one", "{method: eagle, tokens: 3, acceptance: 1.5}",
+       {"speculative.acceptance", "1.5"});
+  spec("acceptance_negative", "{method: eagle, tokens: 3, acceptance: -0.1}",
+       {"speculative.acceptance"});
+  spec("acceptance_nan", "{method: eagle, tokens: 3, acceptance: .nan}",
+       {"speculative.acceptance"});
+  spec("by_position_out_of_range", "{method: eagle, tokens: 3, acceptance_by_position: [0.9, 2]}",
+       {"speculative.acceptance_by_position", "[0, 1]", "position 1"});
+  spec("by_position_too_long",
+       "{method: eagle, tokens: 2, acceptance_by_position: [0.5, 0.5, 0.5]}",
+       {"speculative.acceptance_by_position"});
+  spec("both_acceptances",
+       "{method: eagle, tokens: 2, acceptance: 0.5, acceptance_by_position: [0.5]}",
+       {"speculative.acceptance"});
+  spec("no_acceptance", "{method: eagle, tokens: 2}", {"speculative.acceptance"});
+  spec("tokens_zero", "{method: eagle, tokens: 0, acceptance: 0.5}", {"speculative.tokens"});
+  spec("tokens_huge", "{method: eagle, tokens: 100000, acceptance: 0.5}", {"speculative.tokens"});
+  spec("unknown_method", "{method: medusa, tokens: 2, acceptance: 0.5}",
+       {"speculative.method", "medusa"});
+  spec("draft_without_model", "{method: draft, tokens: 2, acceptance: 0.5}",
+       {"speculative.draft_model"});
+  spec("model_for_eagle", "{method: eagle, tokens: 2, acceptance: 0.5, draft_model: llama-3.2-1b}",
+       {"speculative.draft_model"});
+  spec("unknown_key", "{method: eagle, tokens: 2, acceptance: 0.5, accept: 0.5}",
+       {"speculative.accept"});
+  // Refused when the replica is built: the file and the key, not a line.
+  spec("mtp_without_modules", "{method: mtp, tokens: 2, acceptance: 0.5}",
+       {"speculative.method", "num_nextn_predict_layers"}, false);
+  spec("draft_other_vocabulary",
+       "{method: draft, tokens: 2, acceptance: 0.5, draft_model: qwen3-8b}",
+       {"speculative.draft_model", "vocabulary"}, false);
   const auto trace = [&](const std::string& name, const std::string& body,
                          std::vector<std::string> expect, bool with_line = true) {
     t.scenario(name, kWorkloadLines, "workload:\n  trace: " + body + "\n", std::move(expect),
@@ -1313,6 +1350,14 @@ void flag_cases(Table& t) {
   t.flags("step_topology_unknown", step_with({"--topology", "ring-99"}), {"ring-99"});
   t.flags("step_unknown_flag", step_with({"--frobnicate"}), {"--frobnicate"});
   // serve
+  t.flags("serve_acceptance_above_one",
+          synthetic_with(
+              {"--speculative", "eagle", "--speculative-tokens", "2", "--acceptance", "1.2"}),
+          {"speculative.acceptance", "--acceptance", "[0, 1]"});
+  t.flags("serve_acceptance_without_method", synthetic_with({"--acceptance", "0.5"}),
+          {"--speculative"});
+  t.flags("serve_speculative_no_tokens", synthetic_with({"--speculative", "eagle"}),
+          {"speculative.tokens", "--speculative-tokens"});
   t.flags("serve_slo_ttft_subnormal", synthetic_with({"--slo-ttft", "1e-310"}), {"--slo-ttft"});
   t.flags("serve_slo_ttft_negative", synthetic_with({"--slo-ttft", "-1"}), {"--slo-ttft"});
   t.flags("serve_slo_ttft_nan", synthetic_with({"--slo-ttft", "nan"}), {"--slo-ttft"});

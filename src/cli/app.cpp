@@ -422,6 +422,10 @@ struct ServeOptions {
   bool offline = false;
   bool no_chunked_prefill = false;
   bool prefix_caching = false;
+  // Speculative decoding over the scenario's: a method turns it on.
+  std::optional<std::string> speculative, draft_model;
+  std::optional<int64_t> speculative_tokens;
+  std::optional<double> acceptance;
   bool json = false;
   bool timeline = false;
   std::string out_dir;
@@ -439,6 +443,23 @@ void require_above_zero(const std::optional<T>& value, const char* flag) {
   if (value && !(*value > 0)) {
     throw ConfigError(fmt::format("{}: expected a value above zero, got {}", flag, *value));
   }
+}
+
+// --speculative, --speculative-tokens, --acceptance and --draft-model, each
+// over the scenario's value; validate_scenario checks the result.
+void apply_speculative_options(const ServeOptions& opt, SpeculativeConfig& spec) {
+  const bool any = opt.speculative || opt.speculative_tokens || opt.acceptance || opt.draft_model;
+  if (!any) return;
+  if (opt.speculative) spec.method = *opt.speculative;
+  if (!spec.enabled()) {
+    throw ConfigError(
+        "--speculative-tokens, --acceptance, --draft-model: expected --speculative METHOD (or a "
+        "scenario with speculative:) to go with them");
+  }
+  if (opt.speculative_tokens) spec.tokens = *opt.speculative_tokens;
+  if (opt.acceptance) spec.acceptance = {*opt.acceptance};
+  if (opt.draft_model) spec.draft_model = *opt.draft_model;
+  if (spec.method != "draft" && !opt.draft_model) spec.draft_model.clear();
 }
 
 Scenario build_scenario(const ServeOptions& opt) {
@@ -493,6 +514,7 @@ Scenario build_scenario(const ServeOptions& opt) {
   if (opt.block_size) s.serve.scheduler.block_size = *opt.block_size;
   if (opt.no_chunked_prefill) s.serve.scheduler.chunked_prefill = false;
   if (opt.prefix_caching) s.serve.scheduler.prefix_caching = true;
+  apply_speculative_options(opt, s.serve.scheduler.speculative);
   if (opt.preemption) {
     s.serve.scheduler.preemption =
         *opt.preemption == "swap" ? Preemption::kSwap : Preemption::kRecompute;
@@ -785,6 +807,14 @@ void add_serve_options(CLI::App* cmd, ServeOptions& opt) {
   cmd->add_flag("--no-chunked-prefill", opt.no_chunked_prefill, "prefill whole prompts only");
   cmd->add_flag("--prefix-caching", opt.prefix_caching,
                 "share KV blocks of common prompt prefixes (vLLM enable_prefix_caching)");
+  cmd->add_option("--speculative", opt.speculative,
+                  "speculative decoding: draft (with --draft-model), mtp or eagle");
+  cmd->add_option("--speculative-tokens", opt.speculative_tokens,
+                  "speculative decoding: drafts proposed per verification");
+  cmd->add_option("--acceptance", opt.acceptance,
+                  "speculative decoding: probability a draft is accepted, 0 to 1");
+  cmd->add_option("--draft-model", opt.draft_model,
+                  "speculative decoding: the draft model (preset or config.json)");
   cmd->add_option("--preemption", opt.preemption, "recompute or swap")
       ->check(CLI::IsMember({"recompute", "swap"}));
   add_precision_options(cmd, opt.precision);

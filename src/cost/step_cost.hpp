@@ -165,6 +165,9 @@ class StepCostModel {
   const ModelSpec& model() const { return model_; }  // one chip's shard
   const ModelSpec& full_model() const { return full_model_; }
   const ParallelPlan& plan() const { return parallel_.plan; }
+  // The plan with its network and MoE placement (what a draft model that
+  // shares the replica's chips is built with).
+  const ParallelContext& parallel() const { return parallel_; }
   // What one chip holds: its share of the weights (its TP slice of its
   // pipeline stage's layers; embedding and lm_head counted on every stage, a
   // slight over-estimate), and the KV cache of one token.

@@ -444,6 +444,7 @@ std::unique_ptr<ServingMetrics> scenario_metrics(const Scenario& scenario) {
   metrics->set_open_loop(scenario.workload != WorkloadKind::kClosedLoop &&
                          scenario.workload != WorkloadKind::kAgentic);
   metrics->set_prefix_caching(scenario.serve.scheduler.prefix_caching);
+  metrics->set_speculative(scenario.serve.scheduler.speculative.enabled());
   if (auto accounting = make_energy_accounting(scenario)) {
     metrics->set_energy_accounting(*accounting);
   }

@@ -261,6 +261,10 @@ void ServingMetrics::on_step(const StepRecord& step) {
   dynamic_joules_ += step.dynamic_joules;
   computed_prompt_tokens_ += static_cast<uint64_t>(std::max<int64_t>(step.prefill_tokens, 0));
   evicted_blocks_ += step.evicted_blocks;
+  speculation_.verifications += static_cast<uint64_t>(std::max<int64_t>(step.verifications, 0));
+  speculation_.proposed += static_cast<uint64_t>(std::max<int64_t>(step.proposed_tokens, 0));
+  speculation_.accepted += static_cast<uint64_t>(std::max<int64_t>(step.accepted_tokens, 0));
+  speculation_.draft_s += step.draft_seconds;
   busy_s_ += step.seconds;
   input_busy_s_ += step.input_share * step.seconds;
   if (step.seconds <= 0) {
@@ -351,6 +355,7 @@ nlohmann::ordered_json ServingMetrics::to_json() const {
   j["cost"] = cost_json(duration);
   // Only for runs that have them, as by_priority.
   if (prefix_caching_) j["prefix_cache"] = prefix_cache_json();
+  if (speculative_) j["speculative"] = speculative_json();
   if (!sessions_.empty()) j["sessions"] = sessions_json(duration);
 
   // Common series length: cover the whole run and every step (set_end_time
@@ -574,6 +579,23 @@ nlohmann::ordered_json ServingMetrics::prefix_cache_json() const {
   };
 }
 
+nlohmann::ordered_json ServingMetrics::speculative_json() const {
+  if (!speculative_) return nullptr;
+  const SpeculationStats& x = speculation_;
+  const auto verifications = static_cast<double>(x.verifications);
+  return {
+      {"verifications", x.verifications},
+      {"proposed_tokens", x.proposed},
+      {"accepted_tokens", x.accepted},
+      {"acceptance_rate", ratio(static_cast<double>(x.accepted), static_cast<double>(x.proposed))},
+      // Tokens a verification makes: the accepted drafts and one more.
+      {"tokens_per_verification",
+       ratio(verifications + static_cast<double>(x.accepted), verifications)},
+      {"draft_seconds", x.draft_s},
+      {"draft_share", ratio(x.draft_s, busy_s_)},
+  };
+}
+
 nlohmann::ordered_json ServingMetrics::sessions_json(double duration) const {
   if (sessions_.empty()) return nullptr;
   QuantileSketch task_time;
@@ -627,6 +649,15 @@ std::string ServingMetrics::summary_table() const {
         "blocks evicted\n",
         100.0 * ratio(static_cast<double>(cached_tokens_), static_cast<double>(input_tokens_)),
         cached_tokens_, input_tokens_, computed_prompt_tokens_, evicted_blocks_);
+  }
+  if (speculative_) {
+    const nlohmann::ordered_json x = speculative_json();
+    out += fmt::format(
+        "speculative {} verifications · {:.1f}% of {} drafts accepted · {:.2f} tokens per "
+        "verification · drafter {:.1f}% of step time\n",
+        x["verifications"].get<uint64_t>(), 100.0 * x["acceptance_rate"].get<double>(),
+        x["proposed_tokens"].get<uint64_t>(), x["tokens_per_verification"].get<double>(),
+        100.0 * x["draft_share"].get<double>());
   }
   if (!sessions_.empty()) {
     const nlohmann::ordered_json t = sessions_json(duration);

@@ -45,6 +45,9 @@ class ServingMetrics : public ServingObserver {
   // Whether the replicas cache prefixes: only then does the document have a
   // prefix_cache object (null otherwise).
   void set_prefix_caching(bool on) { prefix_caching_ = on; }
+  // Whether the replicas speculate: only then does the document have a
+  // speculative object (null otherwise).
+  void set_speculative(bool on) { speculative_ = on; }
   // What the run says about itself: overload (served below the offered
   // rate), a KV-starved batch, a batch capped by max_sequences, steps bound
   // by the token budget. One sentence each, with the figures behind it.
@@ -92,6 +95,15 @@ class ServingMetrics : public ServingObserver {
   uint64_t cached_tokens() const { return cached_tokens_; }
   uint64_t computed_prompt_tokens() const { return computed_prompt_tokens_; }
   uint64_t evicted_blocks() const { return evicted_blocks_; }
+  // Speculative decoding, summed over the steps (StepRecord): the target's
+  // verifications, the drafts they checked and accepted, the drafter's time.
+  struct SpeculationStats {
+    uint64_t verifications = 0;
+    uint64_t proposed = 0;
+    uint64_t accepted = 0;
+    double draft_s = 0;
+  };
+  const SpeculationStats& speculation() const { return speculation_; }
   // Per session (RequestRecord::session), once the run has ended: a task's
   // calls, its span from the first call's arrival to the last one's end,
   // its tokens and its requests' energy.
@@ -144,6 +156,7 @@ class ServingMetrics : public ServingObserver {
   nlohmann::ordered_json energy_json(double duration) const;
   nlohmann::ordered_json cost_json(double duration) const;
   nlohmann::ordered_json prefix_cache_json() const;
+  nlohmann::ordered_json speculative_json() const;
   nlohmann::ordered_json sessions_json(double duration) const;
 
   // Doubles the interval until `end_s` is inside max_buckets_ buckets.
@@ -179,6 +192,8 @@ class ServingMetrics : public ServingObserver {
   uint64_t computed_prompt_tokens_ = 0;
   uint64_t evicted_blocks_ = 0;
   QuantileSketch hit_fraction_;  // per request: cached over prompt tokens
+  bool speculative_ = false;
+  SpeculationStats speculation_;
   std::map<int64_t, SessionStats> sessions_;
 };
 

@@ -11,9 +11,12 @@
 
 namespace jalapeno {
 
-CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& config) {
+CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& config,
+                         const Speculator* speculator) {
   CacheLayout layout;
-  const double per_token = cost.kv_bytes_per_token_per_chip();
+  // A drafter's cache holds the same positions: its bytes share the block.
+  const double per_token = cost.kv_bytes_per_token_per_chip() +
+                           (speculator != nullptr ? speculator->kv_bytes_per_token_per_chip() : 0);
   const double state = cost.state_bytes_per_sequence_per_chip();
   if (per_token > 0) {
     layout.block_bytes = static_cast<double>(config.block_size) * per_token;
@@ -28,7 +31,8 @@ CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& confi
   return layout;
 }
 
-int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config) {
+int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config,
+                        const Speculator* speculator) {
   const ModelSpec& model = cost.model();  // one chip's shard
   const ChipSpec& chip = cost.chip();
   // The KV cache's level; the weights count against it only when they share
@@ -46,7 +50,8 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
   const double activations =
       static_cast<double>(config.max_batched_tokens) * per_token +
       static_cast<double>(config.max_sequences) * static_cast<double>(model.vocab_size) * 4.0;
-  const double weights = cost.weight_bytes_per_chip();
+  const double weights = cost.weight_bytes_per_chip() +
+                         (speculator != nullptr ? speculator->weight_bytes_per_chip() : 0);
   if (!cost.levels_shared() && weights > cost.weight_level().bytes) {
     throw InfeasibleError(fmt::format(
         "{} does not fit on {} ({}): {:.3f} GB of weights per chip against {:.3f} GB of {}",
@@ -54,7 +59,7 @@ int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config
         cost.weight_level().bytes / 1e9, to_string(cost.weight_level().kind)));
   }
   const double kv_bytes = usable - (cost.levels_shared() ? weights : 0) - activations;
-  const CacheLayout layout = cache_layout(cost, config);
+  const CacheLayout layout = cache_layout(cost, config, speculator);
   const double block_bytes = layout.block_bytes;
   if (!(block_bytes > 0)) {
     throw std::logic_error("a cache block of no bytes: a model with neither attention nor state");
@@ -100,23 +105,26 @@ void check_prefix_caching(const StepCostModel& cost, const SchedulerConfig& conf
 }
 
 Replica::Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config,
-                 int64_t kv_blocks, bool per_sequence_only)
+                 int64_t kv_blocks, bool per_sequence_only, Speculator* speculator)
     : index_(index),
       cost_(cost),
       config_(config),
       policy_(make_scheduler_policy(config.policy, "scheduler.policy")),
-      kv_(kv_blocks, config.block_size, cache_layout(cost, config).state_blocks,
-          cache_layout(cost, config).per_token),
-      block_bytes_(cache_layout(cost, config).block_bytes),
+      kv_(kv_blocks, config.block_size, cache_layout(cost, config, speculator).state_blocks,
+          cache_layout(cost, config, speculator).per_token),
+      block_bytes_(cache_layout(cost, config, speculator).block_bytes),
       depth_(cost.plan().pp),
       batches_(static_cast<size_t>(cost.plan().pp)),
       // In a pipeline micro-batches overlap, and windowed layers see a
       // length that is not a running sum: those stay per sequence. The
       // aggregate's residue counts take one entry per block position: beyond 4,096
       // (vLLM's blocks are 16 to 128 tokens) the per-sequence path is leaner.
-      aggregate_enabled_(!per_sequence_only && cost.plan().pp == 1 &&
+      // A speculating replica's sequences advance by different numbers of
+      // tokens each step: per sequence too.
+      aggregate_enabled_(!per_sequence_only && speculator == nullptr && cost.plan().pp == 1 &&
                          cost.model().attention_window().size == 0 && config.block_size <= 4096),
-      decoders_(config.block_size, cache_layout(cost, config).per_token) {
+      decoders_(config.block_size, cache_layout(cost, config, speculator).per_token),
+      speculator_(speculator) {
   // Reserve for a small batch: the vectors grow to what the replica really
   // runs, so a fleet of lightly loaded replicas stays small (a few KB each).
   const auto max_seqs = static_cast<size_t>(std::min<int64_t>(config.max_sequences, 32));
@@ -302,8 +310,27 @@ Replica::Preempted Replica::preempt_youngest(ServingObserver& metrics, uint32_t 
   return which;
 }
 
+int64_t Replica::decode_positions(const Sequence& seq, int64_t tokens_left) const {
+  if (speculator_ == nullptr) return 1;
+  // Its last token, then drafts: none past the request's last token (a
+  // verification makes at most one token more than it proposed).
+  const int64_t left = seq.request.output_tokens - seq.generated;
+  const int64_t drafts =
+      std::max<int64_t>(0, std::min({speculator_->tokens(), left - 1, tokens_left - 1}));
+  return 1 + drafts;
+}
+
+Replica::Scheduled Replica::schedule_item(uint32_t slot, int64_t tokens) {
+  Sequence& seq = slots_[slot];
+  Scheduled item{slot, tokens, 1};
+  if (!seq.in_prefill() && tokens > 1) {
+    item.made = 1 + speculator_->accepted(seq.request.id, seq.verifications++, tokens - 1);
+  }
+  return item;
+}
+
 int64_t Replica::admission_tokens(const Sequence& seq, int64_t tokens_left) const {
-  if (!seq.in_prefill()) return 1;  // a decode
+  if (!seq.in_prefill()) return decode_positions(seq, tokens_left);  // a decode
   const int64_t tokens = seq.prefill_target - seq.prefilled;
   if (tokens <= tokens_left) return tokens;
   // Without chunked prefill a prompt must fit the budget whole; a sequence
@@ -357,7 +384,7 @@ bool Replica::admit(Sequence& seq, int64_t& tokens_left, double now_s, Batch& ba
   seq.order = next_order_++;
   const uint32_t slot = store(std::move(seq));
   running_.push_back(slot);
-  batch.items.push_back({slot, tokens});
+  batch.items.push_back(schedule_item(slot, tokens));
   tokens_left -= tokens;
   return true;
 }
@@ -404,7 +431,7 @@ bool Replica::schedule_aggregated(StepKind kind, int64_t& tokens_left, Batch& ba
       kv_.allocate(need);
       seq.blocks += need;
       seq.in_flight = true;
-      batch.items.push_back({slot, n});
+      batch.items.push_back({slot, n, 1});
     }
   };
   if (decodes) take(pending_, false);
@@ -471,8 +498,9 @@ void Replica::schedule_per_sequence(StepKind kind, int64_t& tokens_left, Batch& 
       if (seq.in_prefill() ? kind == StepKind::kDecodeOnly : kind == StepKind::kPrefillOnly) {
         continue;
       }
-      const int64_t tokens =
-          seq.in_prefill() ? std::min(seq.prefill_target - seq.prefilled, tokens_left) : 1;
+      const int64_t tokens = seq.in_prefill()
+                                 ? std::min(seq.prefill_target - seq.prefilled, tokens_left)
+                                 : decode_positions(seq, tokens_left);
       const int64_t need = blocks_wanted(seq, tokens);
       bool short_of_blocks = false;
       while (!kv_.can_allocate(need)) {
@@ -496,7 +524,7 @@ void Replica::schedule_per_sequence(StepKind kind, int64_t& tokens_left, Batch& 
       kv_.allocate(need);
       slots_[slot].blocks += need;
       slots_[slot].in_flight = true;
-      batch.items.push_back({slot, tokens});
+      batch.items.push_back(schedule_item(slot, tokens));
       tokens_left -= tokens;
     }
   }
@@ -585,12 +613,30 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   if (batch.aggregated) ++aggregated_steps_;
   BatchSummary summary = empty_summary(cost_.model().attention_window());
   if (batch.members > 0) decoders_.add_to(summary);
+  // Verifications (a decoding sequence's k + 1 positions) are costed as the
+  // chunks they are, but their tokens are output, not prompt.
+  int64_t verifications = 0, verified_positions = 0, proposed = 0, accepted = 0;
+  if (speculator_ != nullptr) draft_work_.clear();
   for (const Scheduled& s : batch.items) {
-    add_to_summary(summary, {s.tokens, slots_[s.slot].kv_tokens});
+    const Sequence& seq = slots_[s.slot];
+    add_to_summary(summary, {s.tokens, seq.kv_tokens});
+    if (speculator_ == nullptr) continue;
+    const bool decoding = !seq.in_prefill();
+    // A sequence making its last token drafts nothing.
+    if (!decoding || s.tokens > 1) {
+      draft_work_.push_back({s.tokens, seq.kv_tokens, decoding ? s.tokens - 1 : 0});
+    }
+    if (decoding && s.tokens > 1) {
+      ++verifications;
+      verified_positions += s.tokens;
+      proposed += s.tokens - 1;
+      accepted += s.made - 1;
+    }
   }
   const StepTiming timing = cost_.timing(summary);
-  const double comm_s = timing.comm_seconds;
-  last_compute_s_ = timing.seconds;
+  const StepTiming draft = speculator_ != nullptr ? speculator_->timing(draft_work_) : StepTiming{};
+  const double comm_s = timing.comm_seconds + draft.comm_seconds;
+  last_compute_s_ = timing.seconds + draft.seconds;
   last_swap_s_ = swap_bytes_ / config_.swap_Bps;
   last_swap_bytes_ = swap_bytes_;
   const double seconds = last_compute_s_ + last_swap_s_;
@@ -605,19 +651,32 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   last_step_.start_s = now_s;
   last_step_.seconds = stage_s;
   last_step_.sequences = batch.members + static_cast<int64_t>(batch.items.size());
-  last_step_.prefill_tokens = summary.prefill_tokens;
-  last_step_.decode_tokens = summary.decode_sequences;
+  const int64_t prompt_tokens = summary.prefill_tokens - verified_positions;
+  const int64_t decoding = summary.decode_sequences + verifications;
+  last_step_.prefill_tokens = prompt_tokens;
+  last_step_.decode_tokens = summary.decode_sequences + verifications + accepted;
   last_step_.kv_used_fraction = kv_.used_fraction();
   last_step_.comm_seconds = comm_s / static_cast<double>(depth_);
-  last_step_.dynamic_joules = timing.dynamic_joules;
-  const double prompt_J = timing.joules * timing.input_share;
+  last_step_.dynamic_joules = timing.dynamic_joules + draft.dynamic_joules;
+  // The prompt chunks' share of the target's energy (the verifications'
+  // positions taken out of what the cost model counts as prefill); the
+  // drafter's energy is the decoding sequences' (the prompts' when none).
+  double prompt_J = timing.joules * timing.input_share;
+  if (verified_positions > 0) {
+    prompt_J *= static_cast<double>(prompt_tokens) / static_cast<double>(summary.prefill_tokens);
+  }
+  double decode_J = timing.joules - prompt_J;
+  (decoding > 0 ? decode_J : prompt_J) += draft.joules;
   batch.joules_per_prompt_token =
-      summary.prefill_tokens > 0 ? prompt_J / static_cast<double>(summary.prefill_tokens) : 0;
-  batch.joules_per_decode =
-      summary.decode_sequences > 0
-          ? (timing.joules - prompt_J) / static_cast<double>(summary.decode_sequences)
-          : 0;
-  last_step_.input_share = timing.input_share;
+      prompt_tokens > 0 ? prompt_J / static_cast<double>(prompt_tokens) : 0;
+  batch.joules_per_decode = decoding > 0 ? decode_J / static_cast<double>(decoding) : 0;
+  const double step_J = timing.joules + draft.joules;
+  last_step_.input_share =
+      speculator_ == nullptr ? timing.input_share : (step_J > 0 ? prompt_J / step_J : 0);
+  last_step_.draft_seconds = draft.seconds;
+  last_step_.verifications = verifications;
+  last_step_.proposed_tokens = proposed;
+  last_step_.accepted_tokens = accepted;
   last_step_.running = running();
   last_step_.waiting = waiting();
   last_step_.held_by = held;
@@ -653,20 +712,38 @@ void Replica::complete(Sequence& seq, double now_s, ServingObserver& metrics,
 bool Replica::advance(const Scheduled& s, const Batch& batch, double now_s) {
   Sequence& seq = slots_[s.slot];
   seq.in_flight = false;
-  // As the batch summary counts it: one new token decodes, more prefill.
-  seq.joules += s.tokens == 1 ? batch.joules_per_decode
-                              : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
-  seq.kv_tokens += s.tokens;
-  if (seq.in_prefill()) {
+  // As start_step shared the energy: a decode or a verification per
+  // sequence, a prompt chunk (a one-token chunk counts as a decode, as the
+  // batch summary counts it) per token.
+  const bool decoding = !seq.in_prefill();
+  seq.joules += decoding || s.tokens == 1
+                    ? batch.joules_per_decode
+                    : static_cast<double>(s.tokens) * batch.joules_per_prompt_token;
+  int64_t made = 1;
+  if (decoding) {
+    // The last token and the accepted drafts stay cached; the rejected
+    // drafts' positions are overwritten by the next step.
+    made = s.made;
+    seq.kv_tokens += made;
+    if (s.tokens > 1) {
+      ++speculation_.verifications;
+      speculation_.proposed += s.tokens - 1;
+      speculation_.accepted += made - 1;
+    }
+  } else {
+    seq.kv_tokens += s.tokens;
     seq.prefilled += s.tokens;
     cache_blocks(seq);  // a chunk's full blocks are hits for the next request at once
     if (seq.in_prefill()) return false;  // the prompt's last position yields a token
   }
-  seq.generated += 1;
+  seq.generated += made;
   if (seq.first_token_s < 0) {
     seq.first_token_s = now_s;
   } else {
-    gaps_.push_back(now_s - seq.last_token_s);
+    // A verification's tokens arrive together: each is charged an equal
+    // share of the time since the last, so the gaps add up to it.
+    const double gap = (now_s - seq.last_token_s) / static_cast<double>(made);
+    for (int64_t i = 0; i < made; ++i) gaps_.push_back(gap);
   }
   seq.last_token_s = now_s;
   return true;

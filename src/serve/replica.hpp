@@ -26,6 +26,7 @@
 #include "serve/kv_cache.hpp"
 #include "serve/scheduler_policy.hpp"
 #include "serve/serving_events.hpp"
+#include "serve/speculative.hpp"
 #include "workload/request.hpp"
 
 namespace jalapeno {
@@ -44,6 +45,8 @@ struct SchedulerConfig {
   // Automatic prefix caching (serve/prefix_cache.hpp; vLLM
   // enable_prefix_caching, SGLang's radix cache).
   bool prefix_caching = false;
+  // Speculative decoding (serve/speculative.hpp); off unless a method is set.
+  SpeculativeConfig speculative;
 };
 
 // Throws ConfigError when prefix caching is asked of a model it cannot
@@ -53,8 +56,11 @@ void check_prefix_caching(const StepCostModel& cost, const SchedulerConfig& conf
 
 // KV blocks left for the cache on each chip of a replica after its weights
 // and activation workspace (every chip of a replica holds the same number of
-// token positions). Throws InfeasibleError when the model does not fit.
-int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config);
+// token positions), and after a drafter's weights when it speculates (its
+// KV cache then shares each block). Throws InfeasibleError when the model
+// does not fit.
+int64_t kv_cache_blocks(const StepCostModel& cost, const SchedulerConfig& config,
+                        const Speculator* speculator = nullptr);
 
 // How the cache pool is cut: a block's bytes per chip, the blocks each
 // sequence's recurrent state takes, and whether positions take blocks at
@@ -64,15 +70,19 @@ struct CacheLayout {
   int64_t state_blocks = 0;
   bool per_token = true;
 };
-CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& config);
+CacheLayout cache_layout(const StepCostModel& cost, const SchedulerConfig& config,
+                         const Speculator* speculator = nullptr);
 
 class Replica {
  public:
   // A replica whose cost model has pp pipeline stages keeps up to pp
   // micro-batches in flight: a new one can enter the first stage as soon as
   // the previous one has left it (stage time = step time / pp).
+  // A replica that speculates drafts with `speculator` (shared by the
+  // replicas, as the cost model is); its steps stay on the per-sequence
+  // path, since its sequences advance by different numbers of tokens.
   Replica(uint32_t index, StepCostModel& cost, const SchedulerConfig& config, int64_t kv_blocks,
-          bool per_sequence_only = false);
+          bool per_sequence_only = false, Speculator* speculator = nullptr);
 
   // Throws InfeasibleError for a request the cache can never hold.
   void enqueue(const Request& request);
@@ -111,6 +121,14 @@ class Replica {
   // Prompt tokens found in the prefix cache, at first admission and on
   // readmission after a recompute preemption.
   int64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
+  // Speculative decoding: the target's checks, the drafts they checked and
+  // accepted, and the tokens they made (accepted drafts and one more each).
+  struct Speculation {
+    int64_t verifications = 0;
+    int64_t proposed = 0;
+    int64_t accepted = 0;
+  };
+  const Speculation& speculation() const { return speculation_; }
 
  private:
   struct Sequence {
@@ -141,6 +159,7 @@ class Replica {
     std::vector<PrefixCache::Node> cached;
     mutable std::vector<uint64_t> ids;
     int64_t cached_tokens = 0;
+    int64_t verifications = 0;  // speculative checks so far (the draws' index)
     bool in_prefill() const { return prefilled < prefill_target; }
   };
   // A queue of sequences that counts itself: std::deque::size() is an
@@ -175,9 +194,12 @@ class Replica {
     std::deque<Sequence> queue_;
     size_t size_ = 0;
   };
+  // A sequence in a step: its new positions, and the tokens the step makes
+  // for it once it is decoding (1, or 1 + the drafts accepted).
   struct Scheduled {
     uint32_t slot;
     int64_t tokens;
+    int64_t made;
   };
   struct Batch {
     std::vector<Scheduled> items;  // the sequences not in the aggregate
@@ -220,6 +242,12 @@ class Replica {
   // blocks it would take for them (or, under a policy that reserves, for
   // the whole request).
   int64_t admission_tokens(const Sequence& seq, int64_t tokens_left) const;
+  // A decoding sequence's positions this step: its last token, and the
+  // drafts it proposes (none without speculation, none for its last token,
+  // no more than the budget left).
+  int64_t decode_positions(const Sequence& seq, int64_t tokens_left) const;
+  // The item for `tokens` of `slot` (drawing its accepted drafts).
+  Scheduled schedule_item(uint32_t slot, int64_t tokens);
   int64_t reserved_positions(const Sequence& seq) const;
   int64_t blocks_wanted(const Sequence& seq, int64_t tokens) const;
   // Whether the next swapped or waiting sequence would be admitted now.
@@ -294,6 +322,9 @@ class Replica {
   std::vector<std::pair<uint64_t, uint32_t>> completing_;  // (order, slot)
   mutable std::vector<PrefixCache::Node> hit_nodes_;       // prefix_hit's (scratch)
   int64_t prefix_hit_tokens_ = 0;
+  Speculator* speculator_;
+  std::vector<Speculator::Work> draft_work_;  // scratch, per step
+  Speculation speculation_;
 };
 
 }  // namespace jalapeno

@@ -46,6 +46,72 @@ void read_scheduler(SpecReader& reader, SchedulerConfig& config) {
   reader.finish();
 }
 
+// `speculative:` (serve/speculative.hpp). Each value is checked here, where
+// the file's line is known; check_speculative checks the whole again for
+// values from flags.
+void read_speculative(SpecReader& reader, SpeculativeConfig& config) {
+  config.method = reader.string("method");
+  const auto& methods = speculation_methods();
+  if (std::none_of(methods.begin(), methods.end(),
+                   [&](const SpeculationMethod& m) { return config.method == m.name; })) {
+    std::string names;
+    for (const SpeculationMethod& m : methods) {
+      names += (names.empty() ? "" : ", ") + std::string(m.name);
+    }
+    reader.fail("method", fmt::format("one of {}, got '{}'", names, config.method));
+  }
+  config.tokens = reader.integer_in("tokens", 1, kMaxSpeculativeTokens);
+  const bool one = reader.has("acceptance");
+  const bool each = reader.has("acceptance_by_position");
+  if (one == each) {
+    reader.fail(one ? "acceptance_by_position" : "acceptance",
+                "one of acceptance (every draft) or acceptance_by_position (a list, one per "
+                "draft)");
+  }
+  config.acceptance.clear();
+  if (one) {
+    config.acceptance.push_back(reader.number_in("acceptance", 0, 1));
+    reader.ignore("acceptance_by_position");
+  } else {
+    reader.ignore("acceptance");
+    const YAML::Node list = reader.raw("acceptance_by_position");
+    if (!list.IsSequence() || list.size() == 0 ||
+        static_cast<int64_t>(list.size()) > config.tokens) {
+      reader.fail(
+          "acceptance_by_position",
+          fmt::format("a list of 1 to {} (tokens) acceptance probabilities", config.tokens));
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      double a = -1;
+      try {
+        if (list[i].IsScalar()) a = list[i].as<double>();
+      } catch (const YAML::Exception&) {
+        a = -1;
+      }
+      if (!(a >= 0 && a <= 1)) {
+        reader.fail("acceptance_by_position",
+                    fmt::format("probabilities in [0, 1], got '{}' at position {}",
+                                list[i].IsScalar() ? list[i].Scalar() : "a list or mapping", i));
+      }
+      config.acceptance.push_back(a);
+    }
+  }
+  if (reader.has("draft_model")) {
+    if (config.method != "draft") {
+      reader.fail("draft_model", fmt::format("no draft model for method {}, which drafts with the "
+                                             "target's own layers (or method: draft)",
+                                             config.method));
+    }
+    config.draft_model = reader.string("draft_model");
+  } else {
+    reader.ignore("draft_model");
+    if (config.method == "draft") {
+      reader.fail("draft_model", "a draft model (a preset or config.json) for method draft");
+    }
+  }
+  reader.finish();
+}
+
 void read_arrivals(SpecReader& arrivals, Scenario& s) {
   const std::vector<std::string> kinds = {"poisson", "gamma", "constant", "offline", "closed_loop"};
   std::string chosen;
@@ -318,6 +384,12 @@ Scenario read_scenario(const Document& doc) {
     SpecReader workload = reader.child("workload");
     read_workload(workload, s, base);
   }
+  if (reader.has("speculative")) {
+    SpecReader speculative = reader.child("speculative");
+    read_speculative(speculative, s.serve.scheduler.speculative);
+  } else {
+    reader.ignore("speculative");
+  }
   if (reader.has("slo")) {
     SpecReader slo = reader.child("slo");
     s.slo.ttft_s = slo.positive_quantity_or("ttft", Dimension::kTime, 0);
@@ -411,6 +483,7 @@ void validate_scenario(const Scenario& s) {
         "system.router (--router): prefix-aware routes by what each replica's prefix cache "
         "holds; turn on scheduler.prefix_caching (--prefix-caching) or choose another router");
   }
+  check_speculative(c.speculative);
   check("tp (system.tp, --tp)", static_cast<double>(s.plan.tp), 1, 1e5);
   check("pp (system.pp, --pp)", static_cast<double>(s.plan.pp), 1, 1e5);
   check("scheduler.max_sequences (--max-seqs)", static_cast<double>(c.max_sequences), 1, 1e6);
@@ -539,6 +612,16 @@ std::optional<EnergyAccounting> make_energy_accounting(const Scenario& scenario)
 
 nlohmann::ordered_json scenario_json(const Scenario& scenario, const StepCostModel& cost,
                                      const RequestSource& source) {
+  const SpeculativeConfig& spec = scenario.serve.scheduler.speculative;
+  nlohmann::ordered_json speculative = nullptr;
+  if (spec.enabled()) {
+    speculative = {
+        {"method", spec.method},
+        {"tokens", spec.tokens},
+        {"acceptance", spec.acceptance},
+        {"draft_model", spec.draft_model.empty() ? nlohmann::ordered_json(nullptr)
+                                                 : nlohmann::ordered_json(spec.draft_model)}};
+  }
   return {{"model", scenario.model},
           {"hw", scenario.hw},
           {"engine", scenario.engine},
@@ -550,6 +633,7 @@ nlohmann::ordered_json scenario_json(const Scenario& scenario, const StepCostMod
           {"router", scenario.serve.router},
           {"scheduler", scenario.serve.scheduler.policy},
           {"prefix_caching", scenario.serve.scheduler.prefix_caching},
+          {"speculative", speculative},
           {"workload", source.describe()},
           {"seed", scenario.seed},
           {"precision", cost.model().precision.describe()}};
@@ -567,7 +651,15 @@ EngineProfile scenario_engine(const Scenario& scenario) {
 }
 
 StepCostModel make_scenario_cost_model(const Scenario& scenario) {
-  return naming_the_file(scenario, [&] { return cost_model(scenario); });
+  return naming_the_file(scenario, [&] {
+    StepCostModel cost = cost_model(scenario);
+    // What the replicas will refuse, refused now, with the file's name: a
+    // drafter the model or plan cannot have.
+    if (scenario.serve.scheduler.speculative.enabled()) {
+      const Speculator check(cost, scenario.serve.scheduler.speculative);
+    }
+    return cost;
+  });
 }
 
 std::unique_ptr<RequestSource> make_source(const Scenario& scenario) {

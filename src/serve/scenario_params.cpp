@@ -165,6 +165,24 @@ const ParamKind& scenario_param_kind() {
            std::string("32768"),
            "A session ends early when its next call's prompt and output would pass this."},
 
+          // speculative: drafts checked by the target (serve/speculative.hpp).
+          {"speculative", ParamType::kMapping, std::nullopt, std::string("(off)"),
+           "Speculative decoding: a drafter proposes tokens the target verifies in one pass."},
+          {"speculative.method", ParamType::kString, std::nullopt, std::nullopt,
+           "The drafter: draft (a separate model), mtp (the model's MTP modules) or eagle (an "
+           "EAGLE head)."},
+          {"speculative.tokens", ParamType::kInteger, std::nullopt, std::nullopt,
+           "Drafts proposed per verification, 1 to 64 (vLLM num_speculative_tokens)."},
+          {"speculative.acceptance", ParamType::kNumber, std::nullopt,
+           std::string("(or acceptance_by_position)"),
+           "Probability in [0, 1] that a draft is accepted given the ones before it were."},
+          {"speculative.acceptance_by_position", ParamType::kList, std::nullopt,
+           std::string("(or acceptance)"),
+           "The same per draft position, a list of up to `tokens` entries; the last repeats."},
+          {"speculative.draft_model", ParamType::kString, std::nullopt,
+           std::string("(method draft only)"),
+           "The draft model: a preset or config.json with the target's vocabulary."},
+
           // slo: the targets goodput counts against.
           {"slo", ParamType::kMapping, std::nullopt, std::string("(none)"),
            "Latency targets that goodput is measured against; absent, none."},

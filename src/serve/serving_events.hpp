@@ -73,6 +73,13 @@ struct StepRecord {
   int64_t waiting = 0;
   HeldBy held_by = HeldBy::kNone;
   uint64_t evicted_blocks = 0;  // prefix-cache entries the step's allocations evicted
+  // Speculative decoding: of `seconds`, the drafter's passes; the
+  // sequences the target verified, and the drafts they proposed and had
+  // accepted (decode_tokens counts the tokens made, accepted ones included).
+  double draft_seconds = 0;
+  int64_t verifications = 0;
+  int64_t proposed_tokens = 0;
+  int64_t accepted_tokens = 0;
 };
 
 // What a run's energy and money are computed from (README "Energy and

@@ -26,7 +26,12 @@ Simulator::Simulator(StepCostModel& cost, const ServeConfig& config, RequestSour
                                   config.replicas));
   }
   // Throws InfeasibleError when the model does not fit, before any request.
-  kv_blocks_ = kv_cache_blocks(cost, config.scheduler);
+  if (config.scheduler.speculative.enabled()) {
+    SpeculativeConfig speculative = config.scheduler.speculative;
+    speculative.seed = config.seed;  // the scenario's, as the routers'
+    speculator_ = std::make_unique<Speculator>(cost, speculative);
+  }
+  kv_blocks_ = kv_cache_blocks(cost, config.scheduler, speculator_.get());
   check_prefix_caching(cost, config.scheduler);
   if (config.router == "prefix-aware" && !config.scheduler.prefix_caching) {
     throw ConfigError(
@@ -65,7 +70,8 @@ RunProgress Simulator::progress() const {
 Replica& Simulator::replica_for(uint32_t index) {
   std::unique_ptr<Replica>& slot = replicas_[index];
   if (!slot) {
-    slot = std::make_unique<Replica>(index, cost_, scheduler_, kv_blocks_, per_sequence_only_);
+    slot = std::make_unique<Replica>(index, cost_, scheduler_, kv_blocks_, per_sequence_only_,
+                                     speculator_.get());
     ++created_;
   }
   return *slot;

@@ -95,6 +95,7 @@ class Simulator {
   // How many replicas were given state (routed at least one request).
   uint32_t replicas_created() const { return created_; }
   const Router& router() const { return *router_; }
+  const Speculator* speculator() const { return speculator_.get(); }
 
  private:
   enum EventKind : uint32_t { kArrival = 0, kStepDone = 1, kStageFree = 2 };
@@ -114,6 +115,7 @@ class Simulator {
   ServingObserver& metrics_;
   ServingObserver* trace_;
   std::unique_ptr<Router> router_;
+  std::unique_ptr<Speculator> speculator_;  // the replicas' drafter, when they speculate
   std::vector<std::unique_ptr<Replica>> replicas_;
   uint32_t created_ = 0;
   EventQueue queue_;

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/presets.hpp"
 #include "report/serving_metrics.hpp"
+#include "report/validation.hpp"
 #include "serve/scenario.hpp"
 #include "serve/simulator.hpp"
 #include "serve_support.hpp"
@@ -268,6 +270,31 @@ TEST(Speculative, TheDraftersEnergyIsTheRequests) {
   ASSERT_TRUE(j["speculative"].is_object());
   EXPECT_GT(j["speculative"]["draft_share"].get<double>(), 0);
   EXPECT_LT(j["speculative"]["draft_share"].get<double>(), 1);
+}
+
+}  // namespace
+}  // namespace jalapeno
+
+namespace jalapeno {
+namespace {
+
+// TensorRT-LLM's DeepSeek-R1 MTP sweep on 8 B200s (blog 1: 1.78x to 2.28x
+// over the same stack without MTP, 1 to 5 drafts), predicted from the
+// published acceptance lengths: out of sample, held to the set's budget.
+TEST(Speculative, TensorRtLlmMtpSpeedupsOnB200) {
+  const std::vector<ValidationRow> rows =
+      validate_speculative_speedup(data_dir() + "/validation/speculative_decoding.json");
+  ASSERT_EQ(rows.size(), 5u);
+  const ValidationSet* set = find_validation_set("trtllm_mtp_speedup");
+  ASSERT_NE(set, nullptr);
+  EXPECT_FALSE(set->in_sample);
+  const ErrorSummary errors = summarize_errors(rows, "trtllm_mtp_speedup");
+  EXPECT_TRUE(within(errors, set->budget))
+      << "median " << errors.median_abs << ", max " << errors.max_abs << "\n"
+      << format_validation(rows);
+  // The shape of the curve: a second draft pays, and a fifth does not.
+  EXPECT_LT(rows[1].predicted_s, rows[0].predicted_s);
+  EXPECT_GT(rows[4].predicted_s, rows[3].predicted_s);
 }
 
 }  // namespace

@@ -79,6 +79,10 @@ std::vector<ValidationRow> validate_energy(const std::string& energy_json, const
 // models: data/validation/trtllm_moe_throughput.json), each simulated as
 // the benchmark runs it; rows in seconds per output token.
 std::vector<ValidationRow> validate_offline_throughput(const std::string& published_json);
+// Speculative decoding's speed-up over the same engine without it, anchored
+// on the run without (data/validation/speculative_decoding.json: TensorRT-LLM's
+// DeepSeek-R1 MTP sweep on B200).
+std::vector<ValidationRow> validate_speculative_speedup(const std::string& published_json);
 
 ErrorSummary summarize_errors(const std::vector<ValidationRow>& rows, const std::string& set);
 bool within(const ErrorSummary& summary, const ErrorBudget& budget);

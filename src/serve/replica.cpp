@@ -613,24 +613,30 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   if (batch.aggregated) ++aggregated_steps_;
   BatchSummary summary = empty_summary(cost_.model().attention_window());
   if (batch.members > 0) decoders_.add_to(summary);
-  // Verifications (a decoding sequence's k + 1 positions) are costed as the
-  // chunks they are, but their tokens are output, not prompt.
+  // A verification's k + 1 positions are costed as k + 1 decode rows, each
+  // at its own context: the target's GEMMs, logits and graph-replayed
+  // launches are a decode step's (as vLLM and TensorRT-LLM run spec-decode
+  // batches), its attention FLOPs those of k + 1 queries; its attention
+  // reads the sequence's cache once per row, an upper bound on what a
+  // spec-decode kernel, which reads it once, moves.
   int64_t verifications = 0, verified_positions = 0, proposed = 0, accepted = 0;
   if (speculator_ != nullptr) draft_work_.clear();
   for (const Scheduled& s : batch.items) {
     const Sequence& seq = slots_[s.slot];
-    add_to_summary(summary, {s.tokens, seq.kv_tokens});
-    if (speculator_ == nullptr) continue;
-    const bool decoding = !seq.in_prefill();
-    // A sequence making its last token drafts nothing.
-    if (!decoding || s.tokens > 1) {
-      draft_work_.push_back({s.tokens, seq.kv_tokens, decoding ? s.tokens - 1 : 0});
-    }
-    if (decoding && s.tokens > 1) {
+    const bool verifying = speculator_ != nullptr && s.tokens > 1 && !seq.in_prefill();
+    if (!verifying) {
+      add_to_summary(summary, {s.tokens, seq.kv_tokens});
+    } else {
+      for (int64_t i = 0; i < s.tokens; ++i) add_to_summary(summary, {1, seq.kv_tokens + i});
       ++verifications;
       verified_positions += s.tokens;
       proposed += s.tokens - 1;
       accepted += s.made - 1;
+    }
+    // The drafter reads prompt chunks and drafts for verifying sequences (one
+    // making its last token drafts nothing).
+    if (speculator_ != nullptr && (verifying || seq.in_prefill())) {
+      draft_work_.push_back({s.tokens, seq.kv_tokens, verifying ? s.tokens - 1 : 0});
     }
   }
   const StepTiming timing = cost_.timing(summary);
@@ -651,24 +657,21 @@ double Replica::start_step(double now_s, ServingObserver& metrics) {
   last_step_.start_s = now_s;
   last_step_.seconds = stage_s;
   last_step_.sequences = batch.members + static_cast<int64_t>(batch.items.size());
-  const int64_t prompt_tokens = summary.prefill_tokens - verified_positions;
-  const int64_t decoding = summary.decode_sequences + verifications;
-  last_step_.prefill_tokens = prompt_tokens;
-  last_step_.decode_tokens = summary.decode_sequences + verifications + accepted;
+  // Decode-class items (a decode, a verification, a one-token prompt chunk,
+  // as the batch summary counts it) and the tokens they make.
+  const int64_t decoding = summary.decode_sequences - verified_positions + verifications;
+  last_step_.prefill_tokens = summary.prefill_tokens;
+  last_step_.decode_tokens = decoding + accepted;
   last_step_.kv_used_fraction = kv_.used_fraction();
   last_step_.comm_seconds = comm_s / static_cast<double>(depth_);
   last_step_.dynamic_joules = timing.dynamic_joules + draft.dynamic_joules;
-  // The prompt chunks' share of the target's energy (the verifications'
-  // positions taken out of what the cost model counts as prefill); the
-  // drafter's energy is the decoding sequences' (the prompts' when none).
+  // The drafter's energy is the decoding sequences' (the prompts' when none
+  // decode).
   double prompt_J = timing.joules * timing.input_share;
-  if (verified_positions > 0) {
-    prompt_J *= static_cast<double>(prompt_tokens) / static_cast<double>(summary.prefill_tokens);
-  }
   double decode_J = timing.joules - prompt_J;
   (decoding > 0 ? decode_J : prompt_J) += draft.joules;
   batch.joules_per_prompt_token =
-      prompt_tokens > 0 ? prompt_J / static_cast<double>(prompt_tokens) : 0;
+      summary.prefill_tokens > 0 ? prompt_J / static_cast<double>(summary.prefill_tokens) : 0;
   batch.joules_per_decode = decoding > 0 ? decode_J / static_cast<double>(decoding) : 0;
   const double step_J = timing.joules + draft.joules;
   last_step_.input_share =

@@ -178,8 +178,13 @@ Speculator::Speculator(const StepCostModel& target, const SpeculativeConfig& con
       }
     }
   }
+  // The drafter's passes run inside the target's step: its scheduling,
+  // sampling and detokenisation are the step's, already counted once.
+  EngineProfile engine = target.engine();
+  engine.host_step_fixed_s = 0;
+  engine.host_step_per_sequence_s = 0;
   try {
-    draft_ = std::make_unique<StepCostModel>(drafter, target.chip(), target.engine(), context);
+    draft_ = std::make_unique<StepCostModel>(drafter, target.chip(), engine, context);
   } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("speculative: the drafter {} on {}: {}", drafter.name,
                                   target.plan().describe(), e.what()));

@@ -2,7 +2,7 @@
 # Installs the build and test dependencies from Debian's packages.
 # Works as root or through sudo; does nothing when everything is present.
 set -euo pipefail
-packages=(g++ make cmake pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev
+packages=(g++ make cmake pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libabsl-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
   clang libclang-rt-14-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest

@@ -8,8 +8,9 @@
 // of a prefix goes before its head (vLLM v1's free-block queue does the
 // same). The cache only names blocks: the pool they come from, and how many
 // are free, is KvBlockManager's.
+#include <absl/container/flat_hash_map.h>
+
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 namespace jalapeno {
@@ -60,7 +61,9 @@ class PrefixCache {
   void unlink(uint32_t node);
   void push_back(uint32_t node);  // most recently released
 
-  std::unordered_map<uint64_t, uint32_t> index_;
+  // Open addressing (Abseil's Swiss table): a probe is a few cache lines,
+  // not a node per entry.
+  absl::flat_hash_map<uint64_t, uint32_t> index_;
   std::vector<Entry> nodes_;
   std::vector<uint32_t> free_nodes_;
   uint32_t head_ = kNone, tail_ = kNone;  // evictable: least recently released at the head
